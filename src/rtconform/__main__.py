@@ -1,0 +1,5 @@
+import sys
+
+from rtconform.cli import main
+
+sys.exit(main())

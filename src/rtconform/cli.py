@@ -1,0 +1,281 @@
+"""rtconform's one entry point.
+
+Exit codes (every command): 0 conformant, 1 findings of severity error,
+2 usage or environment error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from rtconform import __version__
+from rtconform.findings import Finding
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with the command line or the environment: exit 2."""
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# -- sample -------------------------------------------------------------------
+def cmd_sample(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.dicom.faults import FAULTS, write_sample
+
+    if args.list_faults:
+        table = Table("fault", "defect", "rule(s) it trips", title="Faults for --fault")
+        for fault in FAULTS.values():
+            table.add_row(fault.name, fault.description, ", ".join(sorted(fault.rule_ids)))
+        console.print(table)
+        return EXIT_OK
+    if args.dir is None:
+        raise UsageError("give the folder to write the patient into (rtconform sample DIR)")
+    if args.fault and args.fault not in FAULTS:
+        raise UsageError(f"unknown fault {args.fault!r}; see rtconform sample --list-faults")
+    paths = write_sample(Path(args.dir), args.fault, args.uid_root)
+    what = f" with fault {args.fault!r}" if args.fault else ""
+    console.print(f"wrote {len(paths)} files of the synthetic RT patient{what} to {args.dir}")
+    return EXIT_OK
+
+
+# -- validate -------------------------------------------------------------------
+def _engine_names(spec: str) -> tuple[bool, list[str]]:
+    from rtconform.engines import ENGINE_NAMES
+
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in (*ENGINE_NAMES, "tro", "all")]
+    if unknown:
+        raise UsageError(f"unknown engine(s) {unknown}; choose from tro, {', '.join(ENGINE_NAMES)}")
+    if "all" in names:
+        return True, list(ENGINE_NAMES)
+    return "tro" in names, [n for n in names if n != "tro"]
+
+
+def _print_findings(console: Console, findings: list[Finding], limit: int, redact) -> None:
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        key = (f.rule_id, "waived" if f.waived else str(f.severity))
+        groups.setdefault(key, []).append(f)
+    table = Table("severity", "rule", "count", "first occurrence", title="Findings by rule",
+                  show_lines=False)
+    styles = {"error": "bold red", "warning": "yellow", "info": "cyan", "waived": "dim"}
+    for (rule_id, severity), items in groups.items():
+        first = items[0]
+        where = f"{Path(first.file).name} {first.tag_path}".strip()
+        table.add_row(f"[{styles[severity]}]{severity}[/]", rule_id, str(len(items)),
+                      redact(f"{where}: {first.message}"))
+    console.print(table)
+    shown = [f for f in findings if not f.waived and f.severity == "error"][:limit]
+    for f in shown:
+        console.print(redact(f"[red]error[/] {f.rule_id} {f.file}"
+                             f"{' ' + f.tag_path if f.tag_path else ''}: {f.message}"),
+                      highlight=False, markup=True)
+    more = sum(1 for f in findings if not f.waived and f.severity == "error") - len(shown)
+    if more > 0:
+        console.print(f"… and {more} more errors (all are in --json)")
+
+
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.dicom.index import iter_files
+    from rtconform.engines import make_engines
+    from rtconform.redact import Redactor
+    from rtconform.rules.registry import RuleContext
+    from rtconform.validate import ValidationOptions, count_by_severity, validate_paths
+    from rtconform.waivers import WaiverError, apply_waivers, load_waivers
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    use_tro, engine_names = _engine_names(args.engines)
+    waivers = []
+    if args.waivers:
+        try:
+            waivers = load_waivers(Path(args.waivers))
+        except WaiverError as exc:
+            raise UsageError(str(exc)) from exc
+    redactor = Redactor(enabled=args.redact)
+    options = ValidationOptions(
+        engines=make_engines(engine_names, Path(args.standard_path) if args.standard_path
+                             else None, args.edition, args.fetch_standard),
+        use_tro_rules=use_tro,
+        context=RuleContext(tolerance_mm=args.tolerance, complete=args.complete),
+        rule_tags=frozenset(args.enable_tag or ()),
+        redactor=redactor,
+        workers=args.workers,
+    )
+    total = sum(1 for _ in iter_files(paths))
+    progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
+                        console=Console(stderr=True), transient=True,
+                        disable=args.quiet or not sys.stderr.isatty())
+    with progress:
+        task = progress.add_task("files", total=total)
+        result = validate_paths(paths, options, progress=lambda _: progress.advance(task))
+    findings = result.findings
+    if waivers:
+        findings = apply_waivers(findings, waivers, Path(args.waivers))
+    counts = count_by_severity(findings)
+    errors = sum(f.counts_as_error for f in findings)
+    exit_code = EXIT_FINDINGS if errors else EXIT_OK
+
+    for engine, reason in result.engine_notes.items():
+        console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
+    if not args.quiet:
+        s = result.graph.summary()
+        console.print(
+            f"{result.files} files: {s['patients']} patient(s), {s['studies']} study(ies), "
+            f"{s['series']} series, {s['images']} images, {s['structure_sets']} structure "
+            f"set(s), {s['plans']} plan(s), {s['doses']} dose(s), "
+            f"{s['frames_of_reference']} frame(s) of reference")
+        if findings:
+            _print_findings(console, findings, args.max_errors, redactor)
+    verdict = "[bold red]NOT CONFORMANT[/]" if errors else "[bold green]no errors[/]"
+    console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
+                  f"{counts['info']} info, {counts['waived']} waived")
+    if args.json:
+        report = {
+            "tool": "rtconform", "version": __version__, "command": "validate",
+            "inputs": [str(p) for p in paths], "files": result.files,
+            "summary": result.graph.summary(), "counts": counts,
+            "engines": {**{e.name: "ran" for e in options.engines
+                           if e.name not in result.engine_notes},
+                        **result.engine_notes, **({"tro": "ran"} if use_tro else {})},
+            "redacted": args.redact, "exit_code": exit_code,
+            "findings": [f.to_dict() for f in findings],
+        }
+        Path(args.json).write_text(json.dumps(redactor.scrub(report), indent=2), encoding="utf-8")
+    return exit_code
+
+
+# -- rules --------------------------------------------------------------------------
+def cmd_rules(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.rules.registry import all_rules
+
+    rules = all_rules()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rules], indent=2))
+        return EXIT_OK
+    table = Table("id", "severity", "statement", "source", title=f"{len(rules)} rules")
+    for r in rules:
+        on = "" if r.default_on else f" [dim](off; --enable-tag {','.join(sorted(r.tags))})[/]"
+        table.add_row(r.id, str(r.severity), r.title + on, r.source)
+    console.print(table)
+    return EXIT_OK
+
+
+# -- parser ----------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtconform", formatter_class=_formatter,
+        description="Does a system speak DICOM RT the way IHE-RO TRO and its conformance "
+                    "statement say it does?",
+        epilog=_examples("rtconform sample /tmp/patient", "rtconform validate /tmp/patient",
+                         "rtconform rules") + "\n\nexit codes: 0 conformant, 1 errors found, "
+                                              "2 usage or environment error")
+    parser.add_argument("--version", action="version", version=f"rtconform {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("sample", formatter_class=_formatter,
+                       help="write the synthetic RT patient (optionally with one fault)",
+                       description="Write a deterministic synthetic RT patient: 60 CT slices, a "
+                                   "structure set, geometric and dosimetric plans, a plan dose "
+                                   "and one dose per beam.",
+                       epilog=_examples("rtconform sample /tmp/patient",
+                                        "rtconform sample --list-faults",
+                                        "rtconform sample /tmp/bad --fault contour-off-plane"))
+    p.add_argument("dir", nargs="?", help="folder to write into")
+    p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
+    p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
+    from rtconform.dicom.uids import DEFAULT_UID_ROOT
+
+    p.add_argument("--uid-root", default=DEFAULT_UID_ROOT,
+                   help=f"UID root the UIDs are derived from (default {DEFAULT_UID_ROOT})")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "validate", formatter_class=_formatter,
+        help="validate DICOM RT files: standard engines + IHE-RO TRO rules",
+        description=textwrap.dedent("""\
+            Validate files and folders (recursively) with the standard IOD engines
+            (dciodvfy, dicom-validator) and the IHE-RO TRO content and cross-object rules."""),
+        epilog=_examples(
+            "rtconform validate /tmp/patient",
+            "rtconform validate export/ --json findings.json --redact",
+            "rtconform validate export/ --engines tro,dciodvfy --complete",
+            "rtconform validate export/ --standard-path ~/dicom-standard --waivers waivers.yaml"))
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    p.add_argument("--json", metavar="FILE", help="write all findings as JSON")
+    p.add_argument("--engines", default="all", metavar="LIST",
+                   help="comma list of tro, dciodvfy, dicom-validator, or all (default)")
+    p.add_argument("--standard-path", metavar="DIR",
+                   help="local DICOM standard for dicom-validator (<DIR>/<edition>/docbook/"
+                        "part03.xml ...); default ~/dicom-validator")
+    p.add_argument("--edition", default="local",
+                   help="DICOM edition folder to use, e.g. 2025b (default: newest local)")
+    p.add_argument("--fetch-standard", action="store_true",
+                   help="let dicom-validator download the standard when none is local")
+    p.add_argument("--complete", action="store_true",
+                   help="the set must be self-contained: unresolved references are errors")
+    p.add_argument("--tolerance", type=float, default=0.01, metavar="MM",
+                   help="contour-to-image-plane tolerance in mm (default 0.01)")
+    p.add_argument("--waivers", metavar="FILE", help="YAML list of accepted findings")
+    p.add_argument("--enable-tag", action="append", metavar="TAG",
+                   help="switch on scenario-specific rules with this tag (e.g. ict-scenario)")
+    p.add_argument("--redact", action="store_true",
+                   help="keep patient identity out of console and JSON output")
+    p.add_argument("--max-errors", type=int, default=50, metavar="N",
+                   help="error lines to print (default 50; --json has all)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, metavar="N",
+                   help="parallel engine processes")
+    p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("rules", formatter_class=_formatter,
+                       help="list every rule with its id, severity and source",
+                       description="The rule catalogue: id, severity, statement and source.",
+                       epilog=_examples("rtconform rules", "rtconform rules --json"))
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_rules)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import pydicom
+
+    # Invalid values are our findings to report, not pydicom warnings to print.
+    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = Console(highlight=False, soft_wrap=True)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args, console)
+    except UsageError as exc:
+        Console(stderr=True).print(f"[bold red]rtconform {args.command}:[/] {exc}",
+                                   highlight=False)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The instance index: one light record per file, read header-only and streamed.
+
+Images keep only what geometry and identity checks need; RT objects (structure
+sets, plans, doses) keep their header dataset because the TRO rules walk their
+sequences. That is what keeps memory flat on a folder of 10,000 CT files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+from rtconform.dicom.read import UnreadableFile, read_header
+from rtconform.dicom.uids import (
+    IMAGE_SOP_CLASSES,
+    RT_DOSE_STORAGE,
+    RT_PLAN_STORAGE,
+    RT_STRUCTURE_SET_STORAGE,
+)
+
+KIND_BY_CLASS = {
+    RT_STRUCTURE_SET_STORAGE: "rtstruct",
+    RT_PLAN_STORAGE: "rtplan",
+    RT_DOSE_STORAGE: "rtdose",
+}
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+
+
+def person_name(value: object) -> str:
+    """PN with insignificant trailing delimiters removed (PS3.5 6.2.1):
+    'IHE_RO^Patient^^^' and 'IHE_RO^Patient' are the same name."""
+    groups = str(value or "").split("=")
+    return "=".join(g.rstrip("^ ") for g in groups).rstrip("=")
+
+
+def _floats(value: object) -> tuple[float, ...] | None:
+    try:
+        return tuple(float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Instance:
+    path: Path
+    sop_class_uid: str
+    sop_instance_uid: str
+    kind: str  # image | rtstruct | rtplan | rtdose | other
+    modality: str = ""
+    study_uid: str = ""
+    series_uid: str = ""
+    frame_of_reference_uid: str = ""
+    patient: tuple[str, str, str] = ("", "", "")  # name, ID, birth date
+    transfer_syntax: str = ""
+    part10: bool = True
+    pixel_data_length: int | None = None
+    # image geometry
+    position: tuple[float, ...] | None = None
+    orientation: tuple[float, ...] | None = None
+    pixel_spacing: tuple[float, ...] | None = None
+    matrix: tuple[int, int] | None = None
+    dataset: Dataset | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def from_dataset(cls, path: Path, ds: Dataset, transfer_syntax: str, part10: bool,
+                     pixel_data_length: int | None) -> Instance:
+        sop_class = str(ds.get("SOPClassUID", ""))
+        kind = "image" if sop_class in IMAGE_SOP_CLASSES else KIND_BY_CLASS.get(sop_class, "other")
+        inst = cls(
+            path=path,
+            sop_class_uid=sop_class,
+            sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
+            kind=kind,
+            modality=str(ds.get("Modality", "")),
+            study_uid=str(ds.get("StudyInstanceUID", "")),
+            series_uid=str(ds.get("SeriesInstanceUID", "")),
+            frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "")),
+            patient=(person_name(ds.get("PatientName", "")), str(ds.get("PatientID", "")),
+                     str(ds.get("PatientBirthDate", ""))),
+            transfer_syntax=transfer_syntax,
+            part10=part10,
+            pixel_data_length=pixel_data_length,
+        )
+        if kind == "image":
+            inst.position = _floats(ds.get("ImagePositionPatient"))
+            inst.orientation = _floats(ds.get("ImageOrientationPatient"))
+            inst.pixel_spacing = _floats(ds.get("PixelSpacing"))
+            if "Rows" in ds and "Columns" in ds:
+                inst.matrix = (int(ds.Rows), int(ds.Columns))
+        else:
+            inst.dataset = ds
+        return inst
+
+
+@dataclass
+class Unreadable:
+    path: Path
+    reason: str
+
+
+@dataclass
+class InstanceIndex:
+    instances: list[Instance] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files under the given paths, recursively, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    yield Path(root) / name
+        else:
+            yield path
+
+
+def read_instance(path: Path) -> tuple[Instance, Dataset] | Unreadable:
+    """One file → its index record and header dataset, or why it is unreadable."""
+    try:
+        ds, structure = read_header(path)
+    except UnreadableFile as exc:
+        return Unreadable(path, str(exc))
+    except OSError as exc:
+        return Unreadable(path, f"cannot be read: {exc.strerror or exc}")
+    inst = Instance.from_dataset(path, ds, structure.transfer_syntax, structure.part10,
+                                 structure.pixel_data_length)
+    return inst, ds
+
+
+def known_sop_class(uid: str) -> bool:
+    return UID(uid).is_valid and UID(uid).name != uid

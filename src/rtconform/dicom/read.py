@@ -1,0 +1,209 @@
+"""Reading DICOM files without trusting them.
+
+pydicom quietly returns a partial dataset for a truncated file, so before a
+file is believed we walk its element stream (tags and lengths only, values are
+skipped): a length running past the end of the file or a missing delimiter is
+reported with its byte offset. The walk also yields the Pixel Data length, so
+rules can check it without loading the pixels.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+)
+
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR",
+             b"UT", b"UV"}
+_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_UNDEFINED = 0xFFFFFFFF
+PIXEL_DATA = 0x7FE00010
+
+
+class UnreadableFile(Exception):
+    """A file that is not a DICOM Part 10 file, or whose structure is broken."""
+
+
+class NotPart10(UnreadableFile):
+    """No preamble and 'DICM' prefix: maybe a bare dataset, as dcmtk tolerates."""
+
+
+@dataclass
+class Structure:
+    transfer_syntax: str
+    pixel_data_length: int | None  # None: absent; -1: encapsulated
+    part10: bool = True
+
+
+class _Walker:
+    def __init__(self, fp: BinaryIO, size: int) -> None:
+        self.fp, self.size = fp, size
+        self.pixel_data_length: int | None = None
+
+    def _header(self, explicit: bool, endian: str) -> tuple[int, bytes | None, int, int]:
+        start = self.fp.tell()
+        raw = self.fp.read(8)
+        if len(raw) < 8:
+            raise UnreadableFile(f"truncated element header at byte {start}")
+        group, elem = struct.unpack(endian + "HH", raw[:4])
+        tag = (group << 16) | elem
+        if group == 0xFFFE:  # items and delimiters never carry a VR
+            return tag, None, struct.unpack(endian + "L", raw[4:])[0], start
+        if not explicit:
+            return tag, None, struct.unpack(endian + "L", raw[4:])[0], start
+        vr = raw[4:6]
+        if vr in _LONG_VRS:
+            more = self.fp.read(4)
+            if len(more) < 4:
+                raise UnreadableFile(f"truncated element header at byte {start}")
+            return tag, vr, struct.unpack(endian + "L", more)[0], start
+        return tag, vr, struct.unpack(endian + "H", raw[6:])[0], start
+
+    def _skip(self, length: int, tag: int, start: int) -> None:
+        end = self.fp.tell() + length
+        if end > self.size:
+            raise UnreadableFile(
+                f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) at byte {start} claims {length}"
+                f" bytes but the file ends at byte {self.size} (truncated)"
+            )
+        self.fp.seek(end)
+
+    def dataset(self, explicit: bool, endian: str, end: int | None, top: bool) -> None:
+        """Walk elements until `end` (defined length) or an item delimiter."""
+        while True:
+            if end is not None and self.fp.tell() >= end:
+                return
+            if end is None and top and self.fp.tell() >= self.size:
+                return
+            tag, vr, length, start = self._header(explicit, endian)
+            if tag == _ITEM_END:
+                if end is not None or top:
+                    raise UnreadableFile(f"unexpected item delimiter at byte {start}")
+                return
+            if tag in (_ITEM, _SEQ_END):
+                raise UnreadableFile(f"unexpected item tag at byte {start}")
+            if length == _UNDEFINED:
+                inner_explicit = explicit and vr != b"UN"
+                self.items(inner_explicit, endian, start, fragments=tag == PIXEL_DATA)
+                if tag == PIXEL_DATA:
+                    self.pixel_data_length = -1
+            elif vr == b"SQ" or (vr is None and length and self._looks_like_item(endian)):
+                seq_end = self.fp.tell() + length
+                if seq_end > self.size:
+                    self._skip(length, tag, start)
+                self.items(explicit, endian, start, seq_end)
+            else:
+                if tag == PIXEL_DATA:
+                    self.pixel_data_length = length
+                self._skip(length, tag, start)
+
+    def _looks_like_item(self, endian: str) -> bool:
+        """Implicit VR: a sequence is recognised by an item tag right after it."""
+        here = self.fp.tell()
+        peek = self.fp.read(4)
+        self.fp.seek(here)
+        return len(peek) == 4 and struct.unpack(endian + "HH", peek) == (0xFFFE, 0xE000)
+
+    def items(self, explicit: bool, endian: str, start: int, seq_end: int | None = None,
+              fragments: bool = False) -> None:
+        """Items of a sequence, or the fragments of encapsulated Pixel Data."""
+        while True:
+            if seq_end is not None and self.fp.tell() >= seq_end:
+                return
+            if self.fp.tell() >= self.size:
+                raise UnreadableFile(f"sequence starting at byte {start} is not terminated "
+                                     "(truncated)")
+            tag, _, length, item_start = self._header(False, endian)
+            if tag == _SEQ_END:
+                return
+            if tag != _ITEM:
+                raise UnreadableFile(f"expected an item at byte {item_start}, found tag "
+                                     f"({tag >> 16:04X},{tag & 0xFFFF:04X})")
+            if fragments:
+                self._skip(length, tag, item_start)
+            elif length == _UNDEFINED:
+                self.dataset(explicit, endian, None, top=False)
+            else:
+                item_end = self.fp.tell() + length
+                if item_end > self.size:
+                    self._skip(length, tag, item_start)
+                self.dataset(explicit, endian, item_end, top=False)
+
+
+def check_structure(path: Path) -> Structure:
+    """Walk the whole element stream of a Part 10 file; raise UnreadableFile
+    with the byte offset of the first problem."""
+    size = path.stat().st_size
+    with path.open("rb") as fp:
+        head = fp.read(132)
+        if len(head) < 132 or head[128:132] != b"DICM":
+            raise NotPart10("not a DICOM Part 10 file (no 'DICM' prefix at byte 128)")
+        walker = _Walker(fp, size)
+        transfer_syntax = ""
+        # File meta information: always Explicit VR Little Endian, group 0002.
+        while True:
+            here = fp.tell()
+            peek = fp.read(2)
+            if len(peek) < 2:
+                raise UnreadableFile("file ends inside the file meta information")
+            fp.seek(here)
+            if struct.unpack("<H", peek)[0] != 0x0002:
+                break
+            tag, _, length, start = walker._header(True, "<")
+            if tag == 0x00020010:
+                transfer_syntax = fp.read(length).decode("ascii", "replace").strip("\0 ")
+            else:
+                walker._skip(length, tag, start)
+        if not transfer_syntax:
+            raise UnreadableFile("file meta information has no Transfer Syntax UID (0002,0010)")
+        if transfer_syntax == DeflatedExplicitVRLittleEndian:
+            return Structure(transfer_syntax, None)  # pydicom inflates and checks it
+        explicit = transfer_syntax != ImplicitVRLittleEndian
+        endian = ">" if transfer_syntax == ExplicitVRBigEndian else "<"
+        walker.dataset(explicit, endian, None, top=True)
+        return Structure(transfer_syntax, walker.pixel_data_length)
+
+
+def _walk_bare(path: Path, explicit: bool, little: bool) -> int | None:
+    with path.open("rb") as fp:
+        walker = _Walker(fp, path.stat().st_size)
+        walker.dataset(explicit, "<" if little else ">", None, top=True)
+        return walker.pixel_data_length
+
+
+def read_header(path: Path) -> tuple[pydicom.FileDataset, Structure]:
+    """Check the structure, then read everything but the pixel data.
+
+    A bare dataset without File Meta Information is read (dcmtk does too) and
+    marked `part10=False` so a rule can report it."""
+    try:
+        structure = check_structure(path)
+    except NotPart10:
+        structure = None
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, force=structure is None)
+    except InvalidDicomError as exc:
+        raise UnreadableFile(f"not a DICOM file: {exc}") from exc
+    except Exception as exc:  # pydicom raises many types on corrupt input
+        raise UnreadableFile(f"cannot be decoded: {type(exc).__name__}: {exc}") from exc
+    if structure is None:
+        if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
+            raise UnreadableFile("not a DICOM file (no 'DICM' prefix and no SOP Class/Instance"
+                                 " UID in the first bytes)")
+        explicit = not ds.original_encoding[0]
+        little = bool(ds.original_encoding[1])
+        syntax = {(False, True): ImplicitVRLittleEndian, (True, False): ExplicitVRBigEndian}
+        structure = Structure(
+            syntax.get((explicit, little), "1.2.840.10008.1.2.1"),
+            _walk_bare(path, explicit, little), part10=False,
+        )
+    return ds, structure

@@ -1,0 +1,53 @@
+"""The one result type every check produces, whatever engine or rule raised it.
+
+A finding always says where (file, SOP Instance UID, tag path), what (message)
+and why (rule id and its source), so a vendor can act on it without us.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+
+class Severity(enum.StrEnum):
+    """error: violates the standard or the profile; warning: legal but known to
+    break receivers; info: worth knowing."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: Severity
+    message: str
+    source: str = ""
+    file: str = ""
+    sop_instance_uid: str = ""
+    tag_path: str = ""
+    engine: str = "tro"
+    waived: bool = False
+    waiver_reason: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["severity"] = str(self.severity)
+        if not data["extra"]:
+            del data["extra"]
+        return data
+
+    @property
+    def counts_as_error(self) -> bool:
+        return self.severity is Severity.ERROR and not self.waived
+
+
+def sort_key(finding: Finding) -> tuple:
+    return (finding.severity.rank, finding.rule_id, finding.file, finding.tag_path)

@@ -1,0 +1,91 @@
+"""The rule registry: every rule is a small function registered with its id,
+severity, one-line statement and source. `rtconform rules` and the reports'
+citations are read from here, so a rule cannot exist without its source.
+
+Rules yield `Issue`s (what and where); the runner turns them into `Finding`s
+with the rule's id, severity and source filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from pydicom.dataset import Dataset
+
+from rtconform.dicom.graph import ObjectGraph
+from rtconform.dicom.index import Instance
+from rtconform.findings import Severity
+
+
+@dataclass
+class Issue:
+    message: str
+    tag_path: str = ""
+    instance: Instance | None = None
+    severity: Severity | None = None  # overrides the rule's default (e.g. partial sets)
+
+
+@dataclass
+class RuleContext:
+    """Knobs a user can turn: plane tolerance, whether the set must be
+    self-contained."""
+
+    tolerance_mm: float = 0.01
+    complete: bool = False
+
+    def missing_reference(self, graph: ObjectGraph, referrer: Instance, sop_class: str,
+                          what: str, tag_path: str) -> Issue:
+        """An unresolved reference: error when dangling or --complete, else a
+        warning, since a partial export is legal."""
+        if graph.is_dangling(referrer, sop_class):
+            return Issue(f"{what} is not in the set, though objects of that class are "
+                         "(dangling reference)", tag_path, referrer, Severity.ERROR)
+        if self.complete:
+            return Issue(f"{what} is not among the validated files (--complete)", tag_path,
+                         referrer, Severity.ERROR)
+        return Issue(f"{what} is not among the validated files (partial set)", tag_path,
+                     referrer, Severity.WARNING)
+
+
+InstanceCheck = Callable[[Instance, Dataset, RuleContext], Iterable[Issue]]
+GraphCheck = Callable[[ObjectGraph, RuleContext], Iterable[Issue]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str
+    source: str
+    scope: str  # "input" (files), "instance" (each header as it streams) or "graph"
+    check: Callable = field(compare=False)
+    tags: frozenset[str] = frozenset()
+    default_on: bool = True
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "severity": str(self.severity), "title": self.title,
+                "source": self.source, "scope": self.scope, "tags": sorted(self.tags),
+                "default_on": self.default_on}
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, severity: Severity, title: str, source: str, *, scope: str = "graph",
+         tags: Iterable[str] = (), default_on: bool = True) -> Callable[[Callable], Callable]:
+    def register(func: Callable) -> Callable:
+        if rule_id in RULES:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = Rule(rule_id, severity, title, source, scope, func, frozenset(tags),
+                              default_on)
+        return func
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, after importing the modules that register them."""
+    from rtconform.rules import ct, dose, files, plan, references, structure_set  # noqa: F401
+
+    return sorted(RULES.values(), key=lambda r: r.id)

@@ -1,0 +1,342 @@
+"""RT Structure Set content rules (IHE-RO TRO RO-2 Structure Set Storage).
+
+Sources trace to ../shared/ihe-ro-rules.md (catalogue number in brackets)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import numpy as np
+
+from rtconform.dicom.graph import ObjectGraph
+from rtconform.dicom.index import Instance
+from rtconform.dicom.uids import CT_IMAGE_STORAGE, IMAGE_SOP_CLASSES
+from rtconform.findings import Severity
+from rtconform.rules.ct import normal
+from rtconform.rules.registry import Issue, RuleContext, rule
+from rtconform.rules.values import integer, items, numbers, text, uid_of
+
+RO2 = "IHE-RO TRO RO-2"
+CLOSED_PLANAR_TYPES = {"EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "BOLUS",
+                       "AVOIDANCE", "ORGAN", "MARKER", "CONTRAST_AGENT", "CAVITY"}
+POINT_TYPES = {"MARKER", "REGISTRATION", "ISOCENTER"}
+# PS3.3 C.8.8.8 defined terms for RT ROI Interpreted Type
+DEFINED_INTERPRETED_TYPES = CLOSED_PLANAR_TYPES | POINT_TYPES | {
+    "SUPPORT", "FIXATION", "DOSE_REGION", "CONTROL", "DOSE_MEASUREMENT", "BRACHY_CHANNEL",
+    "BRACHY_ACCESSORY", "BRACHY_SRC_APP", "BRACHY_CHNL_SHLD",
+}
+
+
+def _roi_contours(ss: Instance) -> Iterator[tuple[int, object, int, object, str]]:
+    """(roi index, ROI Contour item, contour index, Contour item, tag path)."""
+    for r, roi in enumerate(items(ss.dataset, "ROIContourSequence")):
+        for c, contour in enumerate(items(roi, "ContourSequence")):
+            yield r, roi, c, contour, f"ROIContourSequence[{r}].ContourSequence[{c}]"
+
+
+def _points(contour) -> np.ndarray | None:
+    data = numbers(contour, "ContourData")
+    if not data or len(data) % 3:
+        return None
+    return np.array(data).reshape(-1, 3)
+
+
+def _image_for_for(graph: ObjectGraph, ss: Instance) -> set[str]:
+    """Frames of reference of the images the structure set refers to."""
+    found = set()
+    for frame in items(ss.dataset, "ReferencedFrameOfReferenceSequence"):
+        for study in items(frame, "RTReferencedStudySequence"):
+            for series in items(study, "RTReferencedSeriesSequence"):
+                for img in graph.images_by_series.get(text(series, "SeriesInstanceUID"), []):
+                    found.add(img.frame_of_reference_uid)
+    return found
+
+
+@rule("SS-REFERENCED-FRAME-SINGLE", Severity.ERROR,
+      "Referenced Frame of Reference, RT Referenced Study and RT Referenced Series Sequences "
+      "each hold exactly one item",
+      f"{RO2}; ihe-ro-rules.md #1 (ICT sheet, Contourer scenario 1); Brainlab Table 8-20")
+def single_frame(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        frames = items(ss.dataset, "ReferencedFrameOfReferenceSequence")
+        if len(frames) != 1:
+            yield Issue(f"{len(frames)} items, expected 1", "ReferencedFrameOfReferenceSequence",
+                        ss)
+            continue
+        studies = items(frames[0], "RTReferencedStudySequence")
+        path = "ReferencedFrameOfReferenceSequence[0].RTReferencedStudySequence"
+        if len(studies) != 1:
+            yield Issue(f"{len(studies)} items, expected 1", path, ss)
+            continue
+        series = items(studies[0], "RTReferencedSeriesSequence")
+        if len(series) != 1:
+            yield Issue(f"{len(series)} items, expected 1", f"{path}[0].RTReferencedSeriesSequence",
+                        ss)
+
+
+@rule("SS-FRAME-OF-REFERENCE", Severity.ERROR,
+      "The referenced Frame of Reference, and every ROI's, is the images' Frame of Reference",
+      f"{RO2}; ihe-ro-rules.md #6 (ICT sheet); DICOM PS3.3 C.8.8.5")
+def frame_matches_images(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        image_frames = _image_for_for(graph, ss)
+        if len(image_frames) != 1:
+            continue  # images absent (SS-REFERENCED-SERIES says so) or mixed (CT rules do)
+        (expected,) = image_frames
+        for f, frame in enumerate(items(ss.dataset, "ReferencedFrameOfReferenceSequence")):
+            value = text(frame, "FrameOfReferenceUID")
+            if value != expected:
+                yield Issue(f"Frame of Reference UID {value or '(none)'} is not the images' "
+                            f"{expected}",
+                            f"ReferencedFrameOfReferenceSequence[{f}].FrameOfReferenceUID", ss)
+        for r, roi in enumerate(items(ss.dataset, "StructureSetROISequence")):
+            value = text(roi, "ReferencedFrameOfReferenceUID")
+            if value != expected:
+                yield Issue(f"ROI {text(roi, 'ROIName')!r} Referenced Frame of Reference UID "
+                            f"{value or '(none)'} is not the images' {expected}",
+                            f"StructureSetROISequence[{r}].ReferencedFrameOfReferenceUID", ss)
+
+
+@rule("SS-REFERENCED-SERIES", Severity.ERROR,
+      "The referenced image series is present (its images are in the set)",
+      f"{RO2}; ihe-ro-rules.md #2 (ICT sheet)")
+def referenced_series_present(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for f, frame in enumerate(items(ss.dataset, "ReferencedFrameOfReferenceSequence")):
+            for s, study in enumerate(items(frame, "RTReferencedStudySequence")):
+                for r, series in enumerate(items(study, "RTReferencedSeriesSequence")):
+                    uid = text(series, "SeriesInstanceUID")
+                    if uid not in graph.images_by_series:
+                        yield ctx.missing_reference(
+                            graph, ss, CT_IMAGE_STORAGE, f"referenced image series {uid}",
+                            f"ReferencedFrameOfReferenceSequence[{f}].RTReferencedStudySequence"
+                            f"[{s}].RTReferencedSeriesSequence[{r}].SeriesInstanceUID")
+
+
+@rule("SS-ROI-NUMBER-CONSISTENCY", Severity.ERROR,
+      "Every ROI appears in Structure Set ROI, ROI Contour and RT ROI Observations Sequences",
+      f"{RO2}; ihe-ro-rules.md #12 (ICT sheet); Brainlab Table 8-20 note 4")
+def roi_numbers_consistent(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        defined = {integer(i, "ROINumber") for i in items(ss.dataset, "StructureSetROISequence")}
+        for seq in ("ROIContourSequence", "RTROIObservationsSequence"):
+            used = [integer(i, "ReferencedROINumber") for i in items(ss.dataset, seq)]
+            for n, number in enumerate(used):
+                if number not in defined:
+                    yield Issue(f"Referenced ROI Number {number} is not an ROI Number of the "
+                                "Structure Set ROI Sequence", f"{seq}[{n}].ReferencedROINumber",
+                                ss)
+            for number in sorted(x for x in defined - set(used) if x is not None):
+                yield Issue(f"ROI Number {number} has no item in the {seq}", seq, ss)
+
+
+@rule("SS-ROI-NUMBER-UNIQUE", Severity.ERROR, "ROI Numbers are unique",
+      f"{RO2}; ihe-ro-rules.md #5 (ICT sheet); DICOM PS3.3 C.8.8.5")
+def roi_numbers_unique(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        counts = Counter(integer(i, "ROINumber")
+                         for i in items(ss.dataset, "StructureSetROISequence"))
+        for number, count in sorted(counts.items(), key=lambda kv: str(kv[0])):
+            if count > 1:
+                yield Issue(f"ROI Number {number} is used {count} times",
+                            "StructureSetROISequence", ss)
+
+
+@rule("SS-ROI-NAME-UNIQUE", Severity.WARNING,
+      "ROI Names are unique (stricter than PS3.3; receivers match structures by name)",
+      f"{RO2}; ihe-ro-rules.md #5 (ICT sheet)")
+def roi_names_unique(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        counts = Counter(text(i, "ROIName") for i in items(ss.dataset, "StructureSetROISequence"))
+        for name, count in sorted(counts.items()):
+            if count > 1:
+                yield Issue(f"ROI Name {name!r} is used {count} times", "StructureSetROISequence",
+                            ss)
+
+
+@rule("SS-CONTOUR-GEOMETRIC-TYPE", Severity.ERROR,
+      "Contour Geometric Type is POINT or CLOSED_PLANAR",
+      f"{RO2}; ihe-ro-rules.md #8 (ICT sheet); Brainlab Table 8-21")
+def geometric_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            kind = text(contour, "ContourGeometricType")
+            if kind not in ("POINT", "CLOSED_PLANAR"):
+                yield Issue(f"Contour Geometric Type {kind or '(empty)'}",
+                            f"{path}.ContourGeometricType", ss)
+
+
+@rule("SS-CONTOUR-POINT-COUNT", Severity.ERROR,
+      "Number of Contour Points equals the number of (x, y, z) triplets in Contour Data",
+      f"{RO2}; ihe-ro-rules.md #11 (ICT sheet); DICOM PS3.3 C.8.8.6")
+def contour_point_count(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            data = numbers(contour, "ContourData") or []
+            declared = integer(contour, "NumberOfContourPoints")
+            if len(data) % 3:
+                yield Issue(f"Contour Data holds {len(data)} values, not a multiple of 3",
+                            f"{path}.ContourData", ss)
+            elif declared != len(data) // 3:
+                yield Issue(f"Number of Contour Points is {declared} but Contour Data holds "
+                            f"{len(data) // 3} points", f"{path}.NumberOfContourPoints", ss)
+
+
+@rule("SS-CONTOUR-CLOSED-PLANAR", Severity.ERROR,
+      "A CLOSED_PLANAR contour has at least 3 points, all in one plane",
+      f"{RO2}; DICOM PS3.3 C.8.8.6.1")
+def closed_planar(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            if text(contour, "ContourGeometricType") != "CLOSED_PLANAR":
+                continue
+            pts = _points(contour)
+            if pts is None:
+                continue  # SS-CONTOUR-POINT-COUNT reports malformed data
+            if len(pts) < 3:
+                yield Issue(f"CLOSED_PLANAR contour with {len(pts)} point(s)",
+                            f"{path}.ContourData", ss)
+                continue
+            centred = pts - pts.mean(axis=0)
+            thickness = np.linalg.svd(centred, compute_uv=False)[-1] / np.sqrt(len(pts))
+            if thickness > ctx.tolerance_mm:
+                yield Issue(f"points are not coplanar (RMS distance from their plane "
+                            f"{thickness:.3f} mm)", f"{path}.ContourData", ss)
+
+
+@rule("SS-CONTOUR-POINT", Severity.ERROR, "A POINT contour has exactly one point",
+      f"{RO2}; DICOM PS3.3 C.8.8.6.1")
+def point_single(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            if text(contour, "ContourGeometricType") == "POINT":
+                pts = _points(contour)
+                if pts is not None and len(pts) != 1:
+                    yield Issue(f"POINT contour with {len(pts)} points", f"{path}.ContourData",
+                                ss)
+
+
+@rule("SS-CONTOUR-IMAGE", Severity.ERROR,
+      "Every contour has exactly one Contour Image Sequence item, a CT image",
+      f"{RO2}; ihe-ro-rules.md #3, #9 (ICT sheet)")
+def contour_image_present(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            refs = items(contour, "ContourImageSequence")
+            if len(refs) != 1:
+                yield Issue(f"Contour Image Sequence has {len(refs)} items, expected 1",
+                            f"{path}.ContourImageSequence", ss)
+            elif text(refs[0], "ReferencedSOPClassUID") not in IMAGE_SOP_CLASSES:
+                yield Issue(f"Referenced SOP Class UID {text(refs[0], 'ReferencedSOPClassUID')} "
+                            "is not an image storage class",
+                            f"{path}.ContourImageSequence[0].ReferencedSOPClassUID", ss)
+
+
+@rule("SS-CONTOUR-IMAGE-RESOLVES", Severity.ERROR,
+      "Every Contour Image reference resolves to an image in the set",
+      f"{RO2}; ihe-ro-rules.md #9 (ICT sheet)")
+def contour_image_resolves(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            for i, ref in enumerate(items(contour, "ContourImageSequence")):
+                uid = uid_of(ref)
+                if graph.get(uid) is None:
+                    yield ctx.missing_reference(
+                        graph, ss, text(ref, "ReferencedSOPClassUID") or CT_IMAGE_STORAGE,
+                        f"contour image {uid}",
+                        f"{path}.ContourImageSequence[{i}].ReferencedSOPInstanceUID")
+
+
+@rule("SS-CONTOUR-ON-PLANE", Severity.ERROR,
+      "Every point of a contour lies on its referenced image's plane (default within 0.01 mm)",
+      f"{RO2}; ihe-ro-rules.md #10 (ICT ContourDataRule); Brainlab Table 8-21 import condition")
+def contour_on_plane(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            refs = items(contour, "ContourImageSequence")
+            pts = _points(contour)
+            if len(refs) != 1 or pts is None:
+                continue
+            image = graph.get(uid_of(refs[0]))
+            if image is None or image.position is None or not image.orientation:
+                continue
+            distance = np.abs((pts - np.array(image.position)) @ normal(image.orientation))
+            worst = float(distance.max())
+            if worst > ctx.tolerance_mm:
+                yield Issue(f"contour lies up to {worst:.3f} mm off the plane of {image.label} "
+                            f"(tolerance {ctx.tolerance_mm} mm)", f"{path}.ContourData", ss)
+
+
+@rule("SS-CONTOUR-OFFSET", Severity.ERROR,
+      "Contour Offset Vector is absent or zero",
+      f"{RO2}; ihe-ro-rules.md #11 (ICT sheet); Brainlab Table 8-21 (otherwise ROI not imported)")
+def contour_offset(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for _, _, _, contour, path in _roi_contours(ss):
+            offset = numbers(contour, "ContourOffsetVector")
+            if offset and any(abs(v) > 0 for v in offset):
+                yield Issue(f"Contour Offset Vector {offset} is not zero",
+                            f"{path}.ContourOffsetVector", ss)
+
+
+@rule("SS-ROI-DISPLAY-COLOR", Severity.ERROR,
+      "ROI Display Color, when present, is three integers 0-255", f"{RO2}; DICOM PS3.3 C.8.8.6")
+def display_color(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for r, roi in enumerate(items(ss.dataset, "ROIContourSequence")):
+            if "ROIDisplayColor" not in roi:
+                continue
+            color = numbers(roi, "ROIDisplayColor")
+            if color is None or len(color) != 3 or any(not 0 <= c <= 255 for c in color):
+                yield Issue(f"ROI Display Color {roi.ROIDisplayColor} is not three values 0-255",
+                            f"ROIContourSequence[{r}].ROIDisplayColor", ss)
+
+
+@rule("SS-ROI-INTERPRETED-TYPE", Severity.ERROR,
+      "RT ROI Interpreted Type is a defined term that fits the contour type",
+      f"{RO2}; ihe-ro-rules.md #13 (ICT sheet); DICOM PS3.3 C.8.8.8")
+def interpreted_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        kinds: dict[int | None, set[str]] = {}
+        for roi in items(ss.dataset, "ROIContourSequence"):
+            kinds[integer(roi, "ReferencedROINumber")] = {
+                text(c, "ContourGeometricType") for c in items(roi, "ContourSequence")}
+        for o, obs in enumerate(items(ss.dataset, "RTROIObservationsSequence")):
+            value = text(obs, "RTROIInterpretedType")
+            path = f"RTROIObservationsSequence[{o}].RTROIInterpretedType"
+            if not value:
+                continue  # Type 2: empty is legal
+            if value not in DEFINED_INTERPRETED_TYPES:
+                yield Issue(f"RT ROI Interpreted Type {value!r} is not a defined term", path, ss)
+                continue
+            geometry = kinds.get(integer(obs, "ReferencedROINumber"), set())
+            if "POINT" in geometry and value not in POINT_TYPES:
+                yield Issue(f"POINT ROI interpreted as {value}; expected one of "
+                            f"{sorted(POINT_TYPES)}", path, ss)
+            if "CLOSED_PLANAR" in geometry and value not in CLOSED_PLANAR_TYPES:
+                yield Issue(f"CLOSED_PLANAR ROI interpreted as {value}; expected one of "
+                            f"{sorted(CLOSED_PLANAR_TYPES)}", path, ss)
+
+
+@rule("SS-EXTERNAL-UNIQUE", Severity.ERROR, "At most one ROI is interpreted as EXTERNAL",
+      f"{RO2}; DICOM PS3.3 C.8.8.8.1 (only one ROI shall be EXTERNAL)")
+def one_external(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        externals = [o for o in items(ss.dataset, "RTROIObservationsSequence")
+                     if text(o, "RTROIInterpretedType") == "EXTERNAL"]
+        if len(externals) > 1:
+            yield Issue(f"{len(externals)} ROIs are interpreted as EXTERNAL",
+                        "RTROIObservationsSequence", ss)
+
+
+@rule("SS-ROI-GENERATION-ALGORITHM", Severity.WARNING,
+      "ROI Generation Algorithm is AUTOMATIC, SEMIAUTOMATIC or MANUAL",
+      f"{RO2}; ihe-ro-rules.md #7 (ICT sheet)", tags={"ict-scenario"}, default_on=False)
+def generation_algorithm(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for r, roi in enumerate(items(ss.dataset, "StructureSetROISequence")):
+            value = text(roi, "ROIGenerationAlgorithm")
+            if value not in ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"):
+                yield Issue(f"ROI Generation Algorithm {value or '(empty)'}",
+                            f"StructureSetROISequence[{r}].ROIGenerationAlgorithm", ss)
