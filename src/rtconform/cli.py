@@ -40,10 +40,11 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
     from rtconform.dicom.faults import FAULTS, write_sample
 
     if args.list_faults:
-        table = Table("fault", "defect", "rule(s) it trips", title="Faults for --fault")
+        # one fault per line, name first: easy to read and to loop over in a shell
+        width = max(map(len, FAULTS))
         for fault in FAULTS.values():
-            table.add_row(fault.name, fault.description, ", ".join(sorted(fault.rule_ids)))
-        console.print(table)
+            print(f"{fault.name:<{width}}  {fault.description} "
+                  f"[{', '.join(sorted(fault.rule_ids))}]")
         return EXIT_OK
     if args.dir is None:
         raise UsageError("give the folder to write the patient into (rtconform sample DIR)")
@@ -275,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_USAGE
+    except BrokenPipeError:  # `rtconform ... | head`: the reader left, as dcmtk tools allow
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ def _two_points(s: SampleSet) -> None:
 def _point_two(s: SampleSet) -> None:
     c = _ss(s).ROIContourSequence[6].ContourSequence[0]
     data = list(c.ContourData)
-    c.ContourData = data + [f"{float(data[0]) + 1:g}", data[1], data[2]]
+    c.ContourData = [*data, f"{float(data[0]) + 1:g}", data[1], data[2]]
     c.NumberOfContourPoints = 2
 
 
@@ -337,7 +337,8 @@ def _meta(s: SampleSet) -> None:
     return None
 
 
-@fault("duplicate-sop-instance", "a second, different geometric plan with the same SOP Instance UID",
+@fault("duplicate-sop-instance",
+       "a second, different geometric plan with the same SOP Instance UID",
        "UID-UNIQUE")
 def _duplicate(s: SampleSet) -> None:
     import copy

@@ -256,7 +256,7 @@ class _Builder:
         rois.append({"number": 6, "name": "Bladder", "type": "ORGAN", "color": [255, 255, 0],
                      "contours": sphere(bx, by, bz, br)})
         mx, my, mz = MARKER
-        k_marker = int(round(mz / SLICE_MM)) + N_SLICES // 2
+        k_marker = round(mz / SLICE_MM) + N_SLICES // 2
         rois.append({"number": 7, "name": "Marker", "type": "MARKER", "color": [0, 255, 255],
                      "contours": [(k_marker, [(mx, my)])], "point": True})
         return rois

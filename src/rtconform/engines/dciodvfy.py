@@ -78,8 +78,8 @@ class Dciodvfy:
 
     def check_file(self, path: Path, sop_instance_uid: str) -> list[Finding]:
         try:
-            proc = subprocess.run([self.executable, str(path)], capture_output=True, text=True,
-                                  errors="replace", timeout=TIMEOUT_S, check=False)
+            proc = subprocess.run([self.executable, "-new", str(path)], capture_output=True,
+                                  text=True, errors="replace", timeout=TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
             return [Finding("ENGINE-FAILED", Severity.WARNING,
                             f"dciodvfy did not finish within {TIMEOUT_S} s", SOURCE, str(path),

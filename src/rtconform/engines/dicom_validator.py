@@ -91,6 +91,7 @@ class DicomValidator:
             edition = editions[-1]
             try:
                 if not reader.json_files_exist(edition) or not reader.is_current_version(edition):
+                    reader.json_path(edition).mkdir(parents=True, exist_ok=True)
                     reader.create_json_files(edition)
                 self._info = reader.load_dicom_info(edition)
                 self.edition = edition

@@ -94,7 +94,8 @@ def unique_positions(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("CT-SERIES-SPACING", Severity.WARNING,
       "Slices are evenly spaced (uneven spacing is legal but breaks some receivers)",
-      "IHE-RO TRO RO-1; legal in DICOM PS3.3 C.7.6.2 (IHE-RO's reference CT has 5 mm and 7 mm gaps)")
+      "IHE-RO TRO RO-1; legal in DICOM PS3.3 C.7.6.2 "
+      "(IHE-RO's reference CT has 5 mm and 7 mm gaps)")
 def even_spacing(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for series in graph.images_by_series.values():
         offsets = sorted({round(o, 3) for o in map(slice_offset, series) if o is not None})

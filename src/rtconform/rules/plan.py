@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from itertools import pairwise
 
 from pydicom.dataset import Dataset
 
@@ -99,7 +100,7 @@ def _control_point_issues(beam: Dataset, path: str) -> Iterator[str | tuple[str,
     if known[0] != (0, 0.0):
         yield ("Cumulative Meterset Weight of control point 0 is not 0",
                f"{path}.ControlPointSequence[0].CumulativeMetersetWeight")
-    for (_, a), (j, b) in zip(known, known[1:], strict=False):
+    for (_, a), (j, b) in pairwise(known):
         if b < a:
             yield (f"Cumulative Meterset Weight decreases from {a:g} to {b:g}",
                    f"{path}.ControlPointSequence[{j}].CumulativeMetersetWeight")

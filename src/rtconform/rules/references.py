@@ -32,7 +32,8 @@ def patient_identity(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
                 strict=True,
             ):
                 if seen != expected:
-                    yield Issue(f"{label} differs from the rest of the study", tag, inst)
+                    yield Issue(f"{label} {seen!r} differs from the study's {expected!r}", tag,
+                                inst)
 
 
 def _referenced_frame(graph: ObjectGraph, inst, sequence: str) -> str:

@@ -1,0 +1,146 @@
+"""The command line as a user runs it: exit codes, JSON, redaction, waivers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rtconform.cli import main
+from rtconform.dicom.faults import FAULTS
+from rtconform.dicom.sample import PATIENT_BIRTH_DATE, PATIENT_ID, PATIENT_NAME
+
+
+def run(*args: str, check: int | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "rtconform", *args], capture_output=True,
+                          text=True, timeout=300)
+    if check is not None:
+        assert proc.returncode == check, proc.stdout + proc.stderr
+    return proc
+
+
+def test_sample_then_validate_is_clean(tmp_path):
+    run("sample", str(tmp_path / "p"), check=0)
+    proc = run("validate", str(tmp_path / "p"), "--json", str(tmp_path / "out.json"), check=0)
+    assert "no errors" in proc.stdout
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["counts"]["error"] == 0 and report["files"] == 68
+    assert report["summary"]["frames_of_reference"] == 1
+
+
+def test_list_faults_names_them_all():
+    proc = run("sample", "--list-faults", check=0)
+    for name in FAULTS:
+        assert name in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["contour-off-plane", "truncated-file", "invalid-uid"])
+def test_fault_fails_with_its_rule_in_json(tmp_path, name):
+    run("sample", str(tmp_path / "f"), "--fault", name, check=0)
+    out = tmp_path / "out.json"
+    run("validate", str(tmp_path / "f"), "--json", str(out), check=1)
+    rules = {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
+    assert FAULTS[name].rule_ids <= rules
+
+
+def test_every_fault_exits_1_with_its_rule(tmp_path, capsys):
+    for name, fault in FAULTS.items():
+        folder, out = tmp_path / name, tmp_path / f"{name}.json"
+        assert main(["sample", str(folder), "--fault", name]) == 0
+        assert main(["validate", str(folder), "--engines", "tro", "--json", str(out), "-q"]) == 1
+        rules = {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
+        assert fault.rule_ids <= rules, name
+    capsys.readouterr()
+
+
+def test_truncated_and_text_files_are_named_without_traceback(tmp_path, sample_dir):
+    data = (sample_dir / "RS_structure_set.dcm").read_bytes()
+    (tmp_path / "half.dcm").write_bytes(data[: len(data) // 2])
+    (tmp_path / "readme.txt").write_text("not dicom")
+    proc = run("validate", str(tmp_path), "--json", str(tmp_path / "o.json"), "--max-errors",
+               "10", check=1)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "half.dcm" in proc.stdout and "readme.txt" in proc.stdout
+    files = {f["file"] for f in json.loads((tmp_path / "o.json").read_text())["findings"]
+             if f["rule_id"] == "FILE-UNREADABLE"}
+    assert files == {str(tmp_path / "half.dcm"), str(tmp_path / "readme.txt")}
+
+
+def test_redact_keeps_patient_identity_out(tmp_path, capsys):
+    folder = tmp_path / PATIENT_ID  # exporters name folders after patients
+    assert main(["sample", str(folder), "--fault", "patient-identity-mismatch"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out.json"
+    assert main(["validate", str(folder), "--redact", "--json", str(out),
+                 "--engines", "tro"]) == 1
+    console = capsys.readouterr().out
+    text = console + out.read_text()
+    assert "[REDACTED]" in text
+    for secret in (PATIENT_ID, PATIENT_BIRTH_DATE, "19800101", *PATIENT_NAME.split("^")):
+        assert secret not in text, secret
+    # without --redact the same run does show them: the test can fail
+    assert main(["validate", str(folder), "--json", str(out), "--engines", "tro"]) == 1
+    assert PATIENT_BIRTH_DATE in out.read_text()
+
+
+def test_waivers(tmp_path, capsys):
+    folder = tmp_path / "p"
+    main(["sample", str(folder), "--fault", "contour-off-plane"])
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("- rule: SS-CONTOUR-ON-PLANE\n  reason: known exporter rounding, #42\n"
+                       "  file: '*/RS_*.dcm'\n  expires: 2999-01-01\n")
+    out = tmp_path / "o.json"
+    args = ["validate", str(folder), "--engines", "tro", "--json", str(out),
+            "--waivers", str(waivers)]
+    assert main(args) == 0
+    (finding,) = json.loads(out.read_text())["findings"]
+    assert finding["waived"] and finding["waiver_reason"].startswith("known exporter")
+
+    waivers.write_text("- rule: SS-CONTOUR-ON-PLANE\n  reason: r\n  expires: 2001-01-01\n"
+                       "- rule: DOSE-UNITS-TYPE\n  reason: unused one\n")
+    assert main(args) == 1
+    rules = sorted(f["rule_id"] for f in json.loads(out.read_text())["findings"])
+    assert rules == ["SS-CONTOUR-ON-PLANE", "WAIVER-EXPIRED", "WAIVER-UNUSED"]
+
+    waivers.write_text("- rule: X\n")  # no reason
+    assert main(args) == 2
+    assert "waiver #1" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "missing")]) == 2
+    assert main(["validate", str(tmp_path), "--engines", "nonsense"]) == 2
+    assert main(["sample", str(tmp_path), "--fault", "nonsense"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["validate"])
+    assert exc.value.code == 2
+    capsys.readouterr()
+
+
+def test_help_has_examples():
+    for command in ("sample", "validate", "rules"):
+        proc = run(command, "--help", check=0)
+        assert "examples:" in proc.stdout and f"rtconform {command}" in proc.stdout
+
+
+def test_rules_lists_ids_and_sources():
+    proc = run("rules", "--json", check=0)
+    rules = json.loads(proc.stdout)
+    assert len(rules) > 30
+    assert all(r["id"] and r["source"] and r["severity"] for r in rules)
+
+
+def test_validate_with_local_standard(tmp_path, capsys):
+    from mini_standard import write_mini_standard
+
+    main(["sample", str(tmp_path / "p")])
+    standard = write_mini_standard(tmp_path / "std")
+    out = tmp_path / "o.json"
+    assert main(["validate", str(tmp_path / "p"), "--engines", "tro,dicom-validator",
+                 "--standard-path", str(standard), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["engines"]["dicom-validator"] == "ran"
+    assert {f["rule_id"] for f in report["findings"]} == {"DV-UNKNOWN-SOP-CLASS"}
+    capsys.readouterr()

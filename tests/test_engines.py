@@ -1,0 +1,111 @@
+"""Standard engines, run for real: dciodvfy (dicom3tools) and dicom-validator on
+a local DocBook excerpt of the standard."""
+
+from __future__ import annotations
+
+import shutil
+
+import pydicom
+import pytest
+
+from mini_standard import write_mini_standard
+from rtconform.dicom.faults import write_sample
+from rtconform.engines.dciodvfy import Dciodvfy, parse, tag_path
+from rtconform.engines.dicom_validator import DicomValidator
+from rtconform.findings import Severity
+from rtconform.validate import ValidationOptions, validate_paths
+
+# Lines as dciodvfy 2022 prints them (IHE-RO reference data, pydicom rtstruct).
+DCIODVFY_OUTPUT = """\
+Warning - </FileMetaInformationVersion(0002,0001)> - Bad FileMetaInformationVersion Attribute
+Error - </ReferringPhysicianIdentificationSequence(0008,0096)[1]/\
+PersonIdentificationCodeSequence(0040,1101)[1]/\
+ContextGroupExtensionCreatorUID(0008,010d)> - Illegal root for UID = <3.26.1>
+RTDose
+Error - </SliceThickness(0018,0050)[1]> - Value is zero
+Error - Missing attribute Type 1 Required Element=<ContourImageSequence> Module=<StructureSet>
+"""
+
+
+def test_dciodvfy_output_becomes_findings_with_tag_paths():
+    findings = parse(DCIODVFY_OUTPUT, "f.dcm", "1.2.3")
+    assert [(f.severity, f.tag_path) for f in findings] == [
+        (Severity.WARNING, "FileMetaInformationVersion"),
+        (Severity.ERROR, "ReferringPhysicianIdentificationSequence[0]."
+                         "PersonIdentificationCodeSequence[0].ContextGroupExtensionCreatorUID"),
+        (Severity.ERROR, "SliceThickness"),
+        (Severity.ERROR, "ContourImageSequence"),
+    ]
+    assert findings[1].message == "Illegal root for UID = <3.26.1>"
+    assert all(f.engine == "dciodvfy" and f.file == "f.dcm" for f in findings)
+
+
+def test_tag_path_translation():
+    assert tag_path("/A(0001,0001)[2]/B(0001,0002)[1]/C(0001,0003)") == "A[1].B[0].C"
+
+
+def test_dciodvfy_finds_a_missing_type1_attribute(tmp_path, dciodvfy):
+    write_sample(tmp_path, "missing-type1")
+    findings = Dciodvfy().check_file(tmp_path / "RS_structure_set.dcm", "x")
+    assert any(f.severity is Severity.ERROR and f.tag_path == "StructureSetLabel"
+               for f in findings), findings
+
+
+def test_missing_dciodvfy_is_said_once(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    engine = Dciodvfy()
+    assert "dicom3tools" in engine.unavailable_reason()
+
+
+@pytest.fixture
+def mini_standard(tmp_path):
+    return write_mini_standard(tmp_path / "standard")
+
+
+def test_dicom_validator_on_local_standard(sample_dir, mini_standard, tmp_path):
+    engine = DicomValidator(mini_standard)
+    assert engine.unavailable_reason() is None
+    assert engine.check_file(sample_dir / "RS_structure_set.dcm", "x") == []
+    (unknown,) = engine.check_file(sample_dir / "CT_001.dcm", "x")
+    assert unknown.rule_id == "DV-UNKNOWN-SOP-CLASS" and unknown.severity is Severity.INFO
+    # JSON digest was cached beside the DocBook, as dicom-validator does
+    assert (mini_standard / "2025b" / "json" / "iod_info.json").is_file()
+
+    ds = pydicom.dcmread(sample_dir / "RS_structure_set.dcm")
+    del ds.StructureSetLabel
+    ds.ROIContourSequence[0].ContourSequence[0].ContourGeometricType = "CURVE"
+    ds.PatientWeight = "70"
+    bad = tmp_path / "bad.dcm"
+    ds.save_as(bad)
+    found = {(f.rule_id, f.severity, f.tag_path) for f in engine.check_file(bad, "x")}
+    assert found == {
+        ("DV-TAGMISSING", Severity.ERROR, "StructureSetLabel"),
+        ("DV-ENUMVALUENOTALLOWED", Severity.ERROR,
+         "ROIContourSequence.ContourSequence.ContourGeometricType"),
+        ("DV-TAGUNEXPECTED", Severity.WARNING, "PatientWeight"),
+    }
+
+
+def test_dicom_validator_without_a_standard_says_so_and_others_run(tmp_path):
+    engine = DicomValidator(tmp_path / "empty")
+    reason = engine.unavailable_reason()
+    assert "no DICOM standard" in reason and "--standard-path" in reason
+    write_sample(tmp_path / "p", "contour-off-plane")
+    result = validate_paths([tmp_path / "p"], ValidationOptions(engines=[engine]))
+    assert result.engine_notes == {"dicom-validator": reason}
+    assert {f.rule_id for f in result.findings} == {"SS-CONTOUR-ON-PLANE"}
+
+
+def test_broken_standard_is_reported_not_raised(tmp_path):
+    root = write_mini_standard(tmp_path / "standard")
+    (root / "2025b" / "docbook" / "part03.xml").write_text("<book>")
+    reason = DicomValidator(root).unavailable_reason()
+    assert reason and "cannot read the DICOM standard" in reason
+
+
+def test_standard_folder_is_not_modified_beyond_its_json_cache(tmp_path, mini_standard):
+    before = sorted(p.name for p in (mini_standard / "2025b" / "docbook").iterdir())
+    DicomValidator(mini_standard).unavailable_reason()
+    assert sorted(p.name for p in (mini_standard / "2025b" / "docbook").iterdir()) == before
+    shutil.rmtree(mini_standard / "2025b" / "json")
+    assert DicomValidator(mini_standard).unavailable_reason() is None  # rebuilt

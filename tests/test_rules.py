@@ -1,0 +1,132 @@
+"""Every TRO rule is silent on the clean patient and fires on its own defect."""
+
+from __future__ import annotations
+
+import pydicom
+import pytest
+
+from conftest import rule_ids, tro_findings
+from rtconform.dicom.faults import FAULTS, write_sample
+from rtconform.findings import Severity
+from rtconform.rules.registry import all_rules
+
+# Rules whose defect is a warning (legal but risky) or that are off by default:
+# they are proven below with mutations made in the test instead of --fault.
+NOT_BY_FAULT = {"SS-ROI-NAME-UNIQUE", "SS-ROI-GENERATION-ALGORITHM",
+                "FILE-UNKNOWN-SOP-CLASS"}
+
+
+def test_clean_sample_has_no_finding(sample_dir):
+    assert tro_findings(sample_dir) == []
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_trips_exactly_its_rules(name, tmp_path):
+    write_sample(tmp_path, name)
+    findings = tro_findings(tmp_path)
+    assert rule_ids(findings) == set(FAULTS[name].rule_ids)
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    assert errors, "a listed fault must fail validation"
+    for f in findings:
+        assert f.source and f.file, f  # every finding says why and where
+
+
+def test_every_rule_is_proven_by_a_fault():
+    proven = set().union(*(f.rule_ids for f in FAULTS.values()))
+    registered = {r.id for r in all_rules()}
+    assert registered - proven == NOT_BY_FAULT
+    assert proven <= registered
+
+
+def test_every_rule_has_a_source_and_statement():
+    for r in all_rules():
+        assert r.source and r.title, r.id
+
+
+def _mutate(folder, name, change):
+    ds = pydicom.dcmread(folder / name)
+    change(ds)
+    ds.save_as(folder / name)
+
+
+def _drop_slice(folder, name):
+    """Remove a CT slice and every structure set reference to it."""
+    gone = str(pydicom.dcmread(folder / name).SOPInstanceUID)
+    (folder / name).unlink()
+
+    def change(ds):
+        series = (ds.ReferencedFrameOfReferenceSequence[0].RTReferencedStudySequence[0]
+                  .RTReferencedSeriesSequence[0])
+        series.ContourImageSequence = [i for i in series.ContourImageSequence
+                                       if i.ReferencedSOPInstanceUID != gone]
+        for roi in ds.ROIContourSequence:
+            roi.ContourSequence = [c for c in roi.ContourSequence
+                                   if c.ContourImageSequence[0].ReferencedSOPInstanceUID != gone]
+
+    _mutate(folder, "RS_structure_set.dcm", change)
+
+
+def test_uneven_ct_spacing_is_only_a_warning(tmp_path):
+    write_sample(tmp_path)
+    _drop_slice(tmp_path, "CT_058.dcm")  # only the External is contoured there
+    findings = tro_findings(tmp_path)
+    assert [(f.rule_id, f.severity) for f in findings] == [
+        ("CT-SERIES-SPACING", Severity.WARNING)]
+    assert "'5': 1" in findings[0].message
+
+
+def test_duplicate_roi_name_is_a_warning(tmp_path):
+    write_sample(tmp_path)
+    _mutate(tmp_path, "RS_structure_set.dcm",
+            lambda ds: setattr(ds.StructureSetROISequence[5], "ROIName", "Rectum"))
+    findings = tro_findings(tmp_path)
+    assert rule_ids(findings) == {"SS-ROI-NAME-UNIQUE"}
+    assert findings[0].severity is Severity.WARNING
+
+
+def test_scenario_rule_is_off_until_its_tag_is_enabled(tmp_path):
+    from rtconform.rules.registry import RuleContext
+    from rtconform.validate import ValidationOptions, validate_paths
+
+    write_sample(tmp_path)
+    _mutate(tmp_path, "RS_structure_set.dcm",
+            lambda ds: setattr(ds.StructureSetROISequence[0], "ROIGenerationAlgorithm", ""))
+    assert tro_findings(tmp_path) == []
+    on = validate_paths([tmp_path], ValidationOptions(context=RuleContext(),
+                                                      rule_tags=frozenset({"ict-scenario"})))
+    assert rule_ids(on.findings) == {"SS-ROI-GENERATION-ALGORITHM"}
+
+
+def test_unknown_sop_class_is_reported_and_run_goes_on(tmp_path):
+    write_sample(tmp_path)
+    _mutate(tmp_path, "RP_geometric.dcm", lambda ds: (
+        setattr(ds, "SOPClassUID", "1.2.826.0.1.3680043.8.498.99"),
+        setattr(ds.file_meta, "MediaStorageSOPClassUID", "1.2.826.0.1.3680043.8.498.99")))
+    findings = tro_findings(tmp_path)
+    unknown = [f for f in findings if f.rule_id == "FILE-UNKNOWN-SOP-CLASS"]
+    assert len(unknown) == 1 and unknown[0].file.endswith("RP_geometric.dcm")
+
+
+def test_partial_set_is_a_warning_and_complete_makes_it_an_error(sample_dir, tmp_path):
+    plan = tmp_path / "RP_dosimetric.dcm"
+    plan.write_bytes((sample_dir / "RP_dosimetric.dcm").read_bytes())
+    partial = tro_findings(tmp_path)
+    assert {(f.rule_id, f.severity) for f in partial} == {
+        ("PLAN-STRUCTURE-SET-REF", Severity.WARNING)}
+    complete = tro_findings(tmp_path, complete=True)
+    assert {(f.rule_id, f.severity) for f in complete} == {
+        ("PLAN-STRUCTURE-SET-REF", Severity.ERROR)}
+
+
+def test_tolerance_is_configurable(tmp_path):
+    write_sample(tmp_path, "contour-off-plane")  # 1 mm off
+    assert "SS-CONTOUR-ON-PLANE" in rule_ids(tro_findings(tmp_path, tolerance_mm=0.5))
+    assert "SS-CONTOUR-ON-PLANE" not in rule_ids(tro_findings(tmp_path, tolerance_mm=1.5))
+
+
+def test_findings_carry_tag_paths(tmp_path):
+    write_sample(tmp_path, "contour-point-count")
+    (finding,) = tro_findings(tmp_path)
+    assert finding.tag_path == "ROIContourSequence[1].ContourSequence[3].NumberOfContourPoints"
+    assert finding.sop_instance_uid
+    assert "IHE-RO TRO RO-2" in finding.source
