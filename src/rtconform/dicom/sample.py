@@ -110,7 +110,12 @@ def write_atomically(ds: FileDataset, path: Path) -> None:
         raise
 
 
-class _Builder:
+class PatientBuilder:
+    """Builds each object of the chain from what comes before it, so the
+    reference actors can contour the CT they retrieved, plan on the structure
+    set they retrieved, and copy the patient's identity unchanged (IHE-RO
+    critical attributes)."""
+
     def __init__(self, uid_root: str) -> None:
         self.root = uid_root
         self.uid = {
@@ -121,10 +126,55 @@ class _Builder:
             )
         }
         self.ct_uids = [derived_uid(uid_root, "rtconform-sample", "ct", k) for k in range(N_SLICES)]
+        self.z = [slice_z(k) for k in range(N_SLICES)]
+        self.patient = {"PatientName": PATIENT_NAME, "PatientID": PATIENT_ID,
+                        "PatientBirthDate": PATIENT_BIRTH_DATE, "PatientSex": "O"}
         self.beam_dose_uids = [
             derived_uid(uid_root, "rtconform-sample", "beam-dose", n + 1)
             for n in range(len(GANTRY_ANGLES))
         ]
+
+    def _adopt(self, ds: Dataset) -> None:
+        """Take study, frame of reference and patient from an input object."""
+        self.uid["study"] = str(ds.StudyInstanceUID)
+        if "FrameOfReferenceUID" in ds:
+            self.uid["for"] = str(ds.FrameOfReferenceUID)
+        for keyword in self.patient:
+            self.patient[keyword] = str(ds.get(keyword, ""))
+        # derived objects get UIDs of their own, stable for the same input
+        for key in ("ss_series", "ss", "plan_series", "geo_plan", "dos_plan", "dose_series",
+                    "plan_dose"):
+            self.uid[key] = derived_uid(self.root, "rtconform-derived", self.uid["study"], key)
+        self.beam_dose_uids = [derived_uid(self.root, "rtconform-derived", self.uid["study"],
+                                           "beam-dose", n + 1)
+                               for n in range(len(GANTRY_ANGLES))]
+
+    @classmethod
+    def from_images(cls, images: list[Dataset], uid_root: str = DEFAULT_UID_ROOT
+                    ) -> PatientBuilder:
+        """Contour on these CT images (sorted along z)."""
+        images = sorted(images, key=lambda ds: float(ds.ImagePositionPatient[2]))
+        builder = cls(uid_root)
+        builder._adopt(images[0])
+        builder.uid["ct_series"] = str(images[0].SeriesInstanceUID)
+        builder.ct_uids = [str(ds.SOPInstanceUID) for ds in images]
+        builder.z = [float(ds.ImagePositionPatient[2]) for ds in images]
+        return builder
+
+    @classmethod
+    def from_structure_set(cls, ss: Dataset, uid_root: str = DEFAULT_UID_ROOT,
+                           geometric_plan: Dataset | None = None) -> PatientBuilder:
+        """Plan on this structure set (and, for a dosimetric plan, from this
+        geometric plan)."""
+        builder = cls(uid_root)
+        frame = ss.ReferencedFrameOfReferenceSequence[0]
+        builder._adopt(ss)
+        builder.uid["for"] = str(frame.FrameOfReferenceUID)
+        builder.uid["ss"] = str(ss.SOPInstanceUID)
+        if geometric_plan is not None:
+            builder.uid["geo_plan"] = str(geometric_plan.SOPInstanceUID)
+            builder.uid["plan_series"] = str(geometric_plan.SeriesInstanceUID)
+        return builder
 
     # -- common modules -------------------------------------------------
     def base(self, sop_class: str, sop_instance: str, modality: str, series: str,
@@ -153,10 +203,8 @@ class _Builder:
         ds.SeriesDescription = f"rtconform {modality}"
         ds.ManufacturerModelName = "rtconform sample"
         ds.SoftwareVersions = __version__
-        ds.PatientName = PATIENT_NAME
-        ds.PatientID = PATIENT_ID
-        ds.PatientBirthDate = PATIENT_BIRTH_DATE
-        ds.PatientSex = "O"
+        for keyword, value in self.patient.items():
+            setattr(ds, keyword, value)
         ds.StudyInstanceUID = self.uid["study"]
         ds.SeriesInstanceUID = series
         ds.StudyID = "RTC1"
@@ -231,10 +279,12 @@ class _Builder:
                 for i in range(n)
             ]
 
+        z = self.z
+
         def sphere(cx, cy, cz, r):
             contours = []
-            for k in range(N_SLICES):
-                dz = slice_z(k) - cz
+            for k in range(len(z)):
+                dz = z[k] - cz
                 if abs(dz) < r - 1.0:
                     rk = math.sqrt(r * r - dz * dz)
                     contours.append((k, circle(cx, cy, rk, rk)))
@@ -242,7 +292,7 @@ class _Builder:
 
         rois = [
             {"number": 1, "name": "External", "type": "EXTERNAL", "color": [0, 255, 0],
-             "contours": [(k, circle(0, 0, BODY_A, BODY_B, 48)) for k in range(N_SLICES)]},
+             "contours": [(k, circle(0, 0, BODY_A, BODY_B, 48)) for k in range(len(z))]},
         ]
         colors = {"GTV": [255, 0, 0], "CTV": [255, 128, 0], "PTV": [255, 0, 255]}
         for number, (name, radius) in enumerate(reversed(TARGETS), start=2):
@@ -250,13 +300,13 @@ class _Builder:
                          "contours": sphere(0, 0, 0, radius)})
         rx, ry, rr, z0, z1 = RECTUM
         rois.append({"number": 5, "name": "Rectum", "type": "ORGAN", "color": [128, 64, 0],
-                     "contours": [(k, circle(rx, ry, rr, rr)) for k in range(N_SLICES)
-                                  if z0 <= slice_z(k) <= z1]})
+                     "contours": [(k, circle(rx, ry, rr, rr)) for k in range(len(z))
+                                  if z0 <= z[k] <= z1]})
         bx, by, bz, br = BLADDER
         rois.append({"number": 6, "name": "Bladder", "type": "ORGAN", "color": [255, 255, 0],
                      "contours": sphere(bx, by, bz, br)})
         mx, my, mz = MARKER
-        k_marker = round(mz / SLICE_MM) + N_SLICES // 2
+        k_marker = min(range(len(z)), key=lambda k: abs(z[k] - mz))
         rois.append({"number": 7, "name": "Marker", "type": "MARKER", "color": [0, 255, 255],
                      "contours": [(k_marker, [(mx, my)])], "point": True})
         return rois
@@ -303,9 +353,9 @@ class _Builder:
                 contour.ContourGeometricType = "POINT" if roi.get("point") else "CLOSED_PLANAR"
                 contour.NumberOfContourPoints = len(points)
                 contour.ContourNumber = number
-                z = _ds_number(slice_z(k))
+                plane = _ds_number(self.z[k])
                 contour.ContourData = [
-                    value for x, y in points for value in (_ds_number(x), _ds_number(y), z)
+                    value for x, y in points for value in (_ds_number(x), _ds_number(y), plane)
                 ]
                 seq.append(contour)
             roi_contour.ContourSequence = Sequence(seq)
@@ -548,7 +598,7 @@ class _Builder:
 
 def build_sample(uid_root: str = DEFAULT_UID_ROOT) -> SampleSet:
     """Build the whole synthetic patient in memory."""
-    builder = _Builder(uid_root)
+    builder = PatientBuilder(uid_root)
     sample = SampleSet(uid_root=uid_root, uids=dict(builder.uid))
     sample.datasets.update(builder.ct())
     sample.datasets["RS_structure_set.dcm"] = builder.structure_set()

@@ -1,0 +1,355 @@
+"""The layer every actor stands on: application entities with timeouts and
+TCP_NODELAY, the recorder wired in, a Storage SCP that writes into an
+InstanceStore, and the SCU operations (echo, store, find, move, get).
+
+Every network wait has a timeout; every listening port comes from the OS
+unless the user names one.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+from pynetdicom import AE, build_role, evt
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+    Verification,
+)
+
+from rtconform.actors.recorder import AssociationRecorder
+from rtconform.actors.storage import InstanceStore, StoreError
+from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+
+DEFAULT_TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian,
+                             DeflatedExplicitVRLittleEndian]
+
+# Storage SOP classes every receiving actor accepts (RT and the images RT uses).
+STORAGE_SOP_CLASSES = {
+    "CT Image Storage": "1.2.840.10008.5.1.4.1.1.2",
+    "Enhanced CT Image Storage": "1.2.840.10008.5.1.4.1.1.2.1",
+    "MR Image Storage": "1.2.840.10008.5.1.4.1.1.4",
+    "Enhanced MR Image Storage": "1.2.840.10008.5.1.4.1.1.4.1",
+    "Positron Emission Tomography Image Storage": "1.2.840.10008.5.1.4.1.1.128",
+    "RT Image Storage": "1.2.840.10008.5.1.4.1.1.481.1",
+    "RT Dose Storage": "1.2.840.10008.5.1.4.1.1.481.2",
+    "RT Structure Set Storage": "1.2.840.10008.5.1.4.1.1.481.3",
+    "RT Beams Treatment Record Storage": "1.2.840.10008.5.1.4.1.1.481.4",
+    "RT Plan Storage": "1.2.840.10008.5.1.4.1.1.481.5",
+    "RT Brachy Treatment Record Storage": "1.2.840.10008.5.1.4.1.1.481.6",
+    "RT Treatment Summary Record Storage": "1.2.840.10008.5.1.4.1.1.481.7",
+    "RT Ion Plan Storage": "1.2.840.10008.5.1.4.1.1.481.8",
+    "RT Ion Beams Treatment Record Storage": "1.2.840.10008.5.1.4.1.1.481.9",
+    "Spatial Registration Storage": "1.2.840.10008.5.1.4.1.1.66.1",
+    "Deformable Spatial Registration Storage": "1.2.840.10008.5.1.4.1.1.66.3",
+    "Secondary Capture Image Storage": "1.2.840.10008.5.1.4.1.1.7",
+}
+QR_MODELS = {
+    ("patient", "find"): PatientRootQueryRetrieveInformationModelFind,
+    ("patient", "move"): PatientRootQueryRetrieveInformationModelMove,
+    ("patient", "get"): PatientRootQueryRetrieveInformationModelGet,
+    ("study", "find"): StudyRootQueryRetrieveInformationModelFind,
+    ("study", "move"): StudyRootQueryRetrieveInformationModelMove,
+    ("study", "get"): StudyRootQueryRetrieveInformationModelGet,
+}
+
+
+class PeerUnreachable(Exception):
+    """No association could be made: names the AE, host and port."""
+
+
+@dataclass(frozen=True)
+class Peer:
+    ae_title: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.ae_title}@{self.host}:{self.port}"
+
+    @classmethod
+    def parse(cls, text: str) -> Peer:
+        """'AE=host:port' or 'AE@host:port'."""
+        sep = "=" if "=" in text else "@"
+        ae, _, address = text.partition(sep)
+        host, _, port = address.rpartition(":")
+        if not ae or not host or not port.isdigit():
+            raise ValueError(f"expected AE=HOST:PORT, got {text!r}")
+        return cls(ae.strip(), host.strip(), int(port))
+
+
+@dataclass
+class Timeouts:
+    connection: float = 10.0
+    acse: float = 30.0
+    dimse: float = 60.0
+    network: float = 60.0
+
+
+def _nodelay(event) -> None:
+    """Nagle's algorithm meets delayed ACKs at ~80 ms per DIMSE exchange on
+    loopback; one request/response pattern must not pay it."""
+    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def make_ae(ae_title: str, timeouts: Timeouts) -> AE:
+    ae = AE(ae_title=ae_title)
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
+    ae.connection_timeout = timeouts.connection
+    ae.acse_timeout = timeouts.acse
+    ae.dimse_timeout = timeouts.dimse
+    ae.network_timeout = timeouts.network
+    return ae
+
+
+def transfer_syntax_of(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and "TransferSyntaxUID" in meta:
+        return str(meta.TransferSyntaxUID)
+    implicit = ds.original_encoding[0] if hasattr(ds, "original_encoding") else True
+    return ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+
+
+class StorageReceiver:
+    """A C-STORE SCP handler writing into an InstanceStore and recording every
+    dataset: the Archive's and every retrieving actor's."""
+
+    def __init__(self, store: InstanceStore, recorder: AssociationRecorder, actor: str) -> None:
+        self.store = store
+        self.recorder = recorder
+        self.actor = actor
+
+    def __call__(self, event) -> int:
+        calling = str(event.assoc.requestor.ae_title).strip()
+        sop_uid = str(event.request.AffectedSOPInstanceUID or "")
+        try:
+            ds = event.dataset
+            ds.file_meta = event.file_meta
+            encoded = event.encoded_dataset(include_meta=True)
+            # Touch every element: a dataset that cannot be decoded must fail now,
+            # not in a later reader.
+            for _ in ds.iterall():
+                pass
+        except Exception as exc:
+            self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid, status="0xC210",
+                                 reason=f"cannot decode dataset: {type(exc).__name__}: {exc}")
+            return 0xC210
+        if str(ds.get("SOPInstanceUID", "")) != sop_uid:
+            self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid, status="0xA900",
+                                 reason="dataset SOP Instance UID differs from the C-STORE "
+                                        "request's Affected SOP Instance UID")
+            return 0xA900
+        try:
+            outcome = self.store.store(encoded, ds, str(event.context.transfer_syntax), calling)
+        except StoreError as exc:
+            self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid,
+                                 status=f"0x{exc.status:04X}", reason=exc.reason)
+            return exc.status
+        self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid,
+                             sop_class=str(ds.get("SOPClassUID", "")), status="0x0000",
+                             path=str(outcome.path), duplicate=outcome.duplicate)
+        return 0x0000
+
+
+@dataclass
+class OperationResult:
+    """What an SCU operation achieved, for steps and reports."""
+
+    ok: bool
+    statuses: list[int] = field(default_factory=list)
+    datasets: list[Dataset] = field(default_factory=list)
+    message: str = ""
+
+
+class ServiceUser:
+    """An actor's SCU side: each operation opens one recorded association."""
+
+    def __init__(self, ae_title: str, recorder: AssociationRecorder, actor: str,
+                 timeouts: Timeouts | None = None,
+                 transfer_syntaxes: list[str] | None = None) -> None:
+        self.ae_title = ae_title
+        self.recorder = recorder
+        self.actor = actor
+        self.timeouts = timeouts or Timeouts()
+        self.transfer_syntaxes = transfer_syntaxes or DEFAULT_TRANSFER_SYNTAXES
+        self._receiver_server = None
+        self.receiver_store: InstanceStore | None = None
+
+    def _handlers(self) -> list[tuple]:
+        return [(evt.EVT_CONN_OPEN, _nodelay), *self.recorder.handlers(self.actor)]
+
+    def _associate(self, ae: AE, peer: Peer, **kwargs):
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title,
+                             evt_handlers=self._handlers(), **kwargs)
+        if not assoc.is_established:
+            state = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted \
+                else "unreachable"
+            raise PeerUnreachable(f"association with {peer} {state} (calling AE "
+                                  f"{self.ae_title}, timeout {self.timeouts.connection:g} s)")
+        return assoc
+
+    def echo(self, peer: Peer) -> OperationResult:
+        ae = make_ae(self.ae_title, self.timeouts)
+        ae.add_requested_context(Verification)
+        assoc = self._associate(ae, peer)
+        try:
+            status = assoc.send_c_echo()
+            code = int(status.Status) if status else 0xFFFF
+            return OperationResult(code == 0, [code])
+        finally:
+            assoc.release()
+
+    def store(self, peer: Peer, items: Iterable[Path | Dataset]) -> OperationResult:
+        """C-STORE files or datasets: one context per (SOP class, transfer
+        syntax) actually needed, in one association."""
+        datasets = [pydicom.dcmread(i) if isinstance(i, str | Path) else i for i in items]
+        ae = make_ae(self.ae_title, self.timeouts)
+        pairs = sorted({(str(ds.SOPClassUID), transfer_syntax_of(ds)) for ds in datasets})
+        for sop_class, syntax in pairs:
+            ae.add_requested_context(sop_class, [syntax])
+        assoc = self._associate(ae, peer)
+        result = OperationResult(True)
+        try:
+            for ds in datasets:
+                status = assoc.send_c_store(ds)
+                code = int(status.Status) if status else 0xFFFF
+                result.statuses.append(code)
+                if code not in (0x0000, 0xB000, 0xB007, 0xB006):
+                    result.ok = False
+            return result
+        finally:
+            if assoc.is_established:
+                assoc.release()
+
+    def find(self, peer: Peer, identifier: Dataset, model: str = "study") -> OperationResult:
+        ae = make_ae(self.ae_title, self.timeouts)
+        uid = QR_MODELS[(model, "find")]
+        ae.add_requested_context(uid, self.transfer_syntaxes[:2])
+        assoc = self._associate(ae, peer)
+        result = OperationResult(True)
+        try:
+            for status, rsp in assoc.send_c_find(identifier, uid):
+                code = int(status.Status) if status else 0xFFFF
+                result.statuses.append(code)
+                if code in (0xFF00, 0xFF01) and rsp is not None:
+                    result.datasets.append(rsp)
+                elif code != 0:
+                    result.ok = False
+            return result
+        finally:
+            if assoc.is_established:
+                assoc.release()
+
+    # -- retrieval ------------------------------------------------------------------
+    def start_receiver(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1") -> Peer:
+        """A Storage SCP for C-MOVE results, on an OS-chosen port by default."""
+        if self._receiver_server is not None:
+            host, port = self._receiver_server.server_address[:2]
+            return Peer(self.ae_title, host, port)
+        self.receiver_store = InstanceStore(store_dir)
+        ae = make_ae(self.ae_title, self.timeouts)
+        for uid in STORAGE_SOP_CLASSES.values():
+            ae.add_supported_context(uid, self.transfer_syntaxes)
+        receiver = StorageReceiver(self.receiver_store, self.recorder, self.actor)
+        self._receiver_server = ae.start_server(
+            (host, port), block=False,
+            evt_handlers=[(evt.EVT_C_STORE, receiver), *self._handlers()])
+        host, port = self._receiver_server.server_address[:2]
+        return Peer(self.ae_title, host, port)
+
+    def stop_receiver(self) -> None:
+        if self._receiver_server is not None:
+            self._receiver_server.shutdown()
+            self._receiver_server = None
+        if self.receiver_store is not None:
+            self.receiver_store.close()
+
+    def move(self, peer: Peer, identifier: Dataset, destination: str | None = None,
+             model: str = "study") -> OperationResult:
+        ae = make_ae(self.ae_title, self.timeouts)
+        uid = QR_MODELS[(model, "move")]
+        ae.add_requested_context(uid, self.transfer_syntaxes[:2])
+        assoc = self._associate(ae, peer)
+        result = OperationResult(True)
+        try:
+            for status, _ in assoc.send_c_move(identifier, destination or self.ae_title, uid):
+                code = int(status.Status) if status else 0xFFFF
+                result.statuses.append(code)
+                if code not in (0x0000, 0xFF00):
+                    result.ok = False
+                    result.message = _sub_operations(status)
+            return result
+        finally:
+            if assoc.is_established:
+                assoc.release()
+
+    def get(self, peer: Peer, identifier: Dataset, store_dir: Path,
+            model: str = "study") -> OperationResult:
+        """C-GET: the peer sends the objects back on the same association."""
+        ae = make_ae(self.ae_title, self.timeouts)
+        uid = QR_MODELS[(model, "get")]
+        ae.add_requested_context(uid, self.transfer_syntaxes[:2])
+        roles = []
+        for sop_class in STORAGE_SOP_CLASSES.values():  # stays well under 128 contexts
+            ae.add_requested_context(sop_class, self.transfer_syntaxes)
+            roles.append(build_role(sop_class, scp_role=True))
+        store = InstanceStore(store_dir)
+        receiver = StorageReceiver(store, self.recorder, self.actor)
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, ext_neg=roles,
+                             evt_handlers=[(evt.EVT_C_STORE, receiver), *self._handlers()])
+        if not assoc.is_established:
+            store.close()
+            raise PeerUnreachable(f"association with {peer} failed (calling AE "
+                                  f"{self.ae_title})")
+        result = OperationResult(True)
+        try:
+            for status, _ in assoc.send_c_get(identifier, uid):
+                code = int(status.Status) if status else 0xFFFF
+                result.statuses.append(code)
+                if code not in (0x0000, 0xFF00):
+                    result.ok = False
+                    result.message = _sub_operations(status)
+            return result
+        finally:
+            if assoc.is_established:
+                assoc.release()
+            store.close()
+
+
+def _sub_operations(status: Dataset | None) -> str:
+    if not status:
+        return "no response (timeout or abort)"
+    parts = [f"status 0x{int(status.Status):04X}"]
+    for keyword in ("NumberOfCompletedSuboperations", "NumberOfFailedSuboperations",
+                    "NumberOfWarningSuboperations"):
+        if keyword in status:
+            parts.append(f"{keyword}={status.get(keyword)}")
+    return ", ".join(parts)
+
+
+def identifier(level: str, **keys) -> Dataset:
+    """A query/retrieve identifier, e.g. identifier('STUDY', PatientID='X',
+    StudyInstanceUID='')."""
+    ds = Dataset()
+    ds.QueryRetrieveLevel = level
+    for keyword, value in keys.items():
+        setattr(ds, keyword, value)
+    return ds
+

@@ -1,0 +1,109 @@
+"""C-FIND/C-MOVE/C-GET matching over the Archive's index (DICOM PS3.4 C.2.2.2):
+single value, wildcard (* and ?), range (dates and times), UID list, and
+universal matching; one response per matching entity at the query level,
+with the computed counts and ModalitiesInStudy that receivers rely on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+from pydicom.dataset import Dataset
+
+from rtconform.actors.storage import KEYWORD_TO_COLUMN, LEVEL_OF, LEVELS, UNIQUE_KEY
+
+RANGE_KEYWORDS = {"PatientBirthDate", "StudyDate", "StudyTime"}
+UID_KEYWORDS = {"StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID"}
+COMPUTED = {"ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances",
+            "NumberOfSeriesRelatedInstances", "NumberOfPatientRelatedStudies",
+            "NumberOfPatientRelatedSeries", "NumberOfPatientRelatedInstances"}
+
+
+class QueryError(ValueError):
+    """An identifier the SCP cannot process; status 0xA900 or 0xC000 class."""
+
+
+def _matches_value(keyword: str, pattern: str, value: str) -> bool:
+    if pattern == "" or pattern == "*":
+        return True
+    if keyword in UID_KEYWORDS and "\\" in pattern:
+        return value in pattern.split("\\")
+    if keyword in RANGE_KEYWORDS and "-" in pattern:
+        low, _, high = pattern.partition("-")
+        return (not low or value >= low) and (not high or value[: len(high)] <= high)
+    if "*" in pattern or "?" in pattern:
+        regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
+                        for c in pattern)
+        return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+    return value == pattern
+
+
+def level_of(identifier: Dataset) -> str:
+    level = str(identifier.get("QueryRetrieveLevel", "")).strip().upper()
+    if level not in LEVELS:
+        raise QueryError(f"Query/Retrieve Level {level!r} is not one of {LEVELS}")
+    return level
+
+
+def matching_rows(rows: list[dict], identifier: Dataset, level: str) -> list[dict]:
+    depth = LEVELS.index(level)
+    keys = []
+    for elem in identifier:
+        keyword = elem.keyword
+        if keyword in KEYWORD_TO_COLUMN and LEVELS.index(LEVEL_OF[keyword]) <= depth:
+            pattern = "" if elem.value is None else str(elem.value)
+            if pattern:
+                keys.append((keyword, KEYWORD_TO_COLUMN[keyword], pattern))
+    out = [r for r in rows if all(_matches_value(kw, p, r[col] or "") for kw, col, p in keys)]
+    modalities = identifier.get("ModalitiesInStudy")
+    if modalities and level == "STUDY":
+        wanted = set(modalities) if isinstance(modalities, list | tuple) else {str(modalities)}
+        studies = {r["study_uid"] for r in out if r["modality"] in wanted}
+        out = [r for r in out if r["study_uid"] in studies]
+    return out
+
+
+def find_responses(rows: list[dict], identifier: Dataset) -> list[Dataset]:
+    """One identifier per matching entity at the query level."""
+    level = level_of(identifier)
+    matched = matching_rows(rows, identifier, level)
+    unique_col = KEYWORD_TO_COLUMN[UNIQUE_KEY[level]]
+    groups: OrderedDict[str, list[dict]] = OrderedDict()
+    for row in matched:
+        groups.setdefault(row[unique_col], []).append(row)
+    responses = []
+    for members in groups.values():
+        first = members[0]
+        rsp = Dataset()
+        for elem in identifier:
+            keyword = elem.keyword
+            if keyword == "QueryRetrieveLevel":
+                continue
+            if keyword in KEYWORD_TO_COLUMN:
+                setattr(rsp, keyword, first[KEYWORD_TO_COLUMN[keyword]] or "")
+            elif keyword in COMPUTED:
+                setattr(rsp, keyword, _computed(keyword, members, rows, first))
+            elif keyword == "SpecificCharacterSet":
+                continue
+            else:
+                rsp.add_new(elem.tag, elem.VR, None)  # a key this SCP does not support
+        rsp.QueryRetrieveLevel = level
+        rsp.SpecificCharacterSet = "ISO_IR 100"
+        responses.append(rsp)
+    return responses
+
+
+def _computed(keyword: str, members: list[dict], rows: list[dict], first: dict):
+    if keyword == "ModalitiesInStudy":
+        return sorted({r["modality"] for r in rows if r["study_uid"] == first["study_uid"]})
+    scope = {"Study": ("study_uid",), "Series": ("series_uid",), "Patient": ("patient_id",)}
+    for word, (col,) in scope.items():
+        if keyword.startswith(f"NumberOf{word}Related"):
+            related = [r for r in rows if r[col] == first[col]]
+            if keyword.endswith("Studies"):
+                return len({r["study_uid"] for r in related})
+            if keyword.endswith("Series"):
+                return len({r["series_uid"] for r in related})
+            return len(related)
+    return None

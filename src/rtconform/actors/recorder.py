@@ -1,0 +1,232 @@
+"""The association recorder shared by every actor, in both directions.
+
+Everything the harness later reports comes from here: what was proposed and
+accepted, who the peer said it was, every DIMSE request and response with its
+status and time, aborts and rejects, and where each received dataset went.
+One JSON object per line, appended as it happens, so a crash loses nothing
+already seen.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pynetdicom import evt
+from pynetdicom.association import Association
+
+_ids = itertools.count(1)
+
+COMMANDS = {0x0001: "C-STORE-RQ", 0x8001: "C-STORE-RSP", 0x0020: "C-FIND-RQ",
+            0x8020: "C-FIND-RSP", 0x0010: "C-GET-RQ", 0x8010: "C-GET-RSP",
+            0x0021: "C-MOVE-RQ", 0x8021: "C-MOVE-RSP", 0x0030: "C-ECHO-RQ",
+            0x8030: "C-ECHO-RSP", 0x0FFF: "C-CANCEL-RQ"}
+
+
+def _user(user) -> dict:
+    return {
+        "ae_title": str(user.ae_title).strip(),
+        "address": user.address,
+        "port": user.port,
+        "implementation_class_uid": str(user.implementation_class_uid or ""),
+        "implementation_version_name": str(user.implementation_version_name or ""),
+        "max_pdu": user.maximum_length,
+    }
+
+
+def _context(cx, proposed: bool = False) -> dict:
+    out = {"id": cx.context_id, "abstract_syntax": str(cx.abstract_syntax)}
+    if proposed:
+        out["transfer_syntaxes"] = [str(t) for t in cx.transfer_syntax]
+    else:
+        out["result"] = {0: "accepted", 1: "user-rejection", 2: "no-reason",
+                         3: "abstract-syntax-not-supported",
+                         4: "transfer-syntaxes-not-supported"}.get(cx.result, cx.result)
+        out["transfer_syntax"] = str(cx.transfer_syntax[0]) if cx.transfer_syntax and \
+            cx.result == 0 else ""
+        out["scu_role"], out["scp_role"] = bool(cx.as_scu), bool(cx.as_scp)
+    return out
+
+
+class AssociationRecorder:
+    """Write association events of any number of actors to one JSON-lines file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, int], float] = {}
+
+    # -- writing ----------------------------------------------------------------
+    def write(self, event: str, **data) -> None:
+        data = {"t": round(time.time(), 6), "event": event, **data}
+        line = json.dumps(data, default=str)
+        with self._lock, self.path.open("a", encoding="utf-8") as fp:
+            fp.write(line + "\n")
+
+    @staticmethod
+    def assoc_id(assoc: Association) -> str:
+        if not hasattr(assoc, "_rtconform_id"):
+            assoc._rtconform_id = f"a{next(_ids)}"
+        return assoc._rtconform_id
+
+    def _base(self, assoc: Association, actor: str) -> dict:
+        direction = "inbound" if assoc.is_acceptor else "outbound"
+        peer = assoc.requestor if assoc.is_acceptor else assoc.acceptor
+        local = assoc.acceptor if assoc.is_acceptor else assoc.requestor
+        return {"assoc": self.assoc_id(assoc), "actor": actor, "direction": direction,
+                "local_ae": str(local.ae_title).strip(), "peer": _user(peer)}
+
+    def handlers(self, actor: str) -> list[tuple]:
+        """pynetdicom event handlers recording on behalf of `actor`."""
+
+        def on_requested(event):
+            rq = event.assoc.requestor
+            self.write("requested", **self._base(event.assoc, actor),
+                       calling_ae=str(rq.ae_title).strip(),
+                       called_ae=str(event.assoc.acceptor.ae_title).strip(),
+                       proposed=[_context(c, proposed=True) for c in rq.requested_contexts],
+                       roles=_roles(rq))
+
+        def on_accepted(event):
+            assoc = event.assoc
+            data = self._base(assoc, actor)
+            data["calling_ae"] = str(assoc.requestor.ae_title).strip()
+            data["called_ae"] = str(assoc.acceptor.ae_title).strip()
+            data["application_context"] = "1.2.840.10008.3.1.1.1"
+            data["proposed"] = [_context(c, proposed=True)
+                                for c in assoc.requestor.requested_contexts]
+            data["contexts"] = [_context(c) for c in
+                                sorted(assoc.accepted_contexts + assoc.rejected_contexts,
+                                       key=lambda c: c.context_id)]
+            self.write("accepted", **data)
+
+        def on_rejected(event):
+            assoc = event.assoc
+            primitive = getattr(assoc.acceptor, "primitive", None)
+            self.write("rejected", **self._base(assoc, actor),
+                       calling_ae=str(assoc.requestor.ae_title).strip(),
+                       called_ae=str(assoc.acceptor.ae_title).strip(),
+                       result=getattr(primitive, "result_str", None),
+                       source=getattr(primitive, "source_str", None),
+                       reason=getattr(primitive, "reason_str", None))
+
+        def on_aborted(event):
+            self.write("aborted", **self._base(event.assoc, actor))
+
+        def on_released(event):
+            self.write("released", **self._base(event.assoc, actor))
+
+        def on_dimse(direction: str) -> Callable:
+            def handler(event):
+                cs = event.message.command_set
+                command = COMMANDS.get(int(cs.get("CommandField", 0)), str(cs.get("CommandField")))
+                aid = self.assoc_id(event.assoc)
+                data = {"assoc": aid, "actor": actor, "direction": direction, "command": command,
+                        "message_id": cs.get("MessageID", cs.get("MessageIDBeingRespondedTo")),
+                        "sop_class": str(cs.get("AffectedSOPClassUID", "")),
+                        "sop_instance": str(cs.get("AffectedSOPInstanceUID", ""))}
+                if command.endswith("-RQ"):
+                    self._pending[(aid, int(cs.get("MessageID", 0)))] = time.perf_counter()
+                else:
+                    status = cs.get("Status")
+                    data["status"] = f"0x{int(status):04X}" if status is not None else None
+                    started = self._pending.pop((aid, int(cs.get("MessageIDBeingRespondedTo",
+                                                                 0))), None)
+                    if started is not None and status is not None and int(status) not in \
+                            (0xFF00, 0xFF01):
+                        data["ms"] = round((time.perf_counter() - started) * 1000, 2)
+                    elif started is not None:
+                        self._pending[(aid, int(cs.get("MessageIDBeingRespondedTo", 0)))] = \
+                            started  # pending responses: the operation goes on
+                self.write("dimse", **data)
+
+            return handler
+
+        return [
+            (evt.EVT_REQUESTED, on_requested), (evt.EVT_ACCEPTED, on_accepted),
+            (evt.EVT_REJECTED, on_rejected), (evt.EVT_ABORTED, on_aborted),
+            (evt.EVT_RELEASED, on_released),
+            (evt.EVT_DIMSE_RECV, on_dimse("received")), (evt.EVT_DIMSE_SENT, on_dimse("sent")),
+        ]
+
+    def stored(self, assoc: Association, actor: str, **data) -> None:
+        """A dataset received by a C-STORE SCP: where it went, or why not."""
+        self.write("stored", assoc=self.assoc_id(assoc), actor=actor, **data)
+
+    def note(self, actor: str, message: str, **data) -> None:
+        self.write("note", actor=actor, message=message, **data)
+
+
+def _roles(user) -> list[dict]:
+    roles = []
+    for item in getattr(user, "role_selection", {}).values():
+        roles.append({"sop_class": str(item.sop_class_uid), "scu": bool(item.scu_role),
+                      "scp": bool(item.scp_role)})
+    return roles
+
+
+# -- reading ------------------------------------------------------------------------
+@dataclass
+class AssociationRecord:
+    """One association as the log tells it, events folded together."""
+
+    id: str
+    actor: str = ""
+    direction: str = ""
+    calling_ae: str = ""
+    called_ae: str = ""
+    peer: dict = field(default_factory=dict)
+    proposed: list[dict] = field(default_factory=list)
+    contexts: list[dict] = field(default_factory=list)
+    dimse: list[dict] = field(default_factory=list)
+    stored: list[dict] = field(default_factory=list)
+    outcome: str = "open"  # accepted | released | aborted | rejected
+    reject: dict = field(default_factory=dict)
+
+    def statuses(self, command: str) -> list[str]:
+        return [d["status"] for d in self.dimse if d["command"] == command and d.get("status")]
+
+
+def read_events(path: Path) -> list[dict]:
+    if not Path(path).exists():
+        return []
+    events = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            events.append(json.loads(line))
+    return events
+
+
+def read_associations(path: Path) -> list[AssociationRecord]:
+    records: dict[str, AssociationRecord] = {}
+    for e in read_events(path):
+        if "assoc" not in e:
+            continue
+        rec = records.setdefault(e["assoc"], AssociationRecord(e["assoc"]))
+        rec.actor = rec.actor or e.get("actor", "")
+        kind = e["event"]
+        if kind in ("requested", "accepted", "rejected"):
+            rec.direction = e.get("direction", rec.direction)
+            rec.calling_ae = e.get("calling_ae", rec.calling_ae)
+            rec.called_ae = e.get("called_ae", rec.called_ae)
+            rec.peer = e.get("peer", rec.peer)
+            rec.proposed = e.get("proposed") or rec.proposed
+        if kind == "accepted":
+            rec.contexts = e["contexts"]
+            rec.outcome = "accepted"
+        elif kind == "rejected":
+            rec.outcome = "rejected"
+            rec.reject = {k: e.get(k) for k in ("result", "source", "reason")}
+        elif kind in ("aborted", "released"):
+            rec.outcome = kind
+        elif kind == "dimse":
+            rec.dimse.append(e)
+        elif kind == "stored":
+            rec.stored.append(e)
+    return list(records.values())
