@@ -188,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Does a system speak DICOM RT the way IHE-RO TRO and its conformance "
                     "statement say it does?",
         epilog=_examples("rtconform sample /tmp/patient", "rtconform validate /tmp/patient",
+                         "rtconform simulate archive --port 11112 --store /tmp/archive",
                          "rtconform rules") + "\n\nexit codes: 0 conformant, 1 errors found, "
                                               "2 usage or environment error")
     parser.add_argument("--version", action="version", version=f"rtconform {__version__}")
@@ -247,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parallel engine processes")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     p.set_defaults(func=cmd_validate)
+
+    from rtconform.actors.cli import register as register_simulate
+
+    register_simulate(sub, _formatter)
 
     p = sub.add_parser("rules", formatter_class=_formatter,
                        help="list every rule with its id, severity and source",

@@ -33,6 +33,7 @@ from pynetdicom.sop_class import (
 
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore, StoreError
+from rtconform.dicom.read import check_bytes
 from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 DEFAULT_TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian,
@@ -140,12 +141,12 @@ class StorageReceiver:
         calling = str(event.assoc.requestor.ae_title).strip()
         sop_uid = str(event.request.AffectedSOPInstanceUID or "")
         try:
+            encoded = event.encoded_dataset(include_meta=True)
+            # pydicom decodes a truncated element quietly: walk the bytes first
+            check_bytes(encoded)
             ds = event.dataset
             ds.file_meta = event.file_meta
-            encoded = event.encoded_dataset(include_meta=True)
-            # Touch every element: a dataset that cannot be decoded must fail now,
-            # not in a later reader.
-            for _ in ds.iterall():
+            for _ in ds.iterall():  # a dataset that cannot be decoded fails now
                 pass
         except Exception as exc:
             self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid, status="0xC210",
@@ -199,10 +200,7 @@ class ServiceUser:
         assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title,
                              evt_handlers=self._handlers(), **kwargs)
         if not assoc.is_established:
-            state = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted \
-                else "unreachable"
-            raise PeerUnreachable(f"association with {peer} {state} (calling AE "
-                                  f"{self.ae_title}, timeout {self.timeouts.connection:g} s)")
+            raise PeerUnreachable(_no_association(assoc, peer, self.ae_title, self.timeouts))
         return assoc
 
     def echo(self, peer: Peer) -> OperationResult:
@@ -228,7 +226,15 @@ class ServiceUser:
         result = OperationResult(True)
         try:
             for ds in datasets:
-                status = assoc.send_c_store(ds)
+                try:
+                    status = assoc.send_c_store(ds)
+                except (ValueError, AttributeError) as exc:  # e.g. a UID pynetdicom refuses
+                    self.recorder.note(self.actor, f"not sent: {exc}",
+                                       sop_instance=str(ds.get("SOPInstanceUID", "")))
+                    result.statuses.append(0xFFFF)
+                    result.ok = False
+                    result.message = str(exc)
+                    continue
                 code = int(status.Status) if status else 0xFFFF
                 result.statuses.append(code)
                 if code not in (0x0000, 0xB000, 0xB007, 0xB006):
@@ -316,8 +322,7 @@ class ServiceUser:
                              evt_handlers=[(evt.EVT_C_STORE, receiver), *self._handlers()])
         if not assoc.is_established:
             store.close()
-            raise PeerUnreachable(f"association with {peer} failed (calling AE "
-                                  f"{self.ae_title})")
+            raise PeerUnreachable(_no_association(assoc, peer, self.ae_title, self.timeouts))
         result = OperationResult(True)
         try:
             for status, _ in assoc.send_c_get(identifier, uid):
@@ -331,6 +336,15 @@ class ServiceUser:
             if assoc.is_established:
                 assoc.release()
             store.close()
+
+
+def _no_association(assoc, peer: Peer, calling: str, timeouts: Timeouts) -> str:
+    if assoc.is_rejected:
+        rj = getattr(assoc.acceptor, "primitive", None)
+        why = getattr(rj, "reason_str", "") if rj is not None else ""
+        return f"{peer} rejected the association from {calling}" + (f": {why}" if why else "")
+    return (f"no association with {peer} (calling AE {calling}): connection refused, aborted, "
+            f"or no answer within {timeouts.connection:g} s")
 
 
 def _sub_operations(status: Dataset | None) -> str:

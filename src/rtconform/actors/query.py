@@ -10,6 +10,7 @@ import re
 from collections import OrderedDict
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from rtconform.actors.storage import KEYWORD_TO_COLUMN, LEVEL_OF, LEVELS, UNIQUE_KEY
 
@@ -52,7 +53,9 @@ def matching_rows(rows: list[dict], identifier: Dataset, level: str) -> list[dic
     for elem in identifier:
         keyword = elem.keyword
         if keyword in KEYWORD_TO_COLUMN and LEVELS.index(LEVEL_OF[keyword]) <= depth:
-            pattern = "" if elem.value is None else str(elem.value)
+            value = elem.value
+            pattern = "" if value is None else "\\".join(map(str, value)) \
+                if isinstance(value, list | tuple | MultiValue) else str(value)
             if pattern:
                 keys.append((keyword, KEYWORD_TO_COLUMN[keyword], pattern))
     out = [r for r in rows if all(_matches_value(kw, p, r[col] or "") for kw, col, p in keys)]

@@ -9,6 +9,7 @@ rules can check it without loading the pixels.
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,35 +143,43 @@ class _Walker:
 def check_structure(path: Path) -> Structure:
     """Walk the whole element stream of a Part 10 file; raise UnreadableFile
     with the byte offset of the first problem."""
-    size = path.stat().st_size
     with path.open("rb") as fp:
-        head = fp.read(132)
-        if len(head) < 132 or head[128:132] != b"DICM":
-            raise NotPart10("not a DICOM Part 10 file (no 'DICM' prefix at byte 128)")
-        walker = _Walker(fp, size)
-        transfer_syntax = ""
-        # File meta information: always Explicit VR Little Endian, group 0002.
-        while True:
-            here = fp.tell()
-            peek = fp.read(2)
-            if len(peek) < 2:
-                raise UnreadableFile("file ends inside the file meta information")
-            fp.seek(here)
-            if struct.unpack("<H", peek)[0] != 0x0002:
-                break
-            tag, _, length, start = walker._header(True, "<")
-            if tag == 0x00020010:
-                transfer_syntax = fp.read(length).decode("ascii", "replace").strip("\0 ")
-            else:
-                walker._skip(length, tag, start)
-        if not transfer_syntax:
-            raise UnreadableFile("file meta information has no Transfer Syntax UID (0002,0010)")
-        if transfer_syntax == DeflatedExplicitVRLittleEndian:
-            return Structure(transfer_syntax, None)  # pydicom inflates and checks it
-        explicit = transfer_syntax != ImplicitVRLittleEndian
-        endian = ">" if transfer_syntax == ExplicitVRBigEndian else "<"
-        walker.dataset(explicit, endian, None, top=True)
-        return Structure(transfer_syntax, walker.pixel_data_length)
+        return check_stream(fp, path.stat().st_size)
+
+
+def check_bytes(data: bytes) -> Structure:
+    """The same walk over bytes received on the wire (preamble and meta included)."""
+    return check_stream(io.BytesIO(data), len(data))
+
+
+def check_stream(fp: BinaryIO, size: int) -> Structure:
+    head = fp.read(132)
+    if len(head) < 132 or head[128:132] != b"DICM":
+        raise NotPart10("not a DICOM Part 10 file (no 'DICM' prefix at byte 128)")
+    walker = _Walker(fp, size)
+    transfer_syntax = ""
+    # File meta information: always Explicit VR Little Endian, group 0002.
+    while True:
+        here = fp.tell()
+        peek = fp.read(2)
+        if len(peek) < 2:
+            raise UnreadableFile("file ends inside the file meta information")
+        fp.seek(here)
+        if struct.unpack("<H", peek)[0] != 0x0002:
+            break
+        tag, _, length, start = walker._header(True, "<")
+        if tag == 0x00020010:
+            transfer_syntax = fp.read(length).decode("ascii", "replace").strip("\0 ")
+        else:
+            walker._skip(length, tag, start)
+    if not transfer_syntax:
+        raise UnreadableFile("file meta information has no Transfer Syntax UID (0002,0010)")
+    if transfer_syntax == DeflatedExplicitVRLittleEndian:
+        return Structure(transfer_syntax, None)  # pydicom inflates and checks it
+    explicit = transfer_syntax != ImplicitVRLittleEndian
+    endian = ">" if transfer_syntax == ExplicitVRBigEndian else "<"
+    walker.dataset(explicit, endian, None, top=True)
+    return Structure(transfer_syntax, walker.pixel_data_length)
 
 
 def _walk_bare(path: Path, explicit: bool, little: bool) -> int | None:

@@ -1,0 +1,191 @@
+"""`rtconform simulate …`: the actors from the command line, dcmtk-style."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+
+from rich.console import Console
+
+from rtconform.actors.archive import Archive, ArchiveConfig, parse_move_destinations
+from rtconform.actors.contourer import Contourer
+from rtconform.actors.dose_displayer import DoseDisplayer
+from rtconform.actors.node import DEFAULT_TRANSFER_SYNTAXES, Peer, PeerUnreachable, identifier
+from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
+from rtconform.actors.recorder import AssociationRecorder
+from rtconform.actors.storage import DUPLICATE_POLICIES
+
+ACTORS = {"contourer": Contourer, "geometric-planner": GeometricPlanner,
+          "dosimetric-planner": DosimetricPlanner, "dose-displayer": DoseDisplayer}
+
+
+class SimulateError(Exception):
+    """Environment problem (peer unreachable, port taken): exit 2."""
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def run_archive(args: argparse.Namespace, console: Console) -> int:
+    store = Path(args.store)
+    recorder = AssociationRecorder(Path(args.log) if args.log else store / "associations.jsonl")
+    config = ArchiveConfig(
+        ae_title=args.aet, host=args.host, port=args.port, store_dir=store, allow=args.allow or [],
+        move_destinations=parse_move_destinations(args.move_dest or []),
+        max_associations=args.max_associations,
+        transfer_syntaxes=args.transfer_syntax or list(DEFAULT_TRANSFER_SYNTAXES),
+        duplicate_policy=args.duplicates)
+    archive = Archive(config, recorder)
+    try:
+        peer = archive.start()
+    except OSError as exc:
+        archive.store.close()
+        raise SimulateError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print(f"Archive {peer} storing in {store} ({archive.store.count()} objects held); "
+                  f"log {recorder.path}; Ctrl-C stops", highlight=False)
+    while not stop.wait(0.5):
+        pass
+    archive.stop()
+    console.print("Archive stopped", highlight=False)
+    return 0
+
+
+def run_actor(args: argparse.Namespace, console: Console) -> int:
+    out = Path(args.out)
+    recorder = AssociationRecorder(Path(args.log) if args.log else out / "associations.jsonl")
+    cls = ACTORS[args.actor]
+    actor = cls(recorder, out, ae_title=args.aet, method=args.method)
+    peer = Peer(args.aec, args.host, args.port)
+    try:
+        if args.method == "move" and args.action in ("retrieve", "run"):
+            receiver = actor.start_receiver(out / "received", port=args.receive_port)
+            console.print(f"receiving C-MOVE results as {receiver}", highlight=False)
+        if args.action == "echo":
+            result = actor.echo(peer)
+            console.print(f"C-ECHO {peer}: status 0x{result.statuses[0]:04X}")
+            return 0 if result.ok else 1
+        if args.action == "send":
+            result = actor.store(peer, [Path(f) for f in args.files])
+            bad = [f"0x{s:04X}" for s in result.statuses if s != 0]
+            console.print(f"C-STORE {len(result.statuses)} objects to {peer}: "
+                          f"{len(result.statuses) - len(bad)} accepted"
+                          + (f", refused: {bad}" if bad else ""), highlight=False)
+            return 0 if result.ok else 1
+        if args.action == "retrieve":
+            query = identifier("STUDY", StudyInstanceUID=args.study) if not args.modality \
+                else None
+            datasets = actor.retrieve(peer, query) if query is not None else \
+                actor.retrieve_modality(peer, args.study, args.modality)
+            console.print(f"retrieved {len(datasets)} objects into {out / 'received'}")
+            return 0
+        result = actor.run(peer, args.study)
+        if args.actor == "dose-displayer":
+            console.print(f"retrieved and checked the set: {result.errors} errors")
+            return result.exit_code
+        console.print(f"{cls.actor} produced and stored "
+                      f"{len(result) if isinstance(result, list) else 1} object(s)")
+        return 0
+    except PeerUnreachable as exc:
+        raise SimulateError(str(exc)) from exc
+    finally:
+        actor.stop_receiver()
+
+
+def run_flow(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.actors.flow import reference_flow
+
+    result = reference_flow(Path(args.out), args.method)
+    console.print(f"TRO flow complete: Archive holds {result.archive_count} objects; the Dose "
+                  f"Displayer's set has {result.displayed.errors} errors; log {result.log}",
+                  highlight=False)
+    return result.displayed.exit_code
+
+
+def register(sub: argparse._SubParsersAction, formatter) -> None:
+    p = sub.add_parser(
+        "simulate", formatter_class=formatter, help="run an IHE-RO TRO actor simulator",
+        description="Play an IHE-RO TRO actor against a real DICOM node; every association "
+                    "is recorded as JSON lines.",
+        epilog=_examples(
+            "rtconform simulate archive --aet ARCHIVE --port 11112 --store /tmp/archive",
+            "rtconform simulate contourer send --aec ARCHIVE 127.0.0.1 11112 /tmp/p/*.dcm",
+            "rtconform simulate flow --out /tmp/flow"))
+    actors = p.add_subparsers(dest="actor", metavar="ACTOR", required=True)
+
+    a = actors.add_parser(
+        "archive", formatter_class=formatter,
+        help="Archive: Storage SCP + Query/Retrieve SCP (FIND, MOVE, GET) until Ctrl-C",
+        epilog=_examples(
+            "rtconform simulate archive --aet ARCHIVE --port 11112 --store /tmp/archive",
+            "rtconform simulate archive --store /tmp/a --allow CONTOURER --move-dest "
+            "PLANNER=127.0.0.1:11113 --duplicates reject"))
+    a.add_argument("--aet", default="ARCHIVE", help="own AE title (default ARCHIVE)")
+    a.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    a.add_argument("--port", type=int, default=11112, help="port (0: any free port)")
+    a.add_argument("--store", required=True, metavar="DIR", help="persistent store folder")
+    a.add_argument("--allow", action="append", metavar="AE",
+                   help="accept only these calling AE titles (repeatable)")
+    a.add_argument("--move-dest", action="append", metavar="AE=HOST:PORT",
+                   help="C-MOVE destination (repeatable)")
+    a.add_argument("--max-associations", type=int, default=10)
+    a.add_argument("--transfer-syntax", action="append", metavar="UID",
+                   help="accepted transfer syntax (repeatable; default Explicit, Implicit VR "
+                        "Little Endian, Deflated)")
+    a.add_argument("--duplicates", choices=DUPLICATE_POLICIES, default="keep",
+                   help="policy for a SOP Instance UID already held")
+    a.add_argument("--log", metavar="FILE", help="association log (default STORE/"
+                                                  "associations.jsonl)")
+    a.set_defaults(simulate=run_archive)
+
+    for name, cls in ACTORS.items():
+        s = actors.add_parser(
+            name, formatter_class=formatter, help=f"{cls.actor}: echo, send, retrieve or run",
+            epilog=_examples(
+                f"rtconform simulate {name} echo --aec ARCHIVE 127.0.0.1 11112",
+                f"rtconform simulate {name} send --aec ARCHIVE 127.0.0.1 11112 file.dcm",
+                f"rtconform simulate {name} retrieve --aec ARCHIVE 127.0.0.1 11112 "
+                "--study 1.2.3 --modality CT --method move --receive-port 11113 --out /tmp/r",
+                f"rtconform simulate {name} run --aec ARCHIVE 127.0.0.1 11112 --study 1.2.3 "
+                "--out /tmp/r"))
+        s.add_argument("action", choices=("echo", "send", "retrieve", "run"))
+        s.add_argument("host")
+        s.add_argument("port", type=int)
+        s.add_argument("files", nargs="*", help="files to send")
+        s.add_argument("--aet", default=cls.default_ae, help=f"own AE title ({cls.default_ae})")
+        s.add_argument("--aec", default="ARCHIVE", help="called AE title (ARCHIVE)")
+        s.add_argument("--study", help="Study Instance UID to retrieve or work on")
+        s.add_argument("--modality", help="retrieve only series of this modality")
+        s.add_argument("--method", choices=("get", "move"), default="get")
+        s.add_argument("--receive-port", type=int, default=0,
+                       help="port of the C-MOVE receiver (0: any free port)")
+        s.add_argument("--out", default="rtconform-actor", metavar="DIR")
+        s.add_argument("--log", metavar="FILE")
+        s.set_defaults(simulate=run_actor)
+
+    f = actors.add_parser("flow", formatter_class=formatter,
+                          help="all five reference actors complete the TRO flow over loopback",
+                          epilog=_examples("rtconform simulate flow --out /tmp/flow --method "
+                                           "move"))
+    f.add_argument("--out", required=True, metavar="DIR")
+    f.add_argument("--method", choices=("get", "move"), default="get")
+    f.set_defaults(simulate=run_flow)
+    p.set_defaults(func=lambda args, console: _dispatch(args, console))
+
+
+def _dispatch(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.cli import UsageError
+
+    if args.actor in ACTORS and args.action in ("retrieve", "run") and not args.study:
+        raise UsageError(f"{args.action} needs --study UID")
+    if args.actor in ACTORS and args.action == "send" and not args.files:
+        raise UsageError("send needs files")
+    try:
+        return args.simulate(args, console)
+    except SimulateError as exc:
+        raise UsageError(str(exc)) from exc
