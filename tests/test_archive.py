@@ -161,8 +161,12 @@ def test_unsupported_sop_class_context_is_rejected(archive, recorder):
     assert results["1.2.840.10008.1.1"] == "accepted"
 
 
-def _raw_store(port: int, payload: bytes, sop_uid: str):
-    """C-STORE with a raw, undecodable dataset: what a broken peer sends."""
+def _send_raw_c_store(port: int, payload: bytes, sop_uid: str) -> int:
+    """C-STORE whose dataset bytes are sent exactly as given, as a broken peer
+    would (pynetdicom's own send_c_store re-encodes, and so repairs, the data).
+    Uses pynetdicom's reactor pause the way send_c_store does."""
+    from io import BytesIO
+
     from pynetdicom.dimse_primitives import C_STORE
 
     ae = AE("BROKEN")
@@ -173,23 +177,26 @@ def _raw_store(port: int, payload: bytes, sop_uid: str):
     req.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.481.5"
     req.AffectedSOPInstanceUID = sop_uid
     req.Priority = 2
-    from io import BytesIO
-
     req.DataSet = BytesIO(payload)
-    cx_id = assoc.accepted_contexts[0].context_id
-    assoc.dimse.send_msg(req, cx_id)
-    _, rsp = assoc.dimse.get_msg(block=True)
+    assoc._reactor_checkpoint.clear()
+    while not assoc._is_paused:
+        time.sleep(0.001)
+    try:
+        assoc.dimse.send_msg(req, assoc.accepted_contexts[0].context_id)
+        _, rsp = assoc.dimse.get_msg(block=True)
+    finally:
+        assoc._reactor_checkpoint.set()
     assoc.release()
-    return rsp
+    return int(rsp.Status)
 
 
 def test_corrupt_dataset_gets_failure_status_and_archive_keeps_serving(archive, recorder):
-    # an element claiming 0x1000 bytes where 4 follow
-    junk = struct.pack("<HH2sH", 0x0008, 0x0018, b"UI", 0x1000) + b"1.2."
-    rsp = _raw_store(archive.peer.port, junk, "1.2.3.4")
-    assert rsp.Status == 0xC210
+    # SOP Instance UID, then an element claiming 0x1000 bytes where 3 follow
+    payload = struct.pack("<HH2sH", 0x0008, 0x0018, b"UI", 8) + b"1.2.3.4\0" + \
+        struct.pack("<HH2sH", 0x300A, 0x0002, b"SH", 0x1000) + b"abc"
+    assert _send_raw_c_store(archive.peer.port, payload, "1.2.3.4") == 0xC210
     stored = [e for e in read_events(recorder.path) if e["event"] == "stored"]
-    assert stored[-1]["status"] == "0xC210" and "cannot decode" in stored[-1]["reason"]
+    assert stored[-1]["status"] == "0xC210" and "truncated" in stored[-1]["reason"]
     assert archive.store.count() == 0
     assert ServiceUser("AFTER", recorder, "test").echo(archive.peer).ok
 

@@ -217,17 +217,21 @@ class ServiceUser:
     def store(self, peer: Peer, items: Iterable[Path | Dataset]) -> OperationResult:
         """C-STORE files or datasets: one context per (SOP class, transfer
         syntax) actually needed, in one association."""
-        datasets = [pydicom.dcmread(i) if isinstance(i, str | Path) else i for i in items]
+        # Files are sent as they are on disk (pynetdicom streams a path without
+        # decoding it), as storescu does; only their header is read here.
+        items = list(items)
+        headers = [pydicom.dcmread(i, stop_before_pixels=True) if isinstance(i, str | Path)
+                   else i for i in items]
         ae = make_ae(self.ae_title, self.timeouts)
-        pairs = sorted({(str(ds.SOPClassUID), transfer_syntax_of(ds)) for ds in datasets})
+        pairs = sorted({(str(ds.SOPClassUID), transfer_syntax_of(ds)) for ds in headers})
         for sop_class, syntax in pairs:
             ae.add_requested_context(sop_class, [syntax])
         assoc = self._associate(ae, peer)
         result = OperationResult(True)
         try:
-            for ds in datasets:
+            for item, ds in zip(items, headers, strict=True):
                 try:
-                    status = assoc.send_c_store(ds)
+                    status = assoc.send_c_store(item)
                 except (ValueError, AttributeError) as exc:  # e.g. a UID pynetdicom refuses
                     self.recorder.note(self.actor, f"not sent: {exc}",
                                        sop_instance=str(ds.get("SOPInstanceUID", "")))
