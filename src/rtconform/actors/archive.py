@@ -24,6 +24,7 @@ from rtconform.actors.node import (
     Timeouts,
     _nodelay,
     make_ae,
+    stop_server,
 )
 from rtconform.actors.query import QueryError, find_responses, level_of, matching_rows
 from rtconform.actors.recorder import AssociationRecorder
@@ -89,7 +90,7 @@ class Archive:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            stop_server(self._server)
             self._server = None
         self.store.close()
 

@@ -7,7 +7,9 @@ from pydicom.dataset import Dataset
 
 from rtconform.actors.actor import TROActor
 from rtconform.actors.node import Peer
-from rtconform.dicom.sample import PatientBuilder
+from rtconform.dicom.sample import PatientBuilder, resample_series
+
+IMAGE_MODALITIES = ("CT", "MR", "PT")
 
 
 class Contourer(TROActor):
@@ -23,3 +25,34 @@ class Contourer(TROActor):
         structure_set = self.contour(images)
         self.store_all(archive, [structure_set])  # RO-2
         return structure_set
+
+    def resample_and_store(self, archive: Peer, study_uid: str) -> list[Dataset]:
+        """RO-11: retrieve a CT series (RO-1), store a resampled one as a new series."""
+        images = self.retrieve_modality(archive, study_uid, "CT")
+        resampled = resample_series(images, self.uid_root)
+        self.store_all(archive, resampled)
+        return resampled
+
+    def retrieve_images(self, archive: Peer, study_uid: str) -> list[Dataset]:
+        """RO-6: every image series of the study."""
+        out = []
+        for modality in IMAGE_MODALITIES:
+            found = self.series(archive, study_uid, modality)
+            if found:
+                out += self.retrieve_modality(archive, study_uid, modality)
+        return out
+
+    def check_structure_set(self, received: list[Dataset]) -> bool:
+        """A structure set is usable only with its images: record the verdict."""
+        held = {p.stem for p in (self.workdir / "received").rglob("*.dcm")}
+        for ss in received:
+            refs = {str(c.ContourImageSequence[0].ReferencedSOPInstanceUID)
+                    for roi in ss.get("ROIContourSequence", [])
+                    for c in roi.get("ContourSequence", []) if "ContourImageSequence" in c}
+            missing = refs - held
+            if missing:
+                self.recorder.note(self.actor, "structure set rejected: its images are not "
+                                               "available", missing=len(missing),
+                                   sop_instance=str(ss.SOPInstanceUID))
+                return False
+        return True

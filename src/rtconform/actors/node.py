@@ -8,6 +8,7 @@ unless the user names one.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -107,6 +108,16 @@ def _nodelay(event) -> None:
     sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def stop_server(server) -> None:
+    """Stop a pynetdicom server now: its loop polls every 0.5 s, so the stop
+    flag is raised, the listening socket poked to wake the poll, then the
+    usual shutdown waits for the loop (a second per run of 100 scenarios)."""
+    server._BaseServer__shutdown_request = True
+    with contextlib.suppress(OSError):
+        socket.create_connection(server.server_address[:2], timeout=0.2).close()
+    server.shutdown()
 
 
 def make_ae(ae_title: str, timeouts: Timeouts) -> AE:
@@ -286,7 +297,7 @@ class ServiceUser:
 
     def stop_receiver(self) -> None:
         if self._receiver_server is not None:
-            self._receiver_server.shutdown()
+            stop_server(self._receiver_server)
             self._receiver_server = None
         if self.receiver_store is not None:
             self.receiver_store.close()

@@ -187,6 +187,8 @@ class PatientBuilder:
         meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
         meta.SourceApplicationEntityTitle = "RTCONFORM"
         ds = FileDataset("", Dataset(), file_meta=meta, preamble=b"\0" * 128)
+        # built in memory, encoded as its file meta says: Explicit VR Little Endian
+        ds.set_original_encoding(False, True, "ISO_IR 100")
         ds.SpecificCharacterSet = "ISO_IR 100"
         ds.InstanceCreationDate = STUDY_DATE
         ds.InstanceCreationTime = STUDY_TIME
@@ -436,9 +438,9 @@ class PatientBuilder:
         cp0.TableTopPitchRotationDirection = "NONE"
         cp0.TableTopRollAngle = 0.0
         cp0.TableTopRollRotationDirection = "NONE"
-        cp0.TableTopVerticalPosition = ""
-        cp0.TableTopLongitudinalPosition = ""
-        cp0.TableTopLateralPosition = ""
+        cp0.TableTopVerticalPosition = None  # Type 2: empty
+        cp0.TableTopLongitudinalPosition = None
+        cp0.TableTopLateralPosition = None
         cp0.IsocenterPosition = ["0", "0", "0"]
         cp0.SourceToSurfaceDistance = _ds_number(1000 - (BODY_B if gantry % 180 == 0 else BODY_A))
         cp1 = Dataset()
@@ -606,3 +608,29 @@ def build_sample(uid_root: str = DEFAULT_UID_ROOT) -> SampleSet:
     sample.datasets["RP_dosimetric.dcm"] = builder.plan(dosimetric=True)
     sample.datasets.update(builder.doses())
     return sample
+
+
+def resample_series(images: list[Dataset], uid_root: str = DEFAULT_UID_ROOT,
+                    step: int = 2) -> list[Dataset]:
+    """A resampled CT series (every `step`-th slice, thicker): a new Series
+    Instance UID and new SOP Instance UIDs, same Frame of Reference and patient
+    (IHE-RO RO-11; ihe-ro-rules.md #28)."""
+    import copy
+
+    images = sorted(images, key=lambda ds: float(ds.ImagePositionPatient[2]))
+    source = str(images[0].SeriesInstanceUID)
+    series_uid = derived_uid(uid_root, "rtconform-resampled", source, step)
+    out = []
+    for number, ds in enumerate(images[::step], start=1):
+        new = copy.deepcopy(ds)
+        new.SeriesInstanceUID = series_uid
+        new.SOPInstanceUID = derived_uid(uid_root, "rtconform-resampled", source, step,
+                                         str(ds.SOPInstanceUID))
+        new.file_meta.MediaStorageSOPInstanceUID = new.SOPInstanceUID
+        new.SeriesNumber = int(ds.get("SeriesNumber", 1)) + 100
+        new.SeriesDescription = f"resampled x{step}"
+        new.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+        new.InstanceNumber = number
+        new.SliceThickness = _ds_number(float(ds.get("SliceThickness", SLICE_MM)) * step)
+        out.append(new)
+    return out

@@ -1,0 +1,354 @@
+"""RunContext: the only state scenarios share (run folder, SUT, recorder), and
+Scenario: what one scenario started and saw. Every action a Gherkin step
+names is a method here; the steps only call them.
+
+The harness always records its own side of every association in
+`associations.jsonl`. In the embedded default the reference actors playing
+the SUT record theirs in `sut-associations.jsonl`, so the main log stays what
+a real run would show: the harness's view of the SUT.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian
+
+from rtconform.actors.archive import Archive, ArchiveConfig
+from rtconform.actors.contourer import Contourer
+from rtconform.actors.dose_displayer import DoseDisplayer
+from rtconform.actors.node import Peer, ServiceUser, identifier
+from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
+from rtconform.actors.recorder import AssociationRecorder, read_associations
+from rtconform.dicom.faults import FAULTS
+from rtconform.dicom.sample import SampleSet, build_sample, resample_series
+from rtconform.engines import make_engines
+from rtconform.findings import Finding
+from rtconform.rules.plan import is_dosimetric
+from rtconform.run.sut import SutConfig
+from rtconform.run.transactions import (
+    ARCHIVE,
+    CONTOURER,
+    DOSE_DISPLAYER,
+    DOSIMETRIC_PLANNER,
+    GEOMETRIC_PLANNER,
+)
+from rtconform.validate import ValidationOptions, validate_paths
+
+ACTOR_CLASSES = {CONTOURER: Contourer, GEOMETRIC_PLANNER: GeometricPlanner,
+                 DOSIMETRIC_PLANNER: DosimetricPlanner, DOSE_DISPLAYER: DoseDisplayer}
+OBJECTS = {  # phrase in the scenarios → files of the synthetic patient
+    "CT series": lambda name: name.startswith("CT_"),
+    "structure set": lambda name: name == "RS_structure_set.dcm",
+    "geometric plan": lambda name: name == "RP_geometric.dcm",
+    "dosimetric plan": lambda name: name == "RP_dosimetric.dcm",
+    "plan dose": lambda name: name == "RD_plan.dcm",
+    "beam doses": lambda name: name.startswith("RD_beam_"),
+    "resampled CT series": lambda name: name.startswith("resampled_"),
+}
+
+
+class ScenarioFailure(AssertionError):
+    """What the SUT did differs from what the scenario expects."""
+
+
+class SutDidNotAct(ScenarioFailure):
+    """The SUT was asked to act and nothing arrived in time."""
+
+
+@dataclass
+class RunContext:
+    out: Path
+    sut: SutConfig
+    engines: tuple[str, ...] = ("dciodvfy",)
+    recorder: AssociationRecorder = field(init=False)
+    sut_recorder: AssociationRecorder = field(init=False)
+    _sample: SampleSet | None = None
+    _encoded: dict[str, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.recorder = AssociationRecorder(self.out / "associations.jsonl")
+        self.sut_recorder = AssociationRecorder(self.out / "sut-associations.jsonl")
+        self._engine_objs = make_engines(list(self.engines))
+
+    def sample(self, fault: str | None = None) -> SampleSet:
+        """The synthetic patient, plus a resampled CT series (RO-6, RO-11)."""
+        if fault is None and self._sample is not None:
+            return self._sample
+        sample = build_sample()
+        cts = [ds for name, ds in sample.datasets.items() if name.startswith("CT_")]
+        for i, ds in enumerate(resample_series(cts), start=1):
+            sample.datasets[f"resampled_{i:03d}.dcm"] = ds
+        if fault is None:
+            self._sample = sample
+        else:
+            FAULTS[fault].apply(sample)
+        return sample
+
+    def encoded(self, ds: Dataset) -> bytes:
+        """Part 10 bytes of a synthetic object (cached: seeding is frequent)."""
+        key = str(ds.SOPInstanceUID)
+        if key not in self._encoded:
+            buffer = io.BytesIO()
+            ds.save_as(buffer, enforce_file_format=True)
+            self._encoded[key] = buffer.getvalue()
+        return self._encoded[key]
+
+    def validate(self, produced: list[Path], context: list[Path], label: str) -> list[Finding]:
+        """What the SUT produced, checked by the TRO rules (with the objects it
+        refers to as context) and by the standard engines; findings appended to
+        findings.jsonl with the scenario's label."""
+        rules = validate_paths(produced + context, ValidationOptions())
+        engines = validate_paths(produced, ValidationOptions(engines=self._engine_objs,
+                                                             use_tro_rules=False))
+        findings = rules.findings + engines.findings
+        with (self.out / "findings.jsonl").open("a", encoding="utf-8") as fp:
+            for f in findings:
+                fp.write(json.dumps({"scenario": label, **f.to_dict()}) + "\n")
+        return findings
+
+    def note(self, message: str, **data) -> None:
+        self.recorder.note("harness", message, **data)
+
+
+@dataclass
+class Scenario:
+    """One scenario's servers, actors and observations; stopped at its end."""
+
+    ctx: RunContext
+    name: str
+    workdir: Path
+    harness_archive: Archive | None = None
+    sut_archive: Archive | None = None  # embedded default only
+    sent: dict[str, list[Dataset]] = field(default_factory=dict)  # modality → sent by harness
+    received: list[Path] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    outcome: dict = field(default_factory=dict)
+    harness_seeded: set[str] = field(default_factory=set)
+    _stoppers: list = field(default_factory=list)
+    _log_mark: int = 0
+
+    # -- setup ---------------------------------------------------------------------
+    def start_harness_archive(self) -> Archive:
+        if self.harness_archive is None:
+            sut = self.ctx.sut
+            config = ArchiveConfig(ae_title=sut.harness_ae, port=sut.harness_port,
+                                   store_dir=self.workdir / "harness-archive")
+            if sut.peer is not None and not sut.plays(ARCHIVE):
+                config.move_destinations[sut.peer.ae_title] = (sut.peer.host, sut.peer.port)
+            self.harness_archive = Archive(config, self.ctx.recorder)
+            self.harness_archive.start()
+            self._stoppers.append(self.harness_archive.stop)
+        return self.harness_archive
+
+    def sut_archive_peer(self) -> Peer:
+        """The Archive under test: the configured node, or in the embedded
+        default a reference Archive of its own."""
+        sut = self.ctx.sut
+        if not sut.plays(ARCHIVE):
+            raise ScenarioFailure("the system under test does not play the Archive")
+        if sut.peer is not None:
+            return sut.peer
+        if self.sut_archive is None:
+            self.sut_archive = Archive(ArchiveConfig(ae_title="SUT_ARCHIVE",
+                                                     store_dir=self.workdir / "sut-archive"),
+                                       self.ctx.sut_recorder)
+            self.sut_archive.start()
+            self._stoppers.append(self.sut_archive.stop)
+        return self.sut_archive.peer
+
+    def objects(self, phrase: str, fault: str | None = None) -> list[Dataset]:
+        names = [p.strip() for p in phrase.replace(" and ", ",").split(",") if p.strip()]
+        unknown = [n for n in names if n not in OBJECTS]
+        if unknown:
+            raise ValueError(f"unknown objects {unknown}; known: {sorted(OBJECTS)}")
+        sample = self.ctx.sample(fault)
+        return [ds for n in names for name, ds in sample.datasets.items() if OBJECTS[n](name)]
+
+    def seed(self, peer: Peer, datasets: list[Dataset], as_ae: str = "RTC_SEED") -> None:
+        result = ServiceUser(as_ae, self.ctx.recorder, "Image Source").store(peer, datasets)
+        if not result.ok:
+            raise ScenarioFailure(f"seeding {peer} failed: statuses {result.statuses}")
+
+    def harness_holds(self, phrase: str) -> None:
+        """Preload the harness's own Archive directly: it is ours, and what is
+        under test is the SUT's traffic, not our seeding."""
+        archive = self.start_harness_archive()
+        for ds in self.objects(phrase):
+            archive.store.store(self.ctx.encoded(ds), ds, ExplicitVRLittleEndian, "RTC_SEED")
+            self.harness_seeded.add(str(ds.SOPInstanceUID))
+
+    def sut_archive_holds(self, phrase: str) -> None:
+        self.seed(self.sut_archive_peer(), self.objects(phrase))
+
+    @property
+    def study_uid(self) -> str:
+        return str(self.ctx.sample().datasets["CT_001.dcm"].StudyInstanceUID)
+
+    # -- the harness acts ------------------------------------------------------------
+    def harness_actor(self, actor: str, method: str = "get"):
+        cls = ACTOR_CLASSES[actor]
+        user = cls(self.ctx.recorder, self.workdir / f"harness-{cls.default_ae.lower()}",
+                   ae_title=f"RTC_{cls.default_ae}"[:16], method=method)
+        self._stoppers.append(user.stop_receiver)
+        return user
+
+    def harness_stores(self, actor: str, phrase: str, fault: str | None = None) -> None:
+        datasets = self.objects(phrase, fault)
+        user = self.harness_actor(actor)
+        result = user.store(self.sut_archive_peer(), datasets)
+        self.statuses += result.statuses
+        for ds in datasets:
+            self.sent.setdefault(str(ds.Modality), []).append(ds)
+
+    def harness_retrieves(self, actor: str, modality: str, method: str) -> list[Dataset]:
+        method = {"C-GET": "get", "C-MOVE": "move"}[method]
+        user = self.harness_actor(actor, method)
+        peer = self.sut_archive_peer()
+        if method == "move":
+            receiver = user.start_receiver(user.workdir / "received")
+            if self.sut_archive is not None:
+                self.sut_archive.add_move_destination(user.ae_title, receiver.host,
+                                                      receiver.port)
+        datasets = user.retrieve_modality(peer, self.study_uid, modality)
+        self.received = [Path(ds.filename) for ds in datasets]
+        return datasets
+
+    def harness_finds(self, modality: str, level: str) -> list[Dataset]:
+        user = ServiceUser("RTC_FINDSCU", self.ctx.recorder, "harness")
+        keys = {"StudyInstanceUID": self.study_uid, "Modality": modality,
+                "SeriesInstanceUID": ""} if level == "SERIES" else \
+            {"StudyInstanceUID": self.study_uid, "ModalitiesInStudy": modality}
+        result = user.find(self.sut_archive_peer(), identifier(level, **keys))
+        if not result.ok:
+            raise ScenarioFailure(f"C-FIND at {level} level failed: {result.statuses}")
+        return result.datasets
+
+    # -- the SUT acts -----------------------------------------------------------------
+    def mark_log(self) -> None:
+        self._log_mark = len(read_associations(self.ctx.recorder.path))
+
+    def new_associations(self):
+        return read_associations(self.ctx.recorder.path)[self._log_mark:]
+
+    def sut_performs(self, actor: str, transaction: str) -> None:
+        """Make the SUT act as `actor` in `transaction` against the harness
+        Archive: in-process for the embedded default, else by the trigger
+        command or an operator."""
+        sut = self.ctx.sut
+        if not sut.plays(actor):
+            raise ScenarioFailure(f"the system under test does not play the {actor}")
+        archive = self.start_harness_archive()
+        self.mark_log()
+        if sut.embedded:
+            self.outcome = self._embedded_act(actor, transaction, archive)
+        elif sut.export_dir is not None and sut.peer is None:
+            self.outcome = {"export_dir": str(sut.export_dir)}
+        else:
+            self.outcome = self._ask_sut(actor, transaction, archive.peer)
+        self.ctx.recorder.note("harness", f"{actor} under test performed {transaction}",
+                               outcome=self.outcome)
+
+    def _embedded_act(self, actor: str, transaction: str, archive: Archive) -> dict:
+        cls = ACTOR_CLASSES[actor]
+        ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
+                  method="get")
+        study = self.study_uid
+        peer = archive.peer
+        try:
+            if transaction in ("RO-2", "RO-3") or (transaction in ("RO-4", "RO-5")
+                                                     and actor == DOSIMETRIC_PLANNER):
+                ref.run(peer, study)
+            elif transaction == "RO-11":
+                ref.resample_and_store(peer, study)
+            elif transaction == "RO-6":
+                ref.retrieve_images(peer, study)
+            else:
+                modality = {"RO-1": "CT", "RO-7": "RTSTRUCT", "RO-8": "RTPLAN",
+                            "RO-9": "RTPLAN", "RO-10": "RTDOSE"}[transaction]
+                received = ref.retrieve_modality(peer, study, modality)
+                if transaction == "RO-7" and actor == CONTOURER:
+                    return {"accepted": ref.check_structure_set(received)}
+            return {"result": "done"}
+        except Exception as exc:  # recorded: what a receiver does with bad input
+            return {"result": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+        finally:
+            ref.stop_receiver()
+
+    def _ask_sut(self, actor: str, transaction: str, archive_peer: Peer) -> dict:
+        sut = self.ctx.sut
+        env = {**os.environ, "RTCONFORM_TRANSACTION": transaction, "RTCONFORM_ACTOR": actor,
+               "RTCONFORM_ARCHIVE_AE": archive_peer.ae_title,
+               "RTCONFORM_ARCHIVE_HOST": archive_peer.host,
+               "RTCONFORM_ARCHIVE_PORT": str(archive_peer.port),
+               "RTCONFORM_STUDY_UID": self.study_uid}
+        if sut.trigger:
+            try:
+                proc = subprocess.run(shlex.split(sut.trigger), env=env, capture_output=True,
+                                      text=True, timeout=sut.timeout, check=False)
+            except subprocess.TimeoutExpired as exc:
+                raise SutDidNotAct(f"trigger {sut.trigger!r} did not finish within "
+                                   f"{sut.timeout:g} s") from exc
+            return {"trigger": sut.trigger, "exit_code": proc.returncode,
+                    "output": (proc.stdout + proc.stderr)[-2000:]}
+        if sut.interactive:
+            print(f"\n>>> {actor} under test: perform {transaction} now against "
+                  f"{archive_peer} (study {self.study_uid}); press Enter when done "
+                  f"(timeout {sut.timeout:g} s)", flush=True)
+            ready, _, _ = select.select([sys.stdin], [], [], sut.timeout)
+            if not ready:
+                raise SutDidNotAct(f"no operator answer within {sut.timeout:g} s")
+            sys.stdin.readline()
+            return {"operator": "done"}
+        raise ScenarioFailure("the SUT file gives neither 'trigger' nor 'interactive': the "
+                              "harness cannot make the SUT act")
+
+    # -- observations -----------------------------------------------------------------
+    def received_by_harness(self, modality: str) -> list[Path]:
+        """Objects of `modality` the SUT sent (or exported)."""
+        sut = self.ctx.sut
+        if sut.export_dir is not None and sut.peer is None:
+            paths = [p for p in sut.export_dir.rglob("*") if p.is_file()]
+            return [p for p in paths if _modality(p) == modality]
+        deadline = time.monotonic() + (0 if sut.embedded else sut.timeout)
+        while True:
+            rows = self.harness_archive.store.rows() if self.harness_archive else []
+            paths = [Path(r["path"]) for r in rows if r["modality"] == modality
+                     and r["sop_instance_uid"] not in self.harness_seeded]
+            if paths or time.monotonic() >= deadline:
+                return paths
+            time.sleep(0.5)
+
+    def all_harness_objects(self) -> list[Path]:
+        return self.harness_archive.store.paths() if self.harness_archive else []
+
+    def stop(self) -> None:
+        for stop in reversed(self._stoppers):
+            try:
+                stop()
+            except Exception as exc:  # stopping must not hide the scenario's result
+                self.ctx.note(f"stopping failed: {exc}")
+
+
+def _modality(path: Path) -> str:
+    try:
+        return str(pydicom.dcmread(path, stop_before_pixels=True).get("Modality", ""))
+    except Exception:
+        return ""
+
+
+def plan_kinds(paths: list[Path]) -> list[str]:
+    return ["dosimetric" if is_dosimetric(pydicom.dcmread(p)) else "geometric" for p in paths]

@@ -1,0 +1,69 @@
+"""pytest glue for the scenarios: command-line options, the RunContext
+(session) and Scenario (per test) fixtures. `features/conftest.py` imports
+this, so `pytest features/` and `rtconform run` behave alike."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rtconform.run.context import RunContext, Scenario
+from rtconform.run.sut import SutConfig, load_sut
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("rtconform", "IHE-RO TRO scenarios")
+    group.addoption("--sut", metavar="FILE", help="system under test (YAML); default: the "
+                                                  "embedded reference actors")
+    group.addoption("--rtconform-out", metavar="DIR", help="run folder (default: a temporary "
+                                                           "folder)")
+    group.addoption("--interactive", action="store_true",
+                    help="ask an operator to make the SUT act")
+    group.addoption("--rtconform-engines", default="dciodvfy",
+                    help="standard engines used on what the SUT sends (comma list)")
+
+
+def pytest_configure(config) -> None:
+    # Gherkin tags become markers (ro2, sut_archive, …): register them.
+    for tag in ("conformance", "negative", "export"):
+        config.addinivalue_line("markers", f"{tag}: rtconform scenario tag")
+    for n in range(1, 12):
+        config.addinivalue_line("markers", f"ro{n}: IHE-RO TRO transaction RO-{n}")
+    for actor in ("archive", "contourer", "geometric_planner", "dosimetric_planner",
+                  "dose_displayer"):
+        config.addinivalue_line("markers", f"sut_{actor}: scenario where the SUT plays it")
+        config.addinivalue_line("markers", f"{actor}: actor involved")
+
+
+@pytest.fixture(scope="session")
+def run_context(request) -> RunContext:
+    opt = request.config.getoption
+    sut = load_sut(Path(opt("--sut"))) if opt("--sut") else SutConfig()
+    if opt("--interactive"):
+        sut.interactive = True
+    out = opt("--rtconform-out") or os.environ.get("RTCONFORM_OUT") or \
+        tempfile.mkdtemp(prefix="rtconform-run-")
+    engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
+    return RunContext(Path(out), sut, engines)
+
+
+def _sut_tags(item) -> set[str]:
+    return {m.name[4:] for m in item.iter_markers() if m.name.startswith("sut_")}
+
+
+@pytest.fixture
+def scenario(request, run_context: RunContext):
+    """One scenario's state; skipped when the SUT plays none of its actors."""
+    wanted = _sut_tags(request.node)
+    plays = {a.lower().replace(" ", "_") for a in run_context.sut.actors}
+    if wanted and not wanted & plays:
+        pytest.skip(f"the system under test plays none of {sorted(wanted)}")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:120]
+    state = Scenario(run_context, request.node.name, run_context.out / "scenarios" / name)
+    state.workdir.mkdir(parents=True, exist_ok=True)
+    yield state
+    state.stop()

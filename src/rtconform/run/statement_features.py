@@ -1,0 +1,146 @@
+"""Conformance-table scenarios, generated from a conformance statement: for
+each claimed SOP class × role × transfer syntax, one Scenario Outline row; an
+unclaimed SOP class that must be rejected; each claimed C-FIND key with each
+claimed matching type, with values taken from the synthetic patient.
+
+The feature file is written at collection time (pytest-bdd binds files), into
+a temporary folder, never into the source tree.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from rtconform.dicom.sample import build_sample
+from rtconform.run.transactions import ARCHIVE, tag_of
+
+UNCLAIMED = ("1.2.840.10008.5.1.4.1.1.88.22", "Enhanced SR Storage")
+STATEMENT_ENV = "RTCONFORM_STATEMENT"
+
+
+def load_statement(path: Path) -> dict:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "application_entities" not in data:
+        raise ValueError(f"{path}: not a conformance statement (no application_entities)")
+    return data
+
+
+def _syntaxes(entry: dict, lists: dict) -> list[str]:
+    value = entry.get("transfer_syntaxes", [])
+    names = [value] if isinstance(value, str) else list(value)
+    out = []
+    for name in names:
+        out += lists.get(name, [name])
+    return out
+
+
+def _key_value(keyword: str, matching: str, level: str) -> str | None:
+    """A value exercising `matching` on `keyword`, one match expected."""
+    held = build_sample().datasets["RS_structure_set.dcm"]
+    value = str(held.get(keyword, "")) if keyword != "ModalitiesInStudy" else "RTSTRUCT"
+    if not value:
+        return None
+    if matching == "S":
+        return value
+    if matching == "*":
+        return value[:4] + "*"
+    if matching == "R" and keyword.endswith("Date"):
+        return f"{int(value[:4]) - 1}0101-{int(value[:4]) + 1}1231"
+    if matching == "U":
+        return f"{value}\\1.2.3.999"
+    return None
+
+
+def statement_features(statement: dict, source: str) -> dict[str, str]:
+    """One feature per application entity (pytest-bdd: one feature per file)."""
+    lists = statement.get("transfer_syntax_lists", {})
+    product = statement.get("product", {}).get("name", source)
+    out = {}
+    for ae in statement["application_entities"]:
+        make = _archive_feature if ARCHIVE in ae.get("actors", []) else _scu_feature
+        text = make(ae, lists, product, source)
+        if text:
+            out[f"conformance_{ae['ae_title'].lower()}.feature"] = text
+    return out
+
+
+def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
+    rows = [(e["name"], e["uid"], ts) for e in ae.get("sop_classes", [])
+            if "SCP" in e.get("roles", []) for ts in _syntaxes(e, lists)]
+    keys = []
+    for key in ae.get("query_keys", []):
+        for matching in key.get("matching", []):
+            value = _key_value(key["keyword"], matching, key["level"])
+            if value is not None:
+                keys.append((key["level"], key["keyword"], matching, value))
+    lines = [
+        "@conformance @sut_archive @archive",
+        f"Feature: Conformance table of {product}, AE {ae['ae_title']} (Archive)",
+        f"  Generated from {source}: what the statement claims, negotiated for real.",
+        "",
+        "  Scenario Outline: The Archive under test accepts a claimed SOP class as SCP",
+        "    When the harness proposes <uid> with <transfer_syntax> to the Archive under test",
+        "    Then the Archive under test accepts it",
+        "",
+        "    Examples:",
+        "      | name | uid | transfer_syntax |",
+        *(f"      | {n} | {u} | {t} |" for n, u, t in rows),
+        "",
+        "  Scenario: The Archive under test rejects an SOP class it does not claim",
+        f"    When the harness proposes {UNCLAIMED[0]} with 1.2.840.10008.1.2.1 to the Archive "
+        "under test",
+        "    Then the Archive under test rejects it",
+    ]
+    if keys:
+        lines += [
+            "",
+            "  Scenario Outline: The Archive under test matches a claimed C-FIND key",
+            "    Given the Archive under test holds the synthetic structure set",
+            '    When the harness queries the Archive under test at <level> level with <keyword> '
+            'matching "<value>"',
+            "    Then the Archive under test returns 1 match",
+            "",
+            "    Examples:",
+            "      | level | keyword | matching | value |",
+            *(f"      | {lv} | {kw} | {m} | {v.replace('|', '')} |" for lv, kw, m, v in keys),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _scu_feature(ae: dict, lists: dict, product: str, source: str) -> str:
+    (actor, *_) = ae.get("actors", ["?"])
+    rows = [(e["name"], e["uid"], ts, e["transaction"]) for e in ae.get("sop_classes", [])
+            if "SCU" in e.get("roles", []) and e.get("transaction") for ts in _syntaxes(e, lists)]
+    if not rows:
+        return ""
+    return "\n".join([
+        f"@conformance @sut_{tag_of(actor)} @{tag_of(actor)}",
+        f"Feature: Conformance table of {product}, AE {ae['ae_title']} ({actor})",
+        f"  Generated from {source}: what the {actor} claims to propose as SCU.",
+        "",
+        f"  Scenario Outline: The {actor} under test proposes a claimed SOP class as SCU",
+        "    Given the harness Archive holds the synthetic CT series, structure set and "
+        "geometric plan",
+        f"    When the {actor} under test performs <transaction>",
+        "    Then the system under test proposed <uid> with <transfer_syntax>",
+        "",
+        "    Examples:",
+        "      | name | uid | transfer_syntax | transaction |",
+        *(f"      | {n} | {u} | {t} | {tr} |" for n, u, t, tr in rows),
+    ]) + "\n"
+
+
+def generated_features_dir(default_statement: Path | None = None) -> Path:
+    """Write the generated feature for the statement named by $RTCONFORM_STATEMENT
+    (or `default_statement`) and return its folder."""
+    statement = os.environ.get(STATEMENT_ENV) or default_statement
+    folder = Path(tempfile.mkdtemp(prefix="rtconform-features-"))
+    if statement and Path(statement).is_file():
+        features = statement_features(load_statement(Path(statement)), Path(statement).name)
+        for name, text in features.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -1,0 +1,202 @@
+"""Gherkin step definitions: thin, each calls the library (RunContext,
+Scenario, actors, validation). A vendor writes new scenarios from these
+phrases without Python. `features/conftest.py` imports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+from pynetdicom import AE
+from pytest_bdd import given, parsers, then, when
+
+from rtconform.actors.node import ServiceUser, identifier
+from rtconform.run.context import ScenarioFailure, plan_kinds
+from rtconform.run.transactions import ARCHIVE
+
+SOP_CLASS_OF = {"CT": "1.2.840.10008.5.1.4.1.1.2", "RTSTRUCT": "1.2.840.10008.5.1.4.1.1.481.3",
+                "RTPLAN": "1.2.840.10008.5.1.4.1.1.481.5",
+                "RTDOSE": "1.2.840.10008.5.1.4.1.1.481.2"}
+
+
+def _same(a: pydicom.Dataset, b: pydicom.Dataset) -> bool:
+    """Equal datasets, file meta aside (a transfer syntax may change in transit)."""
+    return pydicom.Dataset(a) == pydicom.Dataset(b)
+
+
+# -- Given ----------------------------------------------------------------------------
+@given(parsers.parse("the harness Archive holds the synthetic {objects}"))
+def harness_holds(scenario, objects):
+    scenario.harness_holds(objects)
+
+
+@given(parsers.parse("the Archive under test holds the synthetic {objects}"))
+def sut_archive_holds(scenario, objects):
+    scenario.sut_archive_holds(objects)
+
+
+# -- When -------------------------------------------------------------------------------
+@when(parsers.re(r"the (?P<actor>[A-Za-z ]+) under test performs (?P<transaction>RO-\d+)"))
+def sut_performs(scenario, actor, transaction):
+    scenario.sut_performs(actor, transaction)
+
+
+@when(parsers.re(r'the harness (?P<actor>[A-Za-z ]+?) stores the synthetic (?P<objects>.+?)'
+                 r'(?: with fault "(?P<fault>[a-z0-9-]+)")? in the Archive under test'))
+def harness_stores(scenario, actor, objects, fault):
+    scenario.harness_stores(actor, objects, fault)
+
+
+@when(parsers.re(r"the harness (?P<actor>[A-Za-z ]+?) retrieves the (?P<modality>[A-Z]+) series "
+                 r"from the Archive under test by (?P<method>C-GET|C-MOVE)"))
+def harness_retrieves(scenario, actor, modality, method):
+    scenario.harness_retrieves(actor, modality, method)
+
+
+@when(parsers.parse("the harness proposes {sop_class} with {transfer_syntax} to the Archive "
+                    "under test"), target_fixture="negotiation")
+def harness_proposes(scenario, sop_class, transfer_syntax):
+    peer = scenario.sut_archive_peer()
+    ae = AE("RTC_PROBE")
+    ae.acse_timeout = ae.connection_timeout = scenario.ctx.sut.timeout
+    ae.add_requested_context(sop_class, [transfer_syntax])
+    ae.add_requested_context("1.2.840.10008.1.1")  # so the association itself is possible
+    assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title,
+                         evt_handlers=scenario.ctx.recorder.handlers("harness"))
+    if not assoc.is_established:
+        raise ScenarioFailure(f"no association with {peer}")
+    accepted = any(c.abstract_syntax == sop_class for c in assoc.accepted_contexts)
+    assoc.release()
+    return {"accepted": accepted}
+
+
+@when(parsers.parse('the harness queries the Archive under test at {level} level with '
+                    '{keyword} matching "{value}"'), target_fixture="matches")
+def harness_queries(scenario, level, keyword, value):
+    user = ServiceUser("RTC_FINDSCU", scenario.ctx.recorder, "harness")
+    result = user.find(scenario.sut_archive_peer(), identifier(level, **{keyword: value}))
+    if not result.ok:
+        raise ScenarioFailure(f"C-FIND failed: {result.statuses}")
+    return result.datasets
+
+
+# -- Then -------------------------------------------------------------------------------
+@then(parsers.re(r"the harness Archive received (?P<count>\d+) (?P<modality>[A-Z]+) objects? "
+                 r"from the system under test"))
+def harness_received(scenario, count, modality):
+    paths = scenario.received_by_harness(modality)
+    scenario.received = paths
+    assert len(paths) == int(count), f"{len(paths)} {modality} objects arrived, not {count}"
+
+
+@then(parsers.parse("the received {modality} objects pass the TRO rules and the standard "
+                    "engines"))
+def received_pass(scenario, modality):
+    assert scenario.received, f"no {modality} objects were received"
+    context = [p for p in scenario.all_harness_objects() if p not in scenario.received]
+    findings = scenario.ctx.validate(scenario.received, context, scenario.name)
+    mine = {str(p) for p in scenario.received}
+    errors = [f for f in findings if f.severity == "error" and not f.waived
+              and (f.file in mine or not f.file)]
+    assert not errors, "; ".join(f"{f.rule_id} {Path(f.file).name} {f.tag_path}: {f.message}"
+                                 for f in errors[:10])
+
+
+@then("every C-STORE from the system under test was answered with Success")
+def sut_stores_succeeded(scenario):
+    statuses = [d["status"] for r in scenario.new_associations()
+                if r.actor == ARCHIVE and r.direction == "inbound"
+                for d in r.dimse if d["command"] == "C-STORE-RSP"]
+    assert statuses, "the system under test sent no C-STORE to the harness Archive"
+    assert set(statuses) == {"0x0000"}, f"statuses {sorted(set(statuses))}"
+
+
+@then("every C-STORE from the harness was answered with Success")
+def harness_stores_succeeded(scenario):
+    assert scenario.statuses, "the harness sent nothing"
+    bad = [f"0x{s:04X}" for s in scenario.statuses if s != 0]
+    assert not bad, f"the Archive under test answered {bad}"
+
+
+@then(parsers.parse("the Archive under test finds the {modality} series with a C-FIND at "
+                    "{level} level"))
+def sut_finds(scenario, modality, level):
+    found = scenario.harness_finds(modality, level)
+    assert found, f"no {modality} match at {level} level"
+
+
+@then(parsers.parse("the harness retrieves the {modality} series by {method} unchanged"))
+def retrieves_unchanged(scenario, modality, method):
+    retrieved = scenario.harness_retrieves("Dose Displayer", modality, method)
+    sent = {str(ds.SOPInstanceUID): ds for ds in scenario.sent.get(modality, [])}
+    assert sent, f"the harness sent no {modality} object in this scenario"
+    got = {str(ds.SOPInstanceUID): ds for ds in retrieved}
+    assert set(got) >= set(sent), f"{len(set(sent) - set(got))} sent objects not returned"
+    changed = [uid for uid in sent if not _same(sent[uid], got[uid])]
+    assert not changed, f"{len(changed)} objects came back changed (storage level 2 expected)"
+
+
+@then(parsers.re(r"the harness received (?P<count>\d+) (?P<modality>[A-Z]+) objects unchanged"))
+def received_unchanged(scenario, count, modality):
+    originals = {str(ds.SOPInstanceUID): ds for ds in scenario.ctx.sample().datasets.values()}
+    got = [pydicom.dcmread(p) for p in scenario.received]
+    got = [ds for ds in got if ds.Modality == modality]
+    assert len(got) == int(count), f"received {len(got)} {modality} objects, not {count}"
+    changed = [ds for ds in got if not _same(ds, originals[str(ds.SOPInstanceUID)])]
+    assert not changed, f"{len(changed)} objects differ from what the Archive was given"
+
+
+@then(parsers.re(r"the harness Archive sent (?P<count>\d+) (?P<modality>[A-Z]+) objects? to the "
+                 r"system under test"))
+def harness_sent(scenario, count, modality):
+    sop_class = SOP_CLASS_OF[modality]
+    records = [r for r in scenario.new_associations() if r.actor == ARCHIVE]
+    delivered = [d for r in records for d in r.dimse if d["command"] == "C-STORE-RSP"
+                 and d["direction"] == "received" and d.get("status") == "0x0000"
+                 and (not d.get("sop_class") or d["sop_class"] == sop_class)]
+    finals = [d["status"] for r in records for d in r.dimse
+              if d["command"] in ("C-GET-RSP", "C-MOVE-RSP") and d["status"] != "0xFF00"]
+    assert finals and set(finals) == {"0x0000"}, f"retrieve statuses {finals}"
+    assert len(delivered) == int(count), f"{len(delivered)} {modality} sub-operations, " \
+                                         f"not {count}"
+
+
+@then(parsers.parse("the received plan is a {kind} plan"))
+def plan_kind(scenario, kind):
+    assert plan_kinds(scenario.received) == [kind]
+
+
+@then("the new CT series has its own Series Instance UID and the source's Frame of Reference")
+def new_series(scenario):
+    source = scenario.ctx.sample().datasets["CT_001.dcm"]
+    series = {str(pydicom.dcmread(p, stop_before_pixels=True).SeriesInstanceUID)
+              for p in scenario.received}
+    frames = {str(pydicom.dcmread(p, stop_before_pixels=True).FrameOfReferenceUID)
+              for p in scenario.received}
+    assert len(series) == 1 and str(source.SeriesInstanceUID) not in series, \
+        "a resampled series needs one new Series Instance UID (ihe-ro-rules.md #28)"
+    assert frames == {str(source.FrameOfReferenceUID)}
+
+
+@then(parsers.parse("the Archive under test {verdict} it"))
+def negotiation_verdict(negotiation, verdict):
+    assert verdict in ("accepts", "rejects")
+    assert negotiation["accepted"] == (verdict == "accepts")
+
+
+@then(parsers.re(r"the Archive under test returns (?P<count>\d+) match(?:es)?"))
+def match_count(matches, count):
+    assert len(matches) == int(count), f"{len(matches)} matches"
+
+
+@then(parsers.parse("the outcome of the {actor} under test is recorded"))
+def outcome_recorded(scenario, actor):
+    assert scenario.outcome, f"nothing recorded of the {actor} under test"
+
+
+@then(parsers.parse("the system under test proposed {sop_class} with {transfer_syntax}"))
+def sut_proposed(scenario, sop_class, transfer_syntax):
+    proposals = [(p["abstract_syntax"], t) for r in scenario.new_associations()
+                 if r.actor == ARCHIVE and r.direction == "inbound"
+                 for p in r.proposed for t in p.get("transfer_syntaxes", [])]
+    assert (sop_class, transfer_syntax) in proposals, "not proposed"

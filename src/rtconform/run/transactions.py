@@ -1,0 +1,61 @@
+"""The eleven transactions of the IHE-RO Radiation Therapy Objects profile
+(2007), with who sends and who receives (../shared/ihe-ro-rules.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ARCHIVE = "Archive"
+CONTOURER = "Contourer"
+GEOMETRIC_PLANNER = "Geometric Planner"
+DOSIMETRIC_PLANNER = "Dosimetric Planner"
+DOSE_DISPLAYER = "Dose Displayer"
+ACTORS = (ARCHIVE, CONTOURER, GEOMETRIC_PLANNER, DOSIMETRIC_PLANNER, DOSE_DISPLAYER)
+
+
+def tag_of(actor: str) -> str:
+    """'Geometric Planner' → 'geometric_planner' (pytest marker names)."""
+    return actor.lower().replace(" ", "_")
+
+
+def actor_of(text: str) -> str:
+    """Accept 'geometric-planner', 'Geometric Planner', 'geometric_planner'."""
+    key = text.strip().lower().replace("-", " ").replace("_", " ")
+    for actor in ACTORS:
+        if actor.lower() == key:
+            return actor
+    raise ValueError(f"unknown IHE-RO TRO actor {text!r}; one of {', '.join(ACTORS)}")
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    name: str
+    senders: tuple[str, ...]
+    receivers: tuple[str, ...]
+    modalities: tuple[str, ...]  # what crosses the wire
+
+    @property
+    def tag(self) -> str:
+        return self.id.replace("-", "").lower()  # RO-2 → ro2
+
+
+PLANNERS = (GEOMETRIC_PLANNER, DOSIMETRIC_PLANNER)
+TRANSACTIONS = {t.id: t for t in (
+    Transaction("RO-1", "Single/Contoured Image Series Retrieve", (ARCHIVE,),
+                (CONTOURER, *PLANNERS, DOSE_DISPLAYER), ("CT",)),
+    Transaction("RO-2", "Structure Set Storage", (CONTOURER,), (ARCHIVE,), ("RTSTRUCT",)),
+    Transaction("RO-3", "Geometric Plan Storage", (GEOMETRIC_PLANNER,), (ARCHIVE,), ("RTPLAN",)),
+    Transaction("RO-4", "Dosimetric Plan Storage", (DOSIMETRIC_PLANNER,), (ARCHIVE,),
+                ("RTPLAN",)),
+    Transaction("RO-5", "Dose Storage", (DOSIMETRIC_PLANNER,), (ARCHIVE,), ("RTDOSE",)),
+    Transaction("RO-6", "Multi-Series Image Retrieve", (ARCHIVE,), (CONTOURER,), ("CT",)),
+    Transaction("RO-7", "Structure Set Retrieve", (ARCHIVE,),
+                (CONTOURER, *PLANNERS, DOSE_DISPLAYER), ("RTSTRUCT",)),
+    Transaction("RO-8", "Geometric Plan Retrieve", (ARCHIVE,), (DOSIMETRIC_PLANNER,),
+                ("RTPLAN",)),
+    Transaction("RO-9", "Dosimetric Plan Retrieve", (ARCHIVE,), (DOSE_DISPLAYER,), ("RTPLAN",)),
+    Transaction("RO-10", "Dose Retrieve", (ARCHIVE,), (DOSE_DISPLAYER,), ("RTDOSE",)),
+    Transaction("RO-11", "Resampled/Combined CT Series Storage", (CONTOURER,), (ARCHIVE,),
+                ("CT",)),
+)}
