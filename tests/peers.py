@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import require
+from helpers import require
 
 DCMTK_DIRS = ("/usr/bin", "/usr/local/bin")
 

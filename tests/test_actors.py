@@ -13,7 +13,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from conftest import require
+from helpers import require
 from peers import dcmtk, dcmtk_run, fill_template, free_port, running
 from rtconform.actors.contourer import Contourer
 from rtconform.actors.flow import reference_flow

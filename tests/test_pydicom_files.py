@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 
-from conftest import PYDICOM_TEST_FILES, tro_findings
+from helpers import PYDICOM_TEST_FILES, tro_findings
 from rtconform.findings import Severity
 
 E, W = Severity.ERROR, Severity.WARNING

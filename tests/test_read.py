@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PYDICOM_TEST_FILES
+from helpers import PYDICOM_TEST_FILES
 from rtconform.dicom.index import Unreadable, read_instance
 from rtconform.dicom.read import UnreadableFile, check_structure, read_header
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from conftest import rule_ids, tro_findings
+from helpers import rule_ids, tro_findings
 from rtconform.engines.dciodvfy import Dciodvfy
 from rtconform.findings import Severity
 from rtconform.validate import ValidationOptions, validate_paths

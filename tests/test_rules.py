@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydicom
 import pytest
 
-from conftest import rule_ids, tro_findings
+from helpers import rule_ids, tro_findings
 from rtconform.dicom.faults import FAULTS, write_sample
 from rtconform.findings import Severity
 from rtconform.rules.registry import all_rules

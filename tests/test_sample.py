@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 
-from conftest import tro_findings
+from helpers import tro_findings
 from rtconform.dicom.faults import write_sample
 from rtconform.dicom.sample import N_SLICES, build_sample
 

@@ -165,6 +165,31 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     return exit_code
 
 
+# -- run ------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.run.runner import RunError, default_out, run
+    from rtconform.run.sut import SutError
+
+    out = Path(args.out) if args.out else default_out()
+    try:
+        code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
+                            Path(args.features) if args.features else None, args.interactive,
+                            Path(args.statement) if args.statement else None, args.engines,
+                            quiet=not args.verbose)
+    except (RunError, SutError) as exc:
+        raise UsageError(str(exc)) from exc
+    table = Table("transaction", "scenario", "result", "rule ids", title=f"rtconform run: {out}")
+    style = {"passed": "green", "failed": "bold red", "skipped": "dim"}
+    for r in results:
+        table.add_row(r.transaction, r.name, f"[{style[r.status]}]{r.status}[/]",
+                      ", ".join(r.rule_ids))
+    console.print(table)
+    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "skipped")}
+    console.print(f"{counts['passed']} passed, {counts['failed']} failed, "
+                  f"{counts['skipped']} skipped; evidence in {out}", highlight=False)
+    return EXIT_FINDINGS if code else EXIT_OK
+
+
 # -- rules --------------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, console: Console) -> int:
     from rtconform.rules.registry import all_rules
@@ -248,6 +273,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parallel engine processes")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "run", formatter_class=_formatter,
+        help="run the IHE-RO TRO scenarios against a system under test (default: embedded)",
+        description="Run every scenario whose tags match the actors the SUT plays, the "
+                    "harness's simulators playing the others over real associations. Without "
+                    "--sut the reference actors are the SUT.",
+        epilog=_examples("rtconform run", "rtconform run --sut sut.yaml --out reports/vendor",
+                         "rtconform run --tags 'ro2 or ro7'",
+                         "rtconform run --sut sut.yaml --interactive"))
+    p.add_argument("--sut", metavar="FILE", help="system under test (YAML)")
+    p.add_argument("--tags", metavar="EXPR", help="pytest marker expression on scenario tags, "
+                                                  "e.g. 'ro2 and not negative'")
+    p.add_argument("--out", metavar="DIR", help="run folder (default reports/run-<time>)")
+    p.add_argument("--interactive", action="store_true",
+                   help="ask an operator to make the SUT act (with the SUT's timeout)")
+    p.add_argument("--statement", metavar="FILE",
+                   help="conformance statement for the table scenarios (default: the SUT "
+                        "file's, or the reference one for the embedded default)")
+    p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
+    p.add_argument("--engines", default="dciodvfy",
+                   help="standard engines on what the SUT sends (default dciodvfy)")
+    p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
+    p.set_defaults(func=cmd_run)
 
     from rtconform.actors.cli import register as register_simulate
 

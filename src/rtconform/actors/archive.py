@@ -45,6 +45,9 @@ class ArchiveConfig:
     transfer_syntaxes: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSFER_SYNTAXES))
     duplicate_policy: str = "keep"
     timeouts: Timeouts = field(default_factory=Timeouts)
+    # A misbehaving archive on purpose: these attributes are dropped on storage,
+    # to see what a receiver (or a scenario) makes of it.
+    drop_attributes: list[str] = field(default_factory=list)
 
 
 class Archive:
@@ -79,7 +82,8 @@ class Archive:
         handlers = [
             (evt.EVT_CONN_OPEN, _nodelay),
             (evt.EVT_C_ECHO, lambda event: 0x0000),
-            (evt.EVT_C_STORE, StorageReceiver(self.store, self.recorder, ACTOR)),
+            (evt.EVT_C_STORE, StorageReceiver(self.store, self.recorder, ACTOR,
+                                              drop=cfg.drop_attributes)),
             (evt.EVT_C_FIND, self._on_find),
             (evt.EVT_C_MOVE, self._on_move),
             (evt.EVT_C_GET, self._on_get),

@@ -9,6 +9,7 @@ unless the user names one.
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -139,14 +140,28 @@ def transfer_syntax_of(ds: Dataset) -> str:
     return ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
 
 
+def _encode(ds: Dataset) -> bytes:
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
 class StorageReceiver:
     """A C-STORE SCP handler writing into an InstanceStore and recording every
     dataset: the Archive's and every retrieving actor's."""
 
-    def __init__(self, store: InstanceStore, recorder: AssociationRecorder, actor: str) -> None:
+    def __init__(self, store: InstanceStore, recorder: AssociationRecorder, actor: str,
+                 drop: list[str] | None = None) -> None:
         self.store = store
         self.recorder = recorder
         self.actor = actor
+        self.drop = drop or []
+
+    def _without(self, ds: Dataset) -> bytes:
+        for keyword in self.drop:
+            if keyword in ds:
+                del ds[keyword]
+        return _encode(ds)
 
     def __call__(self, event) -> int:
         calling = str(event.assoc.requestor.ae_title).strip()
@@ -168,6 +183,8 @@ class StorageReceiver:
                                  reason="dataset SOP Instance UID differs from the C-STORE "
                                         "request's Affected SOP Instance UID")
             return 0xA900
+        if self.drop:
+            encoded = self._without(ds)
         try:
             outcome = self.store.store(encoded, ds, str(event.context.transfer_syntax), calling)
         except StoreError as exc:
@@ -176,6 +193,7 @@ class StorageReceiver:
             return exc.status
         self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid,
                              sop_class=str(ds.get("SOPClassUID", "")), status="0x0000",
+                             dropped=self.drop or None,
                              path=str(outcome.path), duplicate=outcome.duplicate)
         return 0x0000
 

@@ -385,3 +385,33 @@ def _truncate_beam_dose(folder: Path) -> None:
        after_write=_truncate_beam_dose)
 def _truncated(s: SampleSet) -> None:
     return None
+
+
+def _name_of(ds: Dataset) -> str:
+    """The synthetic-patient file name an object plays, so faults can find it."""
+    modality = str(ds.get("Modality", ""))
+    if modality == "RTSTRUCT":
+        return "RS_structure_set.dcm"
+    if modality == "RTPLAN":
+        metersets = any("BeamMeterset" in ref for group in ds.get("FractionGroupSequence", [])
+                        for ref in group.get("ReferencedBeamSequence", []))
+        return "RP_dosimetric.dcm" if metersets else "RP_geometric.dcm"
+    if modality == "RTDOSE":
+        if ds.get("DoseSummationType") == "BEAM":
+            beam = (ds.ReferencedRTPlanSequence[0].ReferencedFractionGroupSequence[0]
+                    .ReferencedBeamSequence[0].ReferencedBeamNumber)
+            return f"RD_beam_{beam}.dcm"
+        return "RD_plan.dcm"
+    return f"CT_{int(ds.get('InstanceNumber', 0)):03d}.dcm"
+
+
+def inject(datasets: list[Dataset], fault_name: str, uid_root: str = DEFAULT_UID_ROOT) -> bool:
+    """Apply a fault to objects an actor is about to send, when the fault
+    concerns them; True when it did. Lets a reference producer misbehave."""
+    fault = FAULTS[fault_name]
+    sample = SampleSet(uid_root=uid_root, datasets={_name_of(ds): ds for ds in datasets})
+    try:
+        fault.apply(sample)
+    except (KeyError, IndexError, AttributeError):
+        return False  # the fault is about another object
+    return True

@@ -14,7 +14,6 @@ import io
 import json
 import os
 import select
-import shlex
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from rtconform.actors.dose_displayer import DoseDisplayer
 from rtconform.actors.node import Peer, ServiceUser, identifier
 from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
 from rtconform.actors.recorder import AssociationRecorder, read_associations
-from rtconform.dicom.faults import FAULTS
+from rtconform.dicom.faults import FAULTS, inject
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
 from rtconform.findings import Finding
@@ -163,8 +162,10 @@ class Scenario:
         if sut.peer is not None:
             return sut.peer
         if self.sut_archive is None:
+            drops = [self.ctx.sut.archive_drops] if self.ctx.sut.archive_drops else []
             self.sut_archive = Archive(ArchiveConfig(ae_title="SUT_ARCHIVE",
-                                                     store_dir=self.workdir / "sut-archive"),
+                                                     store_dir=self.workdir / "sut-archive",
+                                                     drop_attributes=drops),
                                        self.ctx.sut_recorder)
             self.sut_archive.start()
             self._stoppers.append(self.sut_archive.stop)
@@ -192,7 +193,10 @@ class Scenario:
             self.harness_seeded.add(str(ds.SOPInstanceUID))
 
     def sut_archive_holds(self, phrase: str) -> None:
-        self.seed(self.sut_archive_peer(), self.objects(phrase))
+        datasets = self.objects(phrase)
+        self.seed(self.sut_archive_peer(), datasets)
+        for ds in datasets:
+            self.sent.setdefault(str(ds.Modality), []).append(ds)
 
     @property
     def study_uid(self) -> str:
@@ -216,10 +220,14 @@ class Scenario:
 
     def harness_retrieves(self, actor: str, modality: str, method: str) -> list[Dataset]:
         method = {"C-GET": "get", "C-MOVE": "move"}[method]
+        sut = self.ctx.sut
         user = self.harness_actor(actor, method)
         peer = self.sut_archive_peer()
         if method == "move":
-            receiver = user.start_receiver(user.workdir / "received")
+            if self.sut_archive is None:  # a real Archive knows the harness by configuration
+                user.ae_title = sut.receive_ae
+            receiver = user.start_receiver(user.workdir / "received", port=sut.receive_port
+                                           if self.sut_archive is None else 0)
             if self.sut_archive is not None:
                 self.sut_archive.add_move_destination(user.ae_title, receiver.host,
                                                       receiver.port)
@@ -266,6 +274,14 @@ class Scenario:
         cls = ACTOR_CLASSES[actor]
         ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
                   method="get")
+        if self.ctx.sut.fault:  # a deliberately broken producer
+            fault, store_all = self.ctx.sut.fault, ref.store_all
+
+            def faulty_store(peer, datasets):
+                inject(datasets, fault)
+                return store_all(peer, datasets)
+
+            ref.store_all = faulty_store
         study = self.study_uid
         peer = archive.peer
         try:
@@ -296,8 +312,8 @@ class Scenario:
                "RTCONFORM_ARCHIVE_PORT": str(archive_peer.port),
                "RTCONFORM_STUDY_UID": self.study_uid}
         if sut.trigger:
-            try:
-                proc = subprocess.run(shlex.split(sut.trigger), env=env, capture_output=True,
+            try:  # a shell command from the user's own SUT file: $RTCONFORM_* expand
+                proc = subprocess.run(sut.trigger, shell=True, env=env, capture_output=True,
                                       text=True, timeout=sut.timeout, check=False)
             except subprocess.TimeoutExpired as exc:
                 raise SutDidNotAct(f"trigger {sut.trigger!r} did not finish within "

@@ -7,7 +7,7 @@
       host: 127.0.0.1
       port: 104
     # export_dir: /data/export               # … or a folder a file exporter wrote
-    trigger: ./push-to.sh                     # run by the harness when the SUT must act
+    trigger: ./push-to.sh $RTCONFORM_ARCHIVE_HOST   # shell command run when the SUT must act
     interactive: false                        # or ask an operator, as at a connectathon
     timeout: 120                              # seconds to wait for the SUT to act
     harness:
@@ -20,7 +20,7 @@ default, which must pass every scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -44,8 +44,13 @@ class SutConfig:
     timeout: float = 120.0
     harness_ae: str = "RTCONFORM"
     harness_port: int = 0
+    receive_ae: str = "HARNESS"  # the harness's C-MOVE destination, known to a SUT Archive
+    receive_port: int = 0
+    statement: Path | None = None  # the SUT's conformance statement, for the table scenarios
     embedded: bool = True
-    extra: dict = field(default_factory=dict)
+    # embedded default only: make a reference actor misbehave, to see failures
+    fault: str | None = None  # the reference producers emit this synthetic-patient fault
+    archive_drops: str | None = None  # the reference Archive drops this attribute
 
     def plays(self, actor: str) -> bool:
         return actor in self.actors
@@ -59,7 +64,7 @@ def load_sut(path: Path) -> SutConfig:
     if not isinstance(data, dict):
         raise SutError(f"{path}: expected a mapping")
     unknown = set(data) - {"name", "actors", "network", "export_dir", "trigger", "interactive",
-                           "timeout", "harness"}
+                           "timeout", "harness", "statement", "embedded"}
     if unknown:
         raise SutError(f"{path}: unknown keys {sorted(unknown)}")
     try:
@@ -76,12 +81,32 @@ def load_sut(path: Path) -> SutConfig:
             raise SutError(f"{path}: network: missing {missing}")
         peer = Peer(str(net["ae_title"]), str(net["host"]), int(net["port"]))
     export_dir = Path(data["export_dir"]) if data.get("export_dir") else None
-    if peer is None and export_dir is None:
-        raise SutError(f"{path}: give 'network' (ae_title, host, port) or 'export_dir'")
+    embedded = data.get("embedded")
+    if peer is None and export_dir is None and embedded is None and not data.get("trigger") \
+            and not data.get("interactive"):
+        raise SutError(f"{path}: give 'network' (ae_title, host, port), 'export_dir', "
+                       "'trigger' or 'interactive', or 'embedded'")
     harness = data.get("harness") or {}
-    return SutConfig(
+    statement = data.get("statement")
+    if statement:
+        statement = (Path(path).parent / statement).resolve()
+        if not statement.is_file():
+            raise SutError(f"{path}: statement {statement} does not exist")
+    config = SutConfig(
         name=str(data.get("name") or path), actors=actors, peer=peer, export_dir=export_dir,
         trigger=data.get("trigger"), interactive=bool(data.get("interactive", False)),
         timeout=float(data.get("timeout", 120)),
         harness_ae=str(harness.get("archive_ae", "RTCONFORM")),
-        harness_port=int(harness.get("archive_port", 0)), embedded=False)
+        harness_port=int(harness.get("archive_port", 0)),
+        receive_ae=str(harness.get("receive_ae", "HARNESS")),
+        receive_port=int(harness.get("receive_port", 0)),
+        statement=statement or None, embedded=embedded is not None)
+    if embedded is not None:
+        from rtconform.dicom.faults import FAULTS
+
+        embedded = embedded or {}
+        config.fault = embedded.get("fault")
+        config.archive_drops = embedded.get("archive_drops")
+        if config.fault and config.fault not in FAULTS:
+            raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
+    return config

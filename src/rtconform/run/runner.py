@@ -1,0 +1,150 @@
+"""`rtconform run`: pick the scenarios whose tags match the actors the SUT
+plays, run them with pytest-bdd, and leave evidence in the run folder:
+junit.xml, cucumber.json, associations.jsonl, findings.json, the received
+objects under scenarios/, and summary.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
+from rtconform.actors.recorder import AssociationRecorder
+from rtconform.run.sut import SutConfig, load_sut
+from rtconform.run.transactions import ACTORS, tag_of
+
+RULE_ID = re.compile(r"\b(?:CT|SS|PLAN|DOSE|REF|UID|FILE|STD|DCIODVFY|DV|ARCHIVE)-[A-Z0-9-]+\b")
+
+
+class RunError(Exception):
+    """Usage or environment problem: exit 2."""
+
+
+@dataclass
+class ScenarioResult:
+    feature: str
+    transaction: str
+    name: str
+    status: str  # passed | failed | skipped
+    message: str = ""
+    rule_ids: tuple[str, ...] = ()
+
+
+def default_features_dir() -> Path:
+    """The repository's features/ (editable install), else ./features."""
+    repo = Path(__file__).resolve().parents[3] / "features"
+    return repo if repo.is_dir() else Path.cwd() / "features"
+
+
+def default_out() -> Path:
+    return Path("reports") / dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
+
+
+def marker_expression(sut: SutConfig, tags: str | None) -> str:
+    """Scenarios for the actors the SUT plays; the conformance tables only
+    when there is a statement to test them against."""
+    plays = " or ".join(f"sut_{tag_of(a)}" for a in ACTORS if sut.plays(a))
+    expr = f"({plays})"
+    if not sut.embedded and sut.statement is None:
+        expr += " and not conformance"
+    if tags:
+        expr += f" and ({tags})"
+    return expr
+
+
+def check_reachable(sut: SutConfig, out: Path) -> None:
+    """A network SUT must answer C-ECHO within the timeout, else exit 2."""
+    if sut.peer is None:
+        return
+    user = ServiceUser(sut.harness_ae, AssociationRecorder(out / "associations.jsonl"),
+                       "harness", Timeouts(connection=min(sut.timeout, 30.0),
+                                           acse=min(sut.timeout, 30.0)))
+    try:
+        result = user.echo(sut.peer)
+    except PeerUnreachable as exc:
+        raise RunError(f"system under test unreachable: {exc}") from exc
+    if not result.ok:
+        raise RunError(f"system under test {sut.peer} answered C-ECHO with "
+                       f"0x{result.statuses[0]:04X}")
+
+
+def run(sut_file: Path | None, out: Path, tags: str | None = None,
+        features: Path | None = None, interactive: bool = False,
+        statement: Path | None = None, engines: str = "dciodvfy",
+        quiet: bool = True) -> tuple[int, list[ScenarioResult]]:
+    sut = load_sut(sut_file) if sut_file else SutConfig()
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    check_reachable(sut, out)
+    features = (features or default_features_dir()).resolve()
+    if not features.is_dir():
+        raise RunError(f"no features folder at {features} (give --features DIR)")
+    statement = statement or sut.statement
+    if statement is not None:
+        os.environ["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
+    args = [str(features), "-p", "no:cacheprovider", "-m", marker_expression(sut, tags),
+            "--junitxml", str(out / "junit.xml"), "--cucumberjson", str(out / "cucumber.json"),
+            "--rtconform-out", str(out), "--rtconform-engines", engines,
+            "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
+    if sut_file:
+        args += ["--sut", str(Path(sut_file).resolve())]
+    if interactive:
+        args += ["--interactive", "-s"]
+    try:
+        code = int(pytest.main(args))
+    finally:
+        os.environ.pop("RTCONFORM_STATEMENT", None)
+    results = read_results(out / "cucumber.json")
+    write_summary(out, sut, results, code)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED or not results:
+        raise RunError(f"no scenario matches the SUT's actors {list(sut.actors)}"
+                       + (f" and --tags {tags!r}" if tags else ""))
+    if code not in (0, 1):
+        raise RunError(f"the scenario run itself failed (pytest exit {code}); see above")
+    return code, results
+
+
+def read_results(cucumber: Path) -> list[ScenarioResult]:
+    if not cucumber.is_file():
+        return []
+    results = []
+    for feature in json.loads(cucumber.read_text(encoding="utf-8")):
+        transaction = next((t["name"].upper().replace("RO", "RO-") for t in
+                            feature.get("tags", []) if re.fullmatch(r"ro\d+", t["name"])),
+                           "conformance")
+        for element in feature.get("elements", []):
+            steps = element.get("steps", [])
+            statuses = [s.get("result", {}).get("status", "skipped") for s in steps]
+            status = "failed" if "failed" in statuses else \
+                "passed" if statuses and all(s == "passed" for s in statuses) else "skipped"
+            message = next((s["result"].get("error_message", "") for s in steps
+                            if s.get("result", {}).get("status") == "failed"), "")
+            results.append(ScenarioResult(feature["name"], transaction, element["name"], status,
+                                          message[-2000:],
+                                          tuple(sorted(set(RULE_ID.findall(message))))))
+    return results
+
+
+def write_summary(out: Path, sut: SutConfig, results: list[ScenarioResult], code: int) -> None:
+    findings = []
+    path = out / "findings.jsonl"
+    if path.is_file():
+        findings = [json.loads(line) for line in path.read_text().splitlines() if line]
+    (out / "findings.json").write_text(json.dumps(findings, indent=2), encoding="utf-8")
+    counts = Counter(r.status for r in results)
+    summary = {
+        "sut": {"name": sut.name, "actors": list(sut.actors), "embedded": sut.embedded,
+                "peer": str(sut.peer) if sut.peer else None,
+                "export_dir": str(sut.export_dir) if sut.export_dir else None},
+        "counts": dict(counts), "exit_code": 0 if code == 0 else 1,
+        "scenarios": [r.__dict__ | {"rule_ids": list(r.rule_ids)} for r in results],
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

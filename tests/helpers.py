@@ -1,0 +1,43 @@
+"""Test helpers (not in conftest.py: features/ has a conftest of its own, and
+two modules named conftest cannot both be imported by name)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from rtconform.validate import ValidationOptions, validate_paths
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parents[1]
+PYDICOM_TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip on a laptop, fail under CI=true."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+def require_program(name: str, package: str) -> str:
+    path = shutil.which(name)
+    require(path is not None, f"{name} not installed (apt-get install {package})")
+    return path
+
+
+def tro_findings(*paths: Path, **context):
+    """Findings of the TRO rules alone (no standard engines)."""
+    from rtconform.rules.registry import RuleContext
+
+    return validate_paths(list(paths), ValidationOptions(context=RuleContext(**context))).findings
+
+
+def rule_ids(findings, severities=("error", "warning")) -> set[str]:
+    return {f.rule_id for f in findings if f.severity in severities}

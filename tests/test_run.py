@@ -1,0 +1,152 @@
+"""`rtconform run`: the embedded default, Orthanc as the Archive under test, a
+separate process as the Contourer under test, deliberately broken SUTs, and an
+unreachable one."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from helpers import ROOT, require
+from peers import fill_template, free_port, running
+from rtconform.run.runner import run
+from rtconform.run.transactions import TRANSACTIONS
+
+FEATURES = ROOT / "features"
+
+
+def _statuses(results) -> dict[str, str]:
+    return {f"{r.transaction} {r.name}": r.status for r in results}
+
+
+def test_eleven_feature_files_each_with_both_directions():
+    files = sorted(FEATURES.glob("ro*.feature"))
+    assert len(files) == 11
+    seen = set()
+    for path in files:
+        text = path.read_text()
+        (transaction,) = re.findall(r"^Feature: (RO-\d+)", text, re.M)
+        seen.add(transaction)
+        sut_tags = set(re.findall(r"@sut_(\w+)", text))
+        t = TRANSACTIONS[transaction]
+        sends = {a.lower().replace(" ", "_") for a in t.senders}
+        receives = {a.lower().replace(" ", "_") for a in t.receivers}
+        assert sut_tags & sends, f"{path.name}: no scenario where the SUT sends"
+        assert sut_tags & receives, f"{path.name}: no scenario where the SUT receives"
+    assert seen == set(TRANSACTIONS)
+
+
+def test_run_writes_the_evidence(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--out", str(out), "--tags",
+                           "ro2 or ro5"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "6 passed, 0 failed" in proc.stdout
+    cases = ElementTree.parse(out / "junit.xml").getroot().iter("testcase")
+    assert len(list(cases)) == 6
+    cucumber = json.loads((out / "cucumber.json").read_text())
+    assert {f["name"] for f in cucumber} == {"RO-2 Structure Set Storage", "RO-5 Dose Storage"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"] == {"passed": 6} and summary["exit_code"] == 0
+    log = [json.loads(line) for line in (out / "associations.jsonl").read_text().splitlines()]
+    assert {e["event"] for e in log} >= {"accepted", "dimse", "stored", "released"}
+    received = list(out.glob("scenarios/*/harness-archive/**/*.dcm"))
+    assert len(received) >= 60 + 1 + 5
+    assert (out / "findings.json").is_file()
+
+
+def test_broken_contourer_fails_its_scenario_with_the_rule_id(tmp_path):
+    sut = tmp_path / "sut.yaml"
+    sut.write_text("name: Contourer emitting a contour off its plane\nactors: [Contourer]\n"
+                   "embedded: {fault: contour-off-plane}\n")
+    code, results = run(sut, tmp_path / "run", tags="ro1 or ro2 or ro11")
+    assert code == 1
+    failed = [r for r in results if r.status == "failed"]
+    assert [(r.transaction, r.rule_ids) for r in failed] == [("RO-2", ("SS-CONTOUR-ON-PLANE",))]
+    assert sum(r.status == "passed" for r in results) == 2  # RO-1, RO-11 still pass
+
+
+def test_archive_dropping_an_attribute_fails_the_unchanged_scenarios(tmp_path):
+    sut = tmp_path / "sut.yaml"
+    sut.write_text("name: Archive dropping Patient Birth Date\nactors: [Archive]\n"
+                   "embedded: {archive_drops: PatientBirthDate}\n")
+    code, results = run(sut, tmp_path / "run", tags="(ro2 or ro7) and not conformance")
+    assert code == 1
+    by_name = _statuses(results)
+    assert all(s == "failed" for s in by_name.values()), by_name
+    assert all(r.rule_ids == ("ARCHIVE-STORAGE-LEVEL-2",) for r in results)
+    assert "PatientBirthDate" in results[0].message
+
+
+def test_unreachable_sut_exits_2_within_its_timeout(tmp_path):
+    port = free_port()
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(f"actors: [Archive]\nnetwork: {{ae_title: VENDOR, host: 127.0.0.1, "
+                   f"port: {port}}}\ntimeout: 5\n")
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut), "--out",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert time.monotonic() - start < 30
+    assert f"VENDOR@127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_sut_file_exits_2(tmp_path):
+    sut = tmp_path / "sut.yaml"
+    sut.write_text("actors: [Radiologist]\nembedded: {}\n")
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Radiologist" in proc.stderr
+
+
+def test_contourer_in_another_process_driven_by_a_trigger(tmp_path):
+    """A SUT the harness only reaches through its trigger: here rtconform's own
+    CLI in a separate process, as a vendor's script would be."""
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(
+        "name: Contourer in another process\nactors: [Contourer]\ntimeout: 120\n"
+        f"trigger: {sys.executable} -m rtconform simulate contourer run --aec "
+        "$RTCONFORM_ARCHIVE_AE $RTCONFORM_ARCHIVE_HOST $RTCONFORM_ARCHIVE_PORT --study "
+        f"$RTCONFORM_STUDY_UID --out {tmp_path / 'vendor'}\n")
+    code, results = run(sut, tmp_path / "run", tags="ro2")
+    assert (code, _statuses(results)) == (
+        0, {"RO-2 The Contourer under test stores a conformant structure set": "passed"})
+
+
+@pytest.fixture
+def orthanc_sut(tmp_path, shared_dir):
+    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
+    dicom_port, http_port, move_port = free_port(), free_port(), free_port()
+    store = tmp_path / "orthanc-store"
+    store.mkdir()
+    config = fill_template(shared_dir / "peers" / "orthanc.json", tmp_path / "orthanc.json",
+                           STORE=store, DICOM_PORT=dicom_port, HTTP_PORT=http_port,
+                           MOVE_PORT=move_port)
+    sut = tmp_path / "orthanc-sut.yaml"
+    sut.write_text(f"name: Orthanc (Debian)\nactors: [Archive]\nnetwork: {{ae_title: ORTHANC, "
+                   f"host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
+                   f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n")
+    with running([executable, str(config)], dicom_port, tmp_path / "orthanc.log"):
+        yield sut
+
+
+def test_orthanc_as_the_archive_under_test(tmp_path, orthanc_sut):
+    code, results = run(orthanc_sut, tmp_path / "run")
+    # Every Archive scenario passes against Orthanc 1.10: it stores what it is
+    # sent at storage level 2 (even non-conformant objects), answers C-FIND at
+    # SERIES level, and serves C-GET and C-MOVE (to HARNESS, configured in its
+    # DicomModalities). Orthanc keeps what earlier scenarios stored, so the
+    # retrieve scenarios check the objects each scenario gave it, not counts of
+    # everything it holds. No conformance-table scenarios: no Orthanc statement.
+    assert {r.transaction for r in results} == set(TRANSACTIONS)
+    assert code == 0, [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
+    assert len(results) == 17 and all(r.status == "passed" for r in results)
