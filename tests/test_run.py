@@ -61,6 +61,7 @@ def test_run_writes_the_evidence(tmp_path):
     received = list(out.glob("scenarios/*/harness-archive/**/*.dcm"))
     assert len(received) >= 60 + 1 + 5
     assert (out / "findings.json").is_file()
+    assert (out / "report.html").is_file() and f"report: {out / 'report.html'}" in proc.stdout
 
 
 def test_broken_contourer_fails_its_scenario_with_the_rule_id(tmp_path):

@@ -187,7 +187,35 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "skipped")}
     console.print(f"{counts['passed']} passed, {counts['failed']} failed, "
                   f"{counts['skipped']} skipped; evidence in {out}", highlight=False)
+    from rtconform.report.render import render
+
+    written = render(out, redact=args.redact)
+    console.print(f"report: {written['html']}", highlight=False)
     return EXIT_FINDINGS if code else EXIT_OK
+
+
+# -- report -------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.report import model as report_model
+    from rtconform.report.render import FORMATS, render
+    from rtconform.report.statement import write_statement
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "associations.jsonl").is_file() and not (run_dir / "summary.json").is_file():
+        raise UsageError(f"{run_dir} is not a run folder (no associations.jsonl, summary.json)")
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}")
+    if args.statement:
+        data, _, _ = report_model.build(run_dir, args.redact)
+        path = write_statement(data, run_dir / "observed-statement.yaml")
+        console.print(f"observed conformance statement: {path}", highlight=False)
+        return EXIT_OK
+    written = render(run_dir, formats, args.redact)
+    for fmt, path in written.items():
+        console.print(f"{fmt}: {path}", highlight=False)
+    return EXIT_OK
 
 
 # -- rules --------------------------------------------------------------------------
@@ -295,8 +323,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
     p.add_argument("--engines", default="dciodvfy",
                    help="standard engines on what the SUT sends (default dciodvfy)")
+    p.add_argument("--redact", action="store_true", help="redact patient identity in the report")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "report", formatter_class=_formatter,
+        help="conformance-statement-style report of what the SUT did in a run",
+        description="Render a run folder as a DICOM PS3.2-style conformance report of what "
+                    "was observed (HTML, Markdown, JSON), or as a machine-readable statement.",
+        epilog=_examples("rtconform report reports/run-20261128-0900",
+                         "rtconform report reports/vendor --format html --redact",
+                         "rtconform report --statement reports/vendor"))
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--format", default="html,md,json", help="comma list of html, md, json")
+    p.add_argument("--redact", action="store_true",
+                   help="replace patient name, ID, birth date … in every output")
+    p.add_argument("--statement", action="store_true",
+                   help="write observed-statement.yaml instead of the report")
+    p.set_defaults(func=cmd_report)
 
     from rtconform.actors.cli import register as register_simulate
 

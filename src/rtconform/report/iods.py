@@ -1,0 +1,150 @@
+"""Module tables of the IODs the TRO profile exchanges (PS3.3 A.3, A.18, A.19,
+A.20), with each module's identifying attributes: enough to say, for an
+object received, which modules are present, absent or not applicable, as a
+conformance statement's Annex does (Brainlab RT Elements Tables 8-1 … 8-32)."""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+
+# (module, usage M/C/U, attributes whose presence shows the module)
+MODULES = {
+    "1.2.840.10008.5.1.4.1.1.2": ("CT Image", [
+        ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
+        ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
+        ("General Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),
+        ("Frame of Reference", "M", ["FrameOfReferenceUID", "PositionReferenceIndicator"]),
+        ("General Equipment", "M", ["Manufacturer"]),
+        ("General Image", "M", ["InstanceNumber", "ImageType"]),
+        ("Image Plane", "M", ["PixelSpacing", "ImageOrientationPatient", "ImagePositionPatient",
+                              "SliceThickness"]),
+        ("Image Pixel", "M", ["Rows", "Columns", "BitsAllocated", "PixelRepresentation"]),
+        ("CT Image", "M", ["RescaleIntercept", "RescaleSlope", "KVP"]),
+        ("SOP Common", "M", ["SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"]),
+    ]),
+    "1.2.840.10008.5.1.4.1.1.481.3": ("RT Structure Set", [
+        ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
+        ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
+        ("RT Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),
+        ("Frame of Reference", "U", ["FrameOfReferenceUID", "PositionReferenceIndicator"]),
+        ("General Equipment", "M", ["Manufacturer"]),
+        ("Structure Set", "M", ["StructureSetLabel", "StructureSetDate",
+                                "ReferencedFrameOfReferenceSequence", "StructureSetROISequence"]),
+        ("ROI Contour", "M", ["ROIContourSequence"]),
+        ("RT ROI Observations", "M", ["RTROIObservationsSequence"]),
+        ("Approval", "U", ["ApprovalStatus"]),
+        ("SOP Common", "M", ["SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"]),
+    ]),
+    "1.2.840.10008.5.1.4.1.1.481.5": ("RT Plan", [
+        ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
+        ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
+        ("RT Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),
+        ("Frame of Reference", "U", ["FrameOfReferenceUID", "PositionReferenceIndicator"]),
+        ("General Equipment", "M", ["Manufacturer"]),
+        ("RT General Plan", "M", ["RTPlanLabel", "RTPlanDate", "RTPlanGeometry",
+                                  "ReferencedStructureSetSequence"]),
+        ("RT Prescription", "U", ["DoseReferenceSequence"]),
+        ("RT Patient Setup", "U", ["PatientSetupSequence"]),
+        ("RT Fraction Scheme", "U", ["FractionGroupSequence"]),
+        ("RT Beams", "C", ["BeamSequence"]),
+        ("Approval", "U", ["ApprovalStatus"]),
+        ("SOP Common", "M", ["SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"]),
+    ]),
+    "1.2.840.10008.5.1.4.1.1.481.2": ("RT Dose", [
+        ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
+        ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
+        ("RT Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),
+        ("Frame of Reference", "M", ["FrameOfReferenceUID", "PositionReferenceIndicator"]),
+        ("General Equipment", "M", ["Manufacturer"]),
+        ("General Image", "C", ["InstanceNumber", "ImageType"]),
+        ("Image Plane", "C", ["PixelSpacing", "ImageOrientationPatient",
+                              "ImagePositionPatient"]),
+        ("Image Pixel", "C", ["Rows", "Columns", "BitsAllocated"]),
+        ("Multi-frame", "C", ["NumberOfFrames", "FrameIncrementPointer"]),
+        ("RT Dose", "M", ["DoseUnits", "DoseType", "DoseSummationType",
+                          "ReferencedRTPlanSequence", "GridFrameOffsetVector",
+                          "DoseGridScaling"]),
+        ("RT DVH", "U", ["DVHSequence"]),
+        ("SOP Common", "M", ["SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"]),
+    ]),
+}
+
+# Nested attributes whose values a reader wants summarised (path → keyword).
+SUMMARISED = {
+    "RT Structure Set": [("ROIContourSequence", "ContourSequence", "ContourGeometricType"),
+                         ("RTROIObservationsSequence", None, "RTROIInterpretedType"),
+                         ("StructureSetROISequence", None, "ROIGenerationAlgorithm")],
+    "RT Plan": [("BeamSequence", None, "BeamType"), ("BeamSequence", None, "RadiationType"),
+                ("BeamSequence", "BeamLimitingDeviceSequence", "RTBeamLimitingDeviceType")],
+    "RT Dose": [],
+    "CT Image": [],
+}
+
+
+def module_table(ds: Dataset) -> tuple[str, list[dict]]:
+    """(IOD name, [{module, usage, status}]) where status is present,
+    partial (some of its attributes), absent, or not applicable."""
+    name, modules = MODULES.get(str(ds.get("SOPClassUID", "")), ("", []))
+    rows = []
+    for module, usage, keywords in modules:
+        found = sum(1 for k in keywords if k in ds)
+        status = "present" if found == len(keywords) else "partial" if found else \
+            ("absent" if usage == "M" else "not present")
+        rows.append({"module": module, "usage": usage, "status": status})
+    return name, rows
+
+
+def summarise(values: list) -> str:
+    distinct = sorted({str(v) for v in values})
+    if len(distinct) <= 6:
+        return ", ".join(f'"{v}"' for v in distinct)
+    return f"{len(values)} values, {len(distinct)} distinct"
+
+
+def attribute_rows(datasets: list[Dataset], iod: str) -> list[dict]:
+    """Top-level attributes (VR, values or a summary) and the summarised
+    nested ones, over every received object of one IOD."""
+    seen: dict[str, dict] = {}
+    for ds in datasets:
+        for elem in ds:
+            if elem.tag.is_private or elem.tag.group == 0x7FE0:
+                continue
+            row = seen.setdefault(elem.keyword or str(elem.tag), {
+                "tag": f"({elem.tag.group:04X},{elem.tag.element:04X})",
+                "keyword": elem.keyword or str(elem.tag), "vr": elem.VR, "values": []})
+            if elem.VR == "SQ":
+                row["values"].append(f"{len(elem.value)} item(s)")
+            elif elem.VR in ("OB", "OW", "OF", "OD", "UN"):
+                row["values"].append(f"{len(elem.value or b'')} bytes")
+            else:
+                value = elem.value
+                row["values"].append("\\".join(map(str, value)) if isinstance(value, list)
+                                     or type(value).__name__ == "MultiValue" else str(value))
+    for outer, middle, keyword in SUMMARISED.get(iod, []):
+        values = []
+        for ds in datasets:
+            for item in ds.get(outer, []):
+                for inner in (item.get(middle, []) if middle else [item]):
+                    if keyword in inner:
+                        values.append(inner.get(keyword))
+        if values:
+            path = ".".join(p for p in (outer, middle, keyword) if p)
+            seen[path] = {"tag": "", "keyword": path, "vr": "CS", "values": values}
+    return [{"tag": row["tag"], "keyword": row["keyword"], "vr": row["vr"],
+             "summary": summarise(row["values"]), "objects": len(row["values"])}
+            for row in seen.values()]
+
+
+def private_attributes(datasets: list[Dataset]) -> list[dict]:
+    found: dict[tuple, dict] = {}
+    for ds in datasets:
+        for elem in ds.iterall():
+            if not elem.tag.is_private:
+                continue
+            creator = ""
+            if elem.tag.element >= 0x1000:
+                block = (elem.tag.group << 16) | (elem.tag.element >> 8)
+                creator = str(ds.get(block, "") and ds[block].value)
+            key = (f"({elem.tag.group:04X},{elem.tag.element:04X})", creator)
+            found.setdefault(key, {"tag": key[0], "creator": creator, "vr": elem.VR})
+    return list(found.values())

@@ -1,0 +1,247 @@
+"""What the report says, built from a run folder alone: every row observed,
+with its evidence. The JSON output is this model; HTML and Markdown render it.
+
+Sections follow a DICOM PS3.2 conformance statement (layout of the Brainlab
+RT Elements statement): overview, networking, media, character sets,
+security, IOD annex; then the TRO scenario results and pictures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pydicom
+from pydicom.uid import UID
+
+from rtconform import __version__
+from rtconform.actors.recorder import AssociationRecord, read_associations, read_events
+from rtconform.redact import Redactor
+from rtconform.report.iods import attribute_rows, module_table, private_attributes
+
+HARNESS_PREFIXES = ("RTC", "HARNESS", "MODALITY")
+
+
+def uid_name(uid: str) -> str:
+    name = UID(uid).name
+    return name if name != uid else uid
+
+
+def is_harness_ae(ae: str) -> bool:
+    return ae.upper().startswith(HARNESS_PREFIXES)
+
+
+def sut_associations(records: list[AssociationRecord]) -> list[AssociationRecord]:
+    """Associations between the harness and the SUT (not the harness's own
+    seeding or internal traffic)."""
+    return [r for r in records if r.peer and not is_harness_ae(r.peer.get("ae_title", ""))]
+
+
+def _sut_role(record: AssociationRecord, context: dict) -> str:
+    """What the SUT was in this context: the requestor is the SCU, unless a
+    role was negotiated (C-GET storage: the requestor is the SCP)."""
+    sut_requested = record.direction == "inbound"
+    reversed_role = context.get("scp_role") and not context.get("scu_role") and \
+        context["abstract_syntax"].startswith("1.2.840.10008.5.1.4.1.1.")
+    if sut_requested:
+        return "SCP" if reversed_role else "SCU"
+    return "SCU" if reversed_role else "SCP"
+
+
+def networking(records: list[AssociationRecord]) -> dict:
+    sut = sut_associations(records)
+    services: dict[str, set[str]] = defaultdict(set)
+    syntaxes: dict[tuple[str, str], dict] = {}
+    activities: dict[str, dict[tuple, int]] = defaultdict(dict)  # row → associations
+    statuses: Counter = Counter()
+    peers = {}
+    for r in sut:
+        peer = r.peer
+        peers[(peer.get("ae_title"), peer.get("implementation_class_uid"))] = peer
+        proposed = {p["id"]: p.get("transfer_syntaxes", []) for p in r.proposed}
+        used = {d["command"].split("-RQ")[0] for d in r.dimse if d["command"].endswith("-RQ")}
+        who = "SUT requests" if r.direction == "inbound" else "harness requests"
+        activity = f"{r.actor} ({who}: {', '.join(sorted(used)) or 'no DIMSE'})"
+        for cx in r.contexts:
+            role = _sut_role(r, cx)
+            if cx["result"] == "accepted":
+                services[cx["abstract_syntax"]].add(role)
+            key = (cx["abstract_syntax"], role)
+            entry = syntaxes.setdefault(key, {"abstract_syntax": cx["abstract_syntax"],
+                                              "name": uid_name(cx["abstract_syntax"]),
+                                              "role": role, "proposed": set(), "accepted": set(),
+                                              "rejected": 0})
+            entry["proposed"] |= set(proposed.get(cx["id"], []))
+            if cx["result"] == "accepted":
+                entry["accepted"].add(cx["transfer_syntax"])
+            else:
+                entry["rejected"] += 1
+            row = (uid_name(cx["abstract_syntax"]),
+                   tuple(uid_name(t) for t in proposed.get(cx["id"], [])), cx["result"],
+                   uid_name(cx["transfer_syntax"]) if cx["transfer_syntax"] else "", role)
+            activities[activity][row] = activities[activity].get(row, 0) + 1
+        for d in r.dimse:
+            if d["command"].endswith("-RSP") and d.get("status"):
+                statuses[(d["command"], d["status"])] += 1
+    return {
+        "services": [{"abstract_syntax": uid, "name": uid_name(uid), "scu": "SCU" in roles,
+                      "scp": "SCP" in roles} for uid, roles in sorted(services.items())],
+        "transfer_syntaxes": [{**e, "proposed": sorted(uid_name(t) for t in e["proposed"]),
+                               "accepted": sorted(uid_name(t) for t in e["accepted"]),
+                               "accepted_uids": sorted(e["accepted"])}
+                              for e in syntaxes.values()],
+        "policies": {
+            "application_context": "1.2.840.10008.3.1.1.1 (DICOM Application Context)",
+            "peers": [{"ae_title": p.get("ae_title"),
+                       "implementation_class_uid": p.get("implementation_class_uid"),
+                       "implementation_version_name": p.get("implementation_version_name"),
+                       "max_pdu": p.get("max_pdu")} for p in peers.values()],
+            "associations": len(sut),
+            "outcomes": dict(Counter(r.outcome for r in sut)),
+            "max_simultaneous": _max_simultaneous(sut),
+        },
+        "activities": [{"activity": k, "contexts": [
+            {"abstract_syntax": a, "proposed": list(p), "result": res, "transfer_syntax": ts,
+             "sut_role": role, "associations": n} for (a, p, res, ts, role), n in rows.items()]}
+            for k, rows in sorted(activities.items())],
+        "statuses": [{"command": c, "status": s, "count": n}
+                     for (c, s), n in sorted(statuses.items())],
+    }
+
+
+def _max_simultaneous(records: list[AssociationRecord]) -> int:
+    """Associations open at the same time, from their first and last events."""
+    spans = []
+    for r in records:
+        times = [d["t"] for d in r.dimse] + [s["t"] for s in r.stored]
+        if times:
+            spans.append((min(times), max(times)))
+    edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans],
+                   key=lambda e: (e[0], e[1]))
+    best = current = 0
+    for _, step in edges:
+        current += step
+        best = max(best, current)
+    return best
+
+
+def received_objects(run_dir: Path) -> list[Path]:
+    """Objects the SUT sent or returned: every stored object in the run folder
+    that the harness did not seed itself; one file per SOP Instance UID."""
+    import sqlite3
+
+    chosen: dict[str, Path] = {}
+    for index in sorted(run_dir.glob("scenarios/*/*/index.sqlite")) + \
+            sorted(run_dir.glob("scenarios/*/*/received/index.sqlite")):
+        if "sut-" in index.parent.name:
+            continue  # the embedded SUT's own stores are not what the harness received
+        with sqlite3.connect(index) as db:
+            for uid, path, calling in db.execute(
+                    "SELECT sop_instance_uid, path, calling_ae FROM instances"):
+                if calling != "RTC_SEED" and Path(path).is_file():
+                    chosen.setdefault(uid, Path(path))
+    return list(chosen.values())
+
+
+def annex(paths: list[Path]) -> list[dict]:
+    by_class: dict[str, list] = defaultdict(list)
+    for path in paths:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:
+            continue
+        by_class[str(ds.get("SOPClassUID", ""))].append(ds)
+    out = []
+    for sop_class, datasets in sorted(by_class.items()):
+        iod, modules = module_table(datasets[0])
+        iod = iod or uid_name(sop_class)
+        out.append({"iod": iod, "sop_class": sop_class, "count": len(datasets),
+                    "modules": modules, "attributes": attribute_rows(datasets, iod),
+                    "private": private_attributes(datasets)})
+    return out
+
+
+def character_sets(paths: list[Path]) -> list[dict]:
+    seen: Counter = Counter()
+    for path in paths:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=[0x00080005])
+        except Exception:
+            continue
+        value = ds.get("SpecificCharacterSet", "")
+        seen["\\".join(value) if isinstance(value, list) or type(value).__name__ ==
+             "MultiValue" else (value or "(none: default repertoire)")] += 1
+    return [{"value": k, "objects": n} for k, n in sorted(seen.items())]
+
+
+def media(summary: dict) -> dict | None:
+    export = (summary.get("sut") or {}).get("export_dir")
+    if not export or not Path(export).is_dir():
+        return None
+    files = [p for p in Path(export).rglob("*") if p.is_file()]
+    rows = []
+    for path in files[:500]:
+        try:
+            meta = pydicom.dcmread(path, stop_before_pixels=True).file_meta
+            rows.append({"file": str(path.relative_to(export)),
+                         "transfer_syntax": uid_name(str(meta.get("TransferSyntaxUID", ""))),
+                         "source_ae": str(meta.get("SourceApplicationEntityTitle", ""))})
+        except Exception as exc:
+            rows.append({"file": str(path.relative_to(export)), "error": str(exc)[:120]})
+    return {"export_dir": export, "files": len(files),
+            "dicomdir": any(p.name.upper() == "DICOMDIR" for p in files), "objects": rows}
+
+
+def results(run_dir: Path, summary: dict) -> list[dict]:
+    findings = defaultdict(list)
+    path = run_dir / "findings.jsonl"
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            f = json.loads(line)
+            if f["severity"] == "error":
+                findings[f["scenario"]].append(f)
+    out = []
+    for s in summary.get("scenarios", []):
+        evidence = [f"{f['rule_id']} {Path(f['file']).name} {f['tag_path']}: {f['message']}"
+                    for f in findings.get(s["name"], [])[:10]]
+        out.append({**s, "evidence": evidence})
+    return out
+
+
+def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redactor]:
+    """The report model, the received objects it describes, and the redactor
+    (which has learnt their PHI) for anything rendered later."""
+    run_dir = Path(run_dir)
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    records = read_associations(run_dir / "associations.jsonl")
+    paths = received_objects(run_dir)
+    redactor = Redactor(enabled=redact)
+    for path in paths:  # learn the PHI of everything the report may show
+        try:
+            redactor.learn(pydicom.dcmread(path, stop_before_pixels=True))
+        except Exception:
+            continue
+    tls = any(e.get("tls") for e in read_events(run_dir / "associations.jsonl"))
+    scenarios = results(run_dir, summary)
+    counts = Counter(s["status"] for s in scenarios)
+    model = {
+        "tool": f"rtconform {__version__}", "run": str(run_dir), "redacted": redact,
+        "sut": summary.get("sut", {}),
+        "banner": {"passed": counts.get("passed", 0), "failed": counts.get("failed", 0),
+                   "skipped": counts.get("skipped", 0),
+                   "verdict": "conformant" if scenarios and not counts.get("failed")
+                   else "not conformant" if counts.get("failed") else "no scenarios"},
+        "actors": (summary.get("sut") or {}).get("actors", []),
+        "networking": networking(records),
+        "media": media(summary),
+        "character_sets": character_sets(paths),
+        "security": {"tls": tls, "text": "TLS was used." if tls else
+                     "No TLS: every association of the run was plain DICOM over TCP; no "
+                     "security profile was observed."},
+        "annex": annex(paths),
+        "results": scenarios,
+        "received_objects": len(paths),
+    }
+    return redactor.scrub(model) if redact else model, paths, redactor

@@ -1,0 +1,112 @@
+"""Render the report model: one self-contained HTML file (CSS inline, pictures
+as data URIs), Markdown with its pictures beside it, and JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from pathlib import Path
+
+import jinja2
+import pydicom
+
+from rtconform.redact import Redactor
+from rtconform.report import model as report_model
+from rtconform.report.pictures import dvh_png, slice_pictures
+
+FORMATS = ("html", "md", "json")
+
+
+def _all_objects(run_dir: Path) -> dict[str, Path]:
+    """Every stored object of the run, seeded or received, by SOP Instance UID."""
+    out: dict[str, Path] = {}
+    for index in sorted(run_dir.glob("scenarios/**/index.sqlite")):
+        with sqlite3.connect(index) as db:
+            for uid, path in db.execute("SELECT sop_instance_uid, path FROM instances"):
+                if Path(path).is_file():
+                    out.setdefault(uid, Path(path))
+    return out
+
+
+def pictures(run_dir: Path, received: list[Path], redactor: Redactor) -> list[dict]:
+    """For each received structure set: slices with contours and isodoses, and
+    a DVH when a dose of the same Frame of Reference is at hand."""
+    objects = _all_objects(run_dir)
+    headers = {}
+    for path in set(received) | set(objects.values()):
+        try:
+            headers[path] = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:
+            continue
+    sets = []
+    for path in received:
+        ds = headers.get(path)
+        if ds is None or ds.get("Modality") != "RTSTRUCT":
+            continue
+        ss = pydicom.dcmread(path)
+        refs = {str(c.ContourImageSequence[0].ReferencedSOPInstanceUID)
+                for roi in ss.get("ROIContourSequence", []) for c in roi.get("ContourSequence", [])
+                if "ContourImageSequence" in c}
+        images = [pydicom.dcmread(objects[u]) for u in sorted(refs) if u in objects]
+        if not images:
+            continue
+        frame = str(ss.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID)
+        doses = [p for p, h in headers.items() if h.get("Modality") == "RTDOSE"
+                 and str(h.get("FrameOfReferenceUID")) == frame
+                 and h.get("DoseSummationType") == "PLAN"]
+        dose = pydicom.dcmread(sorted(doses, key=lambda p: p not in received)[0]) if doses \
+            else None
+        title = redactor(str(ss.get("StructureSetLabel", "")))
+        entry = {"title": f"RT set {title}", "slices": [
+            {"caption": caption, "png": png} for caption, png in
+            slice_pictures(images, ss, dose, title)]}
+        if dose is not None:
+            entry["dvh"] = dvh_png(ss, dose, title)
+        sets.append(entry)
+        if len(sets) >= 3:
+            break
+    return sets
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("rtconform.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["datauri"] = lambda png: "data:image/png;base64," + base64.b64encode(
+        png).decode("ascii")
+    env.filters["yesno"] = lambda v: "yes" if v else ""
+    return env
+
+
+def render(run_dir: Path, formats: tuple[str, ...] = FORMATS, redact: bool = False,
+           with_pictures: bool = True) -> dict[str, Path]:
+    run_dir = Path(run_dir)
+    data, received, redactor = report_model.build(run_dir, redact)
+    sets = pictures(run_dir, received, redactor) if with_pictures else []
+    written = {}
+    env = _env()
+    if "json" in formats:
+        path = run_dir / "report.json"
+        path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        written["json"] = path
+    if "html" in formats:
+        path = run_dir / "report.html"
+        path.write_text(env.get_template("report.html.j2").render(r=data, pictures=sets),
+                        encoding="utf-8")
+        written["html"] = path
+    if "md" in formats:
+        folder = run_dir / "report_files"
+        folder.mkdir(exist_ok=True)
+        for i, entry in enumerate(sets):
+            for j, picture in enumerate(entry["slices"]):
+                picture["file"] = f"report_files/set{i}_slice{j}.png"
+                (run_dir / picture["file"]).write_bytes(picture["png"])
+            if "dvh" in entry:
+                entry["dvh_file"] = f"report_files/set{i}_dvh.png"
+                (run_dir / entry["dvh_file"]).write_bytes(entry["dvh"])
+        path = run_dir / "report.md"
+        path.write_text(env.get_template("report.md.j2").render(r=data, pictures=sets),
+                        encoding="utf-8")
+        written["md"] = path
+    return written
