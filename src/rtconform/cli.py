@@ -218,6 +218,67 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+# -- statements -----------------------------------------------------------------------
+def _load(path: str):
+    from rtconform.statement.model import StatementError, load_statement
+
+    try:
+        return load_statement(Path(path))
+    except StatementError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_statement_check(args: argparse.Namespace, console: Console) -> int:
+    data = _load(args.file)
+    aes = data["application_entities"]
+    console.print(f"{args.file}: valid rtconform-statement/1 ({len(aes)} application entities, "
+                  f"{sum(len(a.get('sop_classes', [])) for a in aes)} SOP class rows, "
+                  f"{len(data.get('iods', []))} IODs)", highlight=False)
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.statement.compare import compare
+    from rtconform.statement.render import write_comparison
+
+    if args.files and not Path(args.files).is_dir():
+        raise UsageError(f"--files {args.files}: no such folder")
+    result = compare(_load(args.a), _load(args.b), Path(args.files) if args.files else None)
+    table = Table("SOP class", "direction", "status", "common transfer syntaxes",
+                  title=f"{result['a']} ↔ {result['b']}")
+    for f in result["flows"]:
+        style = "green" if f["status"] == "works" else "bold red" if "transfer" in f["status"] \
+            else "dim"
+        table.add_row(f["name"], f["direction"], f"[{style}]{f['status']}[/]",
+                      ", ".join(f["common_transfer_syntaxes"]))
+    console.print(table)
+    for c in result["import_constraints"]:
+        console.print(f"{c['iod']} {c['attribute']} ({c['source']}): {c['verdict']}",
+                      highlight=False)
+    for f in result["file_findings"]:
+        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {Path(f['file']).name}: "
+                      f"{f['message']} [{f['source']}]", highlight=False)
+    written = write_comparison(result, Path(args.out))
+    console.print(f"report: {', '.join(str(p) for p in written)}", highlight=False)
+    return result["exit_code"]
+
+
+def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.statement.verify import verify
+
+    if not Path(args.run_dir, "associations.jsonl").is_file():
+        raise UsageError(f"{args.run_dir} is not a run folder (no associations.jsonl)")
+    findings = verify(_load(args.file), Path(args.run_dir))
+    for f in findings:
+        console.print(f"{f.severity} {f.rule_id}: {f.message} [{f.source}]", highlight=False)
+    if args.json:
+        Path(args.json).write_text(json.dumps([f.to_dict() for f in findings], indent=2))
+    errors = sum(f.counts_as_error for f in findings)
+    console.print(f"{len(findings)} differences between claim and behaviour, {errors} errors",
+                  highlight=False)
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
 # -- rules --------------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, console: Console) -> int:
     from rtconform.rules.registry import all_rules
@@ -342,6 +403,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--statement", action="store_true",
                    help="write observed-statement.yaml instead of the report")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("statement", formatter_class=_formatter,
+                       help="machine-readable conformance statements",
+                       epilog=_examples("rtconform statement check "
+                                        "conformance/brainlab-rt-elements.yaml"))
+    ssub = p.add_subparsers(dest="statement_command", metavar="ACTION", required=True)
+    c = ssub.add_parser("check", formatter_class=_formatter,
+                        help="validate a statement against conformance/schema.json",
+                        epilog=_examples("rtconform statement check vendor.yaml"))
+    c.add_argument("file")
+    c.set_defaults(func=cmd_statement_check)
+
+    p = sub.add_parser(
+        "compare", formatter_class=_formatter,
+        help="can A and B talk? flows, transfer syntaxes, character sets, import constraints",
+        epilog=_examples(
+            "rtconform compare conformance/brainlab-rt-elements.yaml "
+            "conformance/rtconform-reference.yaml",
+            "rtconform compare conformance/rtconform-reference.yaml "
+            "conformance/brainlab-rt-elements.yaml --files /tmp/patient"))
+    p.add_argument("a", metavar="A.yaml")
+    p.add_argument("b", metavar="B.yaml")
+    p.add_argument("--files", metavar="DIR", help="objects A exported: checked against B's "
+                                                  "import constraints")
+    p.add_argument("--out", default="reports/compare", metavar="DIR",
+                   help="where compare.html/md/json go (default reports/compare)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("verify-statement", formatter_class=_formatter,
+                       help="what a SUT claims vs what it did in a run",
+                       epilog=_examples("rtconform verify-statement vendor.yaml reports/vendor"))
+    p.add_argument("file", metavar="STATEMENT")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--json", metavar="FILE")
+    p.set_defaults(func=cmd_verify_statement)
 
     from rtconform.actors.cli import register as register_simulate
 

@@ -10,6 +10,8 @@ import datetime as dt
 import json
 import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +90,9 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
     statement = statement or sut.statement
+    env = dict(os.environ)
     if statement is not None:
-        os.environ["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
+        env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
     args = [str(features), "-p", "no:cacheprovider", "-m", marker_expression(sut, tags),
             "--junitxml", str(out / "junit.xml"), "--cucumberjson", str(out / "cucumber.json"),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
@@ -98,10 +101,10 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         args += ["--sut", str(Path(sut_file).resolve())]
     if interactive:
         args += ["--interactive", "-s"]
-    try:
-        code = int(pytest.main(args))
-    finally:
-        os.environ.pop("RTCONFORM_STATEMENT", None)
+    # A process of its own: scenarios are bound when their module is imported,
+    # so each run (with its own statement and SUT) needs a fresh interpreter.
+    code = subprocess.run([sys.executable, "-m", "pytest", *args], env=env,
+                          cwd=features.parent, check=False).returncode
     results = read_results(out / "cucumber.json")
     write_summary(out, sut, results, code)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not results:

@@ -1,0 +1,172 @@
+"""Compare two conformance statements as an integrator would before
+connecting the products: which flows work (A as SCU to B as SCP and the
+reverse, with a common transfer syntax), character sets, and whether A's
+export claims meet B's import constraints; optionally whether files A really
+exported would pass B's import constraints."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pydicom
+
+from rtconform.findings import Finding, Severity
+from rtconform.rules.registry import RuleContext
+from rtconform.statement.model import Claim, character_sets, claims, constraints
+from rtconform.validate import ValidationOptions, validate_paths
+
+
+def _flows(a: dict, b: dict, label_a: str, label_b: str) -> list[dict]:
+    rows = []
+    by_uid: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))
+    for side, statement in (("a", a), ("b", b)):
+        for claim in claims(statement):
+            by_uid[claim.uid][f"{side}-{claim.role}"].append(claim)
+    for uid, sides in sorted(by_uid.items()):
+        for sender, receiver, direction in (("a", "b", f"{label_a} → {label_b}"),
+                                            ("b", "a", f"{label_b} → {label_a}")):
+            scus, scps = sides.get(f"{sender}-SCU", []), sides.get(f"{receiver}-SCP", [])
+            if not scus and not scps:
+                continue
+            common = set().union(*(c.syntaxes for c in scus)) & \
+                set().union(*(c.syntaxes for c in scps)) if scus and scps else set()
+            rows.append({
+                "sop_class": uid, "name": (scus or scps)[0].name, "direction": direction,
+                "senders": sorted({c.ae for c in scus}), "receivers": sorted({c.ae for c in scps}),
+                "common_transfer_syntaxes": sorted(common),
+                "status": "works" if common else "no common transfer syntax" if scus and scps
+                else "no receiver" if scus else "no sender",
+                "sources": sorted({c.source for c in scus + scps if c.source}),
+            })
+    return rows
+
+
+def _claims_vs_constraints(a: dict, b: dict) -> list[dict]:
+    exports = {(c["sop_class"], c["attribute"]): c for c in constraints(a, "export")}
+    rows = []
+    for imp in constraints(b, "import"):
+        exp = exports.get((imp["sop_class"], imp["attribute"]))
+        row = {"iod": imp["iod"], "attribute": imp["attribute"], "constraint": _describe(imp),
+               "source": imp["source"], "claim": _describe(exp) if exp else ""}
+        if exp is None:
+            row["verdict"] = "not claimed by the exporter"
+        elif "allowed" in imp and "allowed" in exp:
+            outside = sorted(set(map(str, exp["allowed"])) - set(map(str, imp["allowed"])))
+            row["verdict"] = "satisfied" if not outside else f"differs: {', '.join(outside)}"
+        elif "max_items" in imp and "max_items" in exp:
+            row["verdict"] = "satisfied" if exp["max_items"] <= imp["max_items"] else "differs"
+        else:
+            row["verdict"] = "check with files"
+        rows.append(row)
+    return rows
+
+
+def _describe(c: dict | None) -> str:
+    if not c:
+        return ""
+    parts = []
+    if "allowed" in c:
+        parts.append("one of " + ", ".join(map(str, c["allowed"])))
+    if "max_items" in c:
+        parts.append(f"at most {c['max_items']} item(s)")
+    if "expect" in c:
+        parts.append(f"expected {c['expect']}")
+    if "tolerance_mm" in c:
+        parts.append(f"within {c['tolerance_mm']} mm")
+    return "; ".join(parts)
+
+
+def _values(ds, path: list[str]) -> list:
+    """Every value at a keyword path through sequences."""
+    head, *rest = path
+    if head not in ds:
+        return []
+    if not rest:
+        value = ds[head].value
+        if ds[head].VR == "SQ":
+            return [value]
+        return list(value) if isinstance(value, list) or type(value).__name__ == \
+            "MultiValue" else [value]
+    return [v for item in ds[head].value for v in _values(item, rest)]
+
+
+# Constraints the TRO rules already decide, by what they expect.
+RULE_FOR = {"NumberOfContourPoints": "SS-CONTOUR-POINT-COUNT",
+            "ROINumber": "SS-ROI-NUMBER-CONSISTENCY", "ContourData": "SS-CONTOUR-ON-PLANE"}
+
+
+def check_files(b: dict, folder: Path) -> list[Finding]:
+    """Would B import these files? One finding per violated constraint and file."""
+    imports = constraints(b, "import")
+    disabled = {i["sop_class"]: i for i in b.get("iods", [])
+                if i.get("import") == "disabled_by_default"}
+    findings: list[Finding] = []
+    paths = [p for p in sorted(Path(folder).rglob("*")) if p.is_file()]
+    tolerance = min((c["tolerance_mm"] for c in imports if "tolerance_mm" in c), default=0.01)
+    graph_findings = validate_paths(paths, ValidationOptions(
+        context=RuleContext(tolerance_mm=tolerance))).findings
+    for path in paths:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except Exception:
+            continue
+        sop_class = str(ds.get("SOPClassUID", ""))
+        if sop_class in disabled:
+            findings.append(Finding("IMPORT-DISABLED", Severity.WARNING,
+                                    f"{disabled[sop_class]['name']} import is disabled by "
+                                    "default", disabled[sop_class]["source"], str(path),
+                                    str(ds.get("SOPInstanceUID", ""))))
+        for c in imports:
+            if c["sop_class"] != sop_class:
+                continue
+            path_keys = c["attribute"].split(".")
+            problem = None
+            if "allowed" in c:
+                values = _values(ds, path_keys)
+                outside = sorted({str(v) for v in values} - {str(a) for a in c["allowed"]})
+                if outside:
+                    problem = f"{c['attribute']} has {', '.join(outside)}; allowed " \
+                              f"{', '.join(map(str, c['allowed']))}"
+            elif "max_items" in c:
+                items = _values(ds, path_keys)
+                if items and len(items[0]) > c["max_items"]:
+                    problem = f"{c['attribute']} has {len(items[0])} items; at most " \
+                              f"{c['max_items']}"
+            elif c.get("expect") == "zero":
+                values = [v for v in _values(ds, path_keys) if v not in (None, "")]
+                if any(float(v) != 0 for v in values):
+                    problem = f"{c['attribute']} is not zero"
+            if problem is None and path_keys[-1] in RULE_FOR:
+                rule = RULE_FOR[path_keys[-1]]
+                hits = [f for f in graph_findings if f.rule_id == rule and f.file == str(path)]
+                if hits:
+                    problem = f"{hits[0].message} ({rule})"
+            if problem:
+                findings.append(Finding(
+                    c.get("id", "IMPORT-CONSTRAINT"), Severity.ERROR,
+                    f"{c['iod']}: {problem}" + (f" — {c['consequence']}" if c.get(
+                        "consequence") else ""), c["source"], str(path),
+                    str(ds.get("SOPInstanceUID", "")), c["attribute"], engine="statement"))
+    return findings
+
+
+def compare(a: dict, b: dict, files: Path | None = None) -> dict:
+    label_a, label_b = a["product"]["name"], b["product"]["name"]
+    flows = _flows(a, b, label_a, label_b)
+    blocking = [f for f in flows if f["status"] == "no common transfer syntax"]
+    charsets_a, charsets_b = character_sets(a), character_sets(b)
+    file_findings = check_files(b, files) if files else []
+    return {
+        "a": label_a, "b": label_b, "flows": flows,
+        "blocking": blocking,
+        "character_sets": {"a": sorted(charsets_a), "b": sorted(charsets_b),
+                           "common": sorted(charsets_a & charsets_b),
+                           "compatible": bool(charsets_a & charsets_b) or not (
+                               charsets_a and charsets_b)},
+        "import_constraints": _claims_vs_constraints(a, b),
+        "files": str(files) if files else None,
+        "file_findings": [f.to_dict() for f in file_findings],
+        "exit_code": 1 if blocking or any(f.severity is Severity.ERROR
+                                          for f in file_findings) else 0,
+    }

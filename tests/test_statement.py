@@ -1,0 +1,137 @@
+"""Conformance statements as data: schema, the Brainlab transcription,
+compare, and verify against a run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+import yaml
+
+from helpers import ROOT
+from rtconform.dicom.faults import write_sample
+from rtconform.statement.compare import compare
+from rtconform.statement.model import StatementError, load_statement
+from rtconform.statement.verify import verify
+
+BRAINLAB = ROOT / "conformance" / "brainlab-rt-elements.yaml"
+REFERENCE = ROOT / "conformance" / "rtconform-reference.yaml"
+EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
+SS, PLAN, DOSE = ("1.2.840.10008.5.1.4.1.1.481.3", "1.2.840.10008.5.1.4.1.1.481.5",
+                  "1.2.840.10008.5.1.4.1.1.481.2")
+
+
+@pytest.mark.parametrize("path", [BRAINLAB, REFERENCE])
+def test_schema_round_trip(path, tmp_path):
+    data = load_statement(path)
+    again = tmp_path / path.name
+    again.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert load_statement(again) == data
+
+
+def test_schema_in_the_package_is_the_published_one():
+    packaged = resources.files("rtconform.statement").joinpath("schema.json").read_text()
+    assert json.loads(packaged) == json.loads((ROOT / "conformance" / "schema.json").read_text())
+
+
+def test_every_transcribed_row_names_its_source_table():
+    data = load_statement(BRAINLAB)
+    rows = [s for ae in data["application_entities"] for s in ae["sop_classes"]] + \
+        [k for ae in data["application_entities"] for k in ae.get("query_keys", [])] + \
+        [c for iod in data["iods"] for c in iod["constraints"]] + \
+        [m for iod in data["iods"] for m in iod["modules"]] + data["character_sets"]
+    assert rows and all("Table" in r["source"] for r in rows)
+    assert "Section 7" in data["security"]["source"]
+
+
+def test_broken_statement_gives_a_located_error(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    text = REFERENCE.read_text().replace("roles: [SCP]", "roles: [SERVER]", 1)
+    broken.write_text(text)
+    with pytest.raises(StatementError) as exc:
+        load_statement(broken)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "SERVER" in t)
+    assert f"broken.yaml:{line}: application_entities[0].sop_classes[0].roles[0]" in str(exc.value)
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "statement", "check", str(broken)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "SERVER" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_compare_brainlab_with_the_reference_actors():
+    result = compare(load_statement(BRAINLAB), load_statement(REFERENCE))
+    flows = {(f["sop_class"], f["direction"].startswith("Brainlab")): f for f in result["flows"]}
+    # Brainlab exports RT objects in Implicit VR Little Endian only (Table 4-2 "IMPL");
+    # the reference Archive accepts it: those flows work.
+    for uid in (SS, PLAN, DOSE):
+        assert flows[(uid, True)]["common_transfer_syntaxes"] == [IMPLICIT]
+    # The reference producers send RT objects in Explicit VR Little Endian only, which
+    # Brainlab's RT Import does not accept: blocked.
+    assert {f["sop_class"] for f in result["blocking"]} == {SS, PLAN, DOSE}
+    assert flows[("1.2.840.10008.5.1.4.1.1.2", False)]["common_transfer_syntaxes"] == [EXPLICIT]
+    assert result["character_sets"]["common"] == ["ISO_IR 100"]
+    assert result["exit_code"] == 1
+
+
+def test_reference_exports_against_brainlab_imports():
+    result = compare(load_statement(REFERENCE), load_statement(BRAINLAB))
+    verdicts = {(c["iod"], c["attribute"]): c["verdict"] for c in result["import_constraints"]}
+    assert verdicts[("RT Structure Set", "ROIContourSequence.ContourSequence.ContourGeometricType"
+                     )] == "differs: POINT"
+    assert verdicts[("RT Structure Set", "RTROIObservationsSequence.RTROIInterpretedType")] == \
+        "differs: MARKER, ORGAN"
+    assert verdicts[("RT Plan", "RTPlanGeometry")] == "satisfied"
+    assert verdicts[("RT Dose", "DoseUnits")] == "satisfied"
+    assert verdicts[("RT Dose", "DoseSummationType")] == "differs: BEAM"
+
+
+BASE = {"BL-SS-GEOMETRIC-TYPE", "BL-SS-INTERPRETED-TYPE", "BL-DOSE-SUMMATION"}
+
+
+@pytest.mark.parametrize("fault,extra", [
+    (None, set()), ("contour-offset-vector", {"BL-SS-OFFSET-ZERO"}),
+    ("contour-off-plane", {"BL-SS-CONTOUR-ON-PLANE"}), ("dose-units", {"BL-DOSE-UNITS"}),
+    ("two-referenced-frames", {"BL-SS-FOR-ONE"}),
+    ("contour-point-count", {"BL-SS-POINT-COUNT"})])
+def test_files_against_brainlab_import(tmp_path, fault, extra):
+    write_sample(tmp_path, fault)
+    result = compare(load_statement(REFERENCE), load_statement(BRAINLAB), tmp_path)
+    errors = {f["rule_id"] for f in result["file_findings"] if f["severity"] == "error"}
+    assert errors == BASE | extra
+    warnings = [f for f in result["file_findings"] if f["rule_id"] == "IMPORT-DISABLED"]
+    assert len(warnings) == 5  # RT Dose import is disabled by default (Table 4-21 note 3)
+
+
+def test_compare_cli_names_the_contour_geometric_type_constraint(tmp_path):
+    write_sample(tmp_path / "p")
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "compare", str(REFERENCE),
+                           str(BRAINLAB), "--files", str(tmp_path / "p"), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "BL-SS-GEOMETRIC-TYPE" in proc.stdout and "Table 8-21" in proc.stdout
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"compare.json", "compare.md",
+                                                              "compare.html"}
+
+
+def test_verify_statement_clean_then_with_a_false_claim(tmp_path):
+    from rtconform.run.runner import run
+
+    code, _ = run(None, tmp_path / "clean", tags="conformance and sut_archive",
+                  statement=REFERENCE)
+    assert code == 0
+    assert verify(load_statement(REFERENCE), tmp_path / "clean") == []
+
+    claims = yaml.safe_load(REFERENCE.read_text())
+    claims["application_entities"][0]["sop_classes"].append(
+        {"name": "Enhanced SR Storage", "uid": "1.2.840.10008.5.1.4.1.1.88.22", "roles": ["SCP"],
+         "transfer_syntaxes": "NOCOMP", "source": "test: a claim the Archive cannot keep"})
+    false = tmp_path / "false.yaml"
+    false.write_text(yaml.safe_dump(claims))
+    code, results = run(None, tmp_path / "false", tags="conformance and sut_archive",
+                        statement=false)
+    assert code == 1 and sum(r.status == "failed" for r in results) == 3  # one per syntax
+    findings = verify(load_statement(false), tmp_path / "false")
+    assert {f.rule_id for f in findings} == {"VERIFY-SCP-REJECTED"}
+    assert "Enhanced SR Storage" in findings[0].message
