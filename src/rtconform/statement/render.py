@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import jinja2
 
-TEMPLATE = """{% macro rows(items, keys) %}{% for i in items %}| {% for k in keys %}{{ i[k] if i[k] is string else (i[k] | join(', ')) }} | {% endfor %}
-{% endfor %}{% endmacro %}# {{ r.a }} and {{ r.b }}
 
-## Flows
-| SOP class | direction | status | common transfer syntaxes | sources |
-|---|---|---|---|---|
-{{ rows(r.flows, ['name', 'direction', 'status', 'common_transfer_syntaxes', 'sources']) }}
-## Character sets
-{{ r.a }}: {{ r.character_sets.a | join(', ') }}; {{ r.b }}: {{ r.character_sets.b | join(', ') }}; compatible: {{ r.character_sets.compatible }}
-
-## {{ r.b }} import constraints against {{ r.a }} export claims
-| IOD | attribute | constraint | source | claim | verdict |
-|---|---|---|---|---|---|
-{{ rows(r.import_constraints, ['iod', 'attribute', 'constraint', 'source', 'claim', 'verdict']) }}
-{% if r.files %}
-## Files in {{ r.files }} against {{ r.b }} import constraints
-| constraint | file | attribute | finding | source |
-|---|---|---|---|---|
-{% for f in r.file_findings %}| {{ f.rule_id }} | {{ f.file }} | {{ f.tag_path }} | {{ f.message }} | {{ f.source }} |
-{% endfor %}{% endif %}
-"""
+def _template() -> str:
+    return resources.files("rtconform.statement").joinpath("compare.md.j2").read_text()
 
 
 def write_comparison(result: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    md = jinja2.Environment(autoescape=False).from_string(TEMPLATE).render(r=result)
+    md = jinja2.Environment(autoescape=False).from_string(_template()).render(r=result)
     html_body = jinja2.Environment(autoescape=True).from_string(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>compare</title>"
         "<style>body{font-family:sans-serif;margin:2em}pre{white-space:pre-wrap}</style></head>"
