@@ -326,15 +326,9 @@ class ServiceUser:
         uid = QR_MODELS[(model, "move")]
         ae.add_requested_context(uid, self.transfer_syntaxes[:2])
         assoc = self._associate(ae, peer)
-        result = OperationResult(True)
         try:
-            for status, _ in assoc.send_c_move(identifier, destination or self.ae_title, uid):
-                code = int(status.Status) if status else 0xFFFF
-                result.statuses.append(code)
-                if code not in (0x0000, 0xFF00):
-                    result.ok = False
-                    result.message = _sub_operations(status)
-            return result
+            return _retrieve_result(assoc.send_c_move(identifier, destination or self.ae_title,
+                                                      uid))
         finally:
             if assoc.is_established:
                 assoc.release()
@@ -356,19 +350,26 @@ class ServiceUser:
         if not assoc.is_established:
             store.close()
             raise PeerUnreachable(_no_association(assoc, peer, self.ae_title, self.timeouts))
-        result = OperationResult(True)
         try:
-            for status, _ in assoc.send_c_get(identifier, uid):
-                code = int(status.Status) if status else 0xFFFF
-                result.statuses.append(code)
-                if code not in (0x0000, 0xFF00):
-                    result.ok = False
-                    result.message = _sub_operations(status)
-            return result
+            return _retrieve_result(assoc.send_c_get(identifier, uid))
         finally:
             if assoc.is_established:
                 assoc.release()
             store.close()
+
+
+def _retrieve_result(responses) -> OperationResult:
+    """C-MOVE/C-GET responses: pending until a final status; anything but
+    Success (or Pending) fails, with the sub-operation counts as the message —
+    a retrieve whose sub-operations all failed is not reported as success."""
+    result = OperationResult(True)
+    for status, _ in responses:
+        code = int(status.Status) if status else 0xFFFF
+        result.statuses.append(code)
+        if code not in (0x0000, 0xFF00):
+            result.ok = False
+            result.message = _sub_operations(status)
+    return result
 
 
 def _no_association(assoc, peer: Peer, calling: str, timeouts: Timeouts) -> str:
