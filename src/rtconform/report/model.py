@@ -38,7 +38,7 @@ def sut_associations(records: list[AssociationRecord]) -> list[AssociationRecord
     return [r for r in records if r.peer and not is_harness_ae(r.peer.get("ae_title", ""))]
 
 
-def _sut_role(record: AssociationRecord, context: dict) -> str:
+def sut_role(record: AssociationRecord, context: dict) -> str:
     """What the SUT was in this context: the requestor is the SCU, unless a
     role was negotiated (C-GET storage: the requestor is the SCP)."""
     sut_requested = record.direction == "inbound"
@@ -64,7 +64,7 @@ def networking(records: list[AssociationRecord]) -> dict:
         who = "SUT requests" if r.direction == "inbound" else "harness requests"
         activity = f"{r.actor} ({who}: {', '.join(sorted(used)) or 'no DIMSE'})"
         for cx in r.contexts:
-            role = _sut_role(r, cx)
+            role = sut_role(r, cx)
             if cx["result"] == "accepted":
                 services[cx["abstract_syntax"]].add(role)
             key = (cx["abstract_syntax"], role)

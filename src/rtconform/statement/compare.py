@@ -77,7 +77,7 @@ def _describe(c: dict | None) -> str:
     return "; ".join(parts)
 
 
-def _values(ds, path: list[str]) -> list:
+def values_at(ds, path: list[str]) -> list:
     """Every value at a keyword path through sequences."""
     head, *rest = path
     if head not in ds:
@@ -88,7 +88,7 @@ def _values(ds, path: list[str]) -> list:
             return [value]
         return list(value) if isinstance(value, list) or type(value).__name__ == \
             "MultiValue" else [value]
-    return [v for item in ds[head].value for v in _values(item, rest)]
+    return [v for item in ds[head].value for v in values_at(item, rest)]
 
 
 # Constraints the TRO rules already decide, by what they expect.
@@ -123,18 +123,18 @@ def check_files(b: dict, folder: Path) -> list[Finding]:
             path_keys = c["attribute"].split(".")
             problem = None
             if "allowed" in c:
-                values = _values(ds, path_keys)
+                values = values_at(ds, path_keys)
                 outside = sorted({str(v) for v in values} - {str(a) for a in c["allowed"]})
                 if outside:
                     problem = f"{c['attribute']} has {', '.join(outside)}; allowed " \
                               f"{', '.join(map(str, c['allowed']))}"
             elif "max_items" in c:
-                items = _values(ds, path_keys)
+                items = values_at(ds, path_keys)
                 if items and len(items[0]) > c["max_items"]:
                     problem = f"{c['attribute']} has {len(items[0])} items; at most " \
                               f"{c['max_items']}"
             elif c.get("expect") == "zero":
-                values = [v for v in _values(ds, path_keys) if v not in (None, "")]
+                values = [v for v in values_at(ds, path_keys) if v not in (None, "")]
                 if any(float(v) != 0 for v in values):
                     problem = f"{c['attribute']} is not zero"
             if problem is None and path_keys[-1] in RULE_FOR:

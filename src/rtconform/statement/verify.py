@@ -11,8 +11,8 @@ import pydicom
 
 from rtconform.actors.recorder import read_associations
 from rtconform.findings import Finding, Severity
-from rtconform.report.model import _sut_role, received_objects, sut_associations
-from rtconform.statement.compare import _values
+from rtconform.report.model import received_objects, sut_associations, sut_role
+from rtconform.statement.compare import values_at
 from rtconform.statement.model import claims, constraints
 
 SOURCE = "statement vs run"
@@ -27,7 +27,7 @@ def verify(statement: dict, run_dir: Path) -> list[Finding]:
     for record in sut_associations(read_associations(run_dir / "associations.jsonl")):
         where = f"association {record.id} with {record.peer.get('ae_title')}"
         for cx in record.contexts:
-            role = _sut_role(record, cx)
+            role = sut_role(record, cx)
             uid = cx["abstract_syntax"]
             claim = claimed.get((uid, role))
             key = (uid, role, cx["result"], cx.get("transfer_syntax"))
@@ -70,7 +70,7 @@ def verify(statement: dict, run_dir: Path) -> list[Finding]:
         for c in exports:
             if c["sop_class"] != str(ds.get("SOPClassUID")) or "allowed" not in c:
                 continue
-            outside = sorted({str(v) for v in _values(ds, c["attribute"].split("."))}
+            outside = sorted({str(v) for v in values_at(ds, c["attribute"].split("."))}
                              - {str(a) for a in c["allowed"]})
             if outside:
                 findings.append(Finding(
