@@ -42,8 +42,14 @@ def test_every_transcribed_row_names_its_source_table():
     rows = [s for ae in data["application_entities"] for s in ae["sop_classes"]] + \
         [k for ae in data["application_entities"] for k in ae.get("query_keys", [])] + \
         [c for iod in data["iods"] for c in iod["constraints"]] + \
-        [m for iod in data["iods"] for m in iod["modules"]] + data["character_sets"]
+        [m for iod in data["iods"] for m in iod["modules"]] + data["character_sets"] + \
+        [p for ae in data["application_entities"] for p in ae["presentation_contexts"]] + \
+        data["module_tables"]
     assert rows and all("Table" in r["source"] for r in rows)
+    tables = {m["source"] for m in data["module_tables"]}
+    assert {f"Table 8-{n}" for n in range(4, 37)} == tables  # every module table
+    per_application = {ae["source"] for ae in data["application_entities"]}
+    assert per_application == {f"Table 4-{n}" for n in (9, 11, 13, 15, 16, 17, 19, 21)}
     assert "Section 7" in data["security"]["source"]
 
 
