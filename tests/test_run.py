@@ -122,6 +122,27 @@ def test_contourer_in_another_process_driven_by_a_trigger(tmp_path):
         0, {"RO-2 The Contourer under test stores a conformant structure set": "passed"})
 
 
+def test_file_exporter_as_the_sut(tmp_path):
+    """An exporter that writes a folder: its structure set is checked as if sent;
+    with a fault in it, the same scenario fails with the fault's rule."""
+    from rtconform.dicom.faults import write_sample
+
+    for fault, expected in ((None, "passed"), ("contour-offset-vector", "failed")):
+        export = tmp_path / f"export-{fault}"
+        write_sample(export, fault)
+        sut = tmp_path / f"sut-{fault}.yaml"
+        sut.write_text(f"name: exporter\nactors: [Contourer]\nexport_dir: {export}\n")
+        code, results = run(sut, tmp_path / f"run-{fault}", tags="ro2")
+        (result,) = results
+        assert result.status == expected, result.message[-500:]
+        if fault:
+            assert result.rule_ids == ("SS-CONTOUR-OFFSET",)
+    from rtconform.report.model import build
+
+    report, _, _ = build(tmp_path / "run-None")
+    assert report["media"]["files"] == 68 and report["media"]["dicomdir"] is False
+
+
 @pytest.fixture
 def orthanc_sut(tmp_path, shared_dir):
     executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"

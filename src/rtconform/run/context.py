@@ -263,7 +263,7 @@ class Scenario:
         self.mark_log()
         if sut.embedded:
             self.outcome = self._embedded_act(actor, transaction, archive)
-        elif sut.export_dir is not None and sut.peer is None:
+        elif sut.exports_files:
             self.outcome = {"export_dir": str(sut.export_dir)}
         else:
             self.outcome = self._ask_sut(actor, transaction, archive.peer)
@@ -336,7 +336,7 @@ class Scenario:
     def received_by_harness(self, modality: str) -> list[Path]:
         """Objects of `modality` the SUT sent (or exported)."""
         sut = self.ctx.sut
-        if sut.export_dir is not None and sut.peer is None:
+        if sut.exports_files:
             paths = [p for p in sut.export_dir.rglob("*") if p.is_file()]
             return [p for p in paths if _modality(p) == modality]
         deadline = time.monotonic() + (0 if sut.embedded else sut.timeout)

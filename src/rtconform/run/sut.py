@@ -55,6 +55,11 @@ class SutConfig:
     def plays(self, actor: str) -> bool:
         return actor in self.actors
 
+    @property
+    def exports_files(self) -> bool:
+        """A file-based exporter: what it 'sends' is the export folder."""
+        return self.export_dir is not None and self.peer is None
+
 
 def load_sut(path: Path) -> SutConfig:
     try:
