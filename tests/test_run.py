@@ -132,7 +132,7 @@ def test_file_exporter_as_the_sut(tmp_path):
         write_sample(export, fault)
         sut = tmp_path / f"sut-{fault}.yaml"
         sut.write_text(f"name: exporter\nactors: [Contourer]\nexport_dir: {export}\n")
-        code, results = run(sut, tmp_path / f"run-{fault}", tags="ro2")
+        _, results = run(sut, tmp_path / f"run-{fault}", tags="ro2")
         (result,) = results
         assert result.status == expected, result.message[-500:]
         if fault:
