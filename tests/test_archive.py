@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import struct
 import threading
 import time
@@ -202,17 +201,25 @@ def test_corrupt_dataset_gets_failure_status_and_archive_keeps_serving(archive, 
 
 
 def test_peer_abort_mid_transfer_is_recorded(archive, recorder, sample_dir):
-    ae = AE("ABORTER")
+    ae = AE("MIDWAY")
     ae.add_requested_context("1.2.840.10008.5.1.4.1.1.2", ExplicitVRLittleEndian)
     assoc = ae.associate("127.0.0.1", archive.peer.port, ae_title="ARCHIVE")
     assert assoc.is_established
-    assoc.abort()
-    # half a PDU, then the socket closes
-    with socket.create_connection(("127.0.0.1", archive.peer.port), 5) as raw:
-        raw.sendall(b"\x01\x00\x00\x00\x01\x00")
-    time.sleep(0.5)
-    assert any(r.outcome == "aborted" and r.calling_ae == "ABORTER"
+    # Half a C-STORE: a P-DATA-TF PDU that announces 400 more bytes than it
+    # carries, then the connection drops, as when a sender dies mid-transfer.
+    sock = assoc.dul.socket.socket
+    pdv = struct.pack(">IBB", 1000, assoc.accepted_contexts[0].context_id, 0x00) + b"\0" * 50
+    sock.sendall(struct.pack(">BBI", 0x04, 0x00, len(pdv) + 400) + pdv)
+    time.sleep(0.2)
+    sock.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            r.outcome == "aborted" and r.calling_ae == "MIDWAY"
+            for r in read_associations(recorder.path)):
+        time.sleep(0.1)
+    assert any(r.outcome == "aborted" and r.calling_ae == "MIDWAY" and r.actor == "Archive"
                for r in read_associations(recorder.path))
+    assert archive.store.count() == 0  # nothing half-received was kept
     result = ServiceUser("AFTER", recorder, "test").store(archive.peer,
                                                           [sample_dir / "CT_001.dcm"])
     assert result.ok and archive.store.count() == 1
