@@ -8,7 +8,6 @@ replaced wherever they appear: messages, tag values, file paths.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from pydicom.dataset import Dataset
 
@@ -64,7 +63,3 @@ class Redactor:
         if isinstance(obj, list | tuple):
             return [self.scrub(v) for v in obj]
         return obj
-
-    def extend(self, values: Iterable[str]) -> None:
-        for value in values:
-            self.add(value)

@@ -9,7 +9,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from rtconform.actors.archive import Archive, ArchiveConfig, parse_move_destinations
+from rtconform.actors.archive import (
+    Archive,
+    ArchiveConfig,
+    check_ae_title,
+    parse_move_destinations,
+)
 from rtconform.actors.contourer import Contourer
 from rtconform.actors.dose_displayer import DoseDisplayer
 from rtconform.actors.node import DEFAULT_TRANSFER_SYNTAXES, Peer, PeerUnreachable, identifier
@@ -23,6 +28,13 @@ ACTORS = {"contourer": Contourer, "geometric-planner": GeometricPlanner,
 
 class SimulateError(Exception):
     """Environment problem (peer unreachable, port taken): exit 2."""
+
+
+def _ae(text: str) -> str:
+    try:
+        return check_ae_title(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _examples(*lines: str) -> str:
@@ -125,11 +137,11 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
             "rtconform simulate archive --aet ARCHIVE --port 11112 --store /tmp/archive",
             "rtconform simulate archive --store /tmp/a --allow CONTOURER --move-dest "
             "PLANNER=127.0.0.1:11113 --duplicates reject"))
-    a.add_argument("--aet", default="ARCHIVE", help="own AE title (default ARCHIVE)")
+    a.add_argument("--aet", default="ARCHIVE", type=_ae, help="own AE title (default ARCHIVE)")
     a.add_argument("--host", default="127.0.0.1", help="address to listen on")
     a.add_argument("--port", type=int, default=11112, help="port (0: any free port)")
     a.add_argument("--store", required=True, metavar="DIR", help="persistent store folder")
-    a.add_argument("--allow", action="append", metavar="AE",
+    a.add_argument("--allow", action="append", metavar="AE", type=_ae,
                    help="accept only these calling AE titles (repeatable)")
     a.add_argument("--move-dest", action="append", metavar="AE=HOST:PORT",
                    help="C-MOVE destination (repeatable)")
@@ -157,8 +169,9 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
         s.add_argument("host")
         s.add_argument("port", type=int)
         s.add_argument("files", nargs="*", help="files to send")
-        s.add_argument("--aet", default=cls.default_ae, help=f"own AE title ({cls.default_ae})")
-        s.add_argument("--aec", default="ARCHIVE", help="called AE title (ARCHIVE)")
+        s.add_argument("--aet", default=cls.default_ae, type=_ae,
+                       help=f"own AE title ({cls.default_ae})")
+        s.add_argument("--aec", default="ARCHIVE", type=_ae, help="called AE title (ARCHIVE)")
         s.add_argument("--study", help="Study Instance UID to retrieve or work on")
         s.add_argument("--modality", help="retrieve only series of this modality")
         s.add_argument("--method", choices=("get", "move"), default="get")

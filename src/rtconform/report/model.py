@@ -16,7 +16,7 @@ import pydicom
 from pydicom.uid import UID
 
 from rtconform import __version__
-from rtconform.actors.recorder import AssociationRecord, read_associations, read_events
+from rtconform.actors.recorder import AssociationRecord, read_associations
 from rtconform.redact import Redactor
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
 
@@ -223,7 +223,7 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
             redactor.learn(pydicom.dcmread(path, stop_before_pixels=True))
         except Exception:
             continue
-    tls = any(e.get("tls") for e in read_events(run_dir / "associations.jsonl"))
+    tls = False  # the harness's actors offer no TLS, so no association of a run can use it
     scenarios = results(run_dir, summary)
     counts = Counter(s["status"] for s in scenarios)
     model = {
