@@ -126,22 +126,29 @@ def _max_simultaneous(records: list[AssociationRecord]) -> int:
     return best
 
 
-def received_objects(run_dir: Path) -> list[Path]:
-    """Objects the SUT sent or returned: every stored object in the run folder
-    that the harness did not seed itself; one file per SOP Instance UID."""
+SEED_AE = "RTC_SEED"  # the calling AE the harness seeds its own Archive with
+
+
+def stored_objects(run_dir: Path, received_only: bool) -> dict[str, Path]:
+    """Stored objects of a run, one file per SOP Instance UID, read from the
+    stores' SQLite indexes. With `received_only`, what the SUT sent or returned:
+    not what the harness seeded, nor the embedded SUT's own stores."""
     import sqlite3
 
     chosen: dict[str, Path] = {}
-    for index in sorted(run_dir.glob("scenarios/*/*/index.sqlite")) + \
-            sorted(run_dir.glob("scenarios/*/*/received/index.sqlite")):
-        if "sut-" in index.parent.name:
-            continue  # the embedded SUT's own stores are not what the harness received
+    for index in sorted(Path(run_dir).glob("scenarios/**/index.sqlite")):
+        if received_only and "sut-" in index.relative_to(run_dir).as_posix():
+            continue
         with sqlite3.connect(index) as db:
             for uid, path, calling in db.execute(
                     "SELECT sop_instance_uid, path, calling_ae FROM instances"):
-                if calling != "RTC_SEED" and Path(path).is_file():
+                if (not received_only or calling != SEED_AE) and Path(path).is_file():
                     chosen.setdefault(uid, Path(path))
-    return list(chosen.values())
+    return chosen
+
+
+def received_objects(run_dir: Path) -> list[Path]:
+    return list(stored_objects(run_dir, received_only=True).values())
 
 
 def annex(paths: list[Path]) -> list[dict]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from pathlib import Path
 
 import jinja2
@@ -18,21 +17,10 @@ from rtconform.report.pictures import dvh_png, slice_pictures
 FORMATS = ("html", "md", "json")
 
 
-def _all_objects(run_dir: Path) -> dict[str, Path]:
-    """Every stored object of the run, seeded or received, by SOP Instance UID."""
-    out: dict[str, Path] = {}
-    for index in sorted(run_dir.glob("scenarios/**/index.sqlite")):
-        with sqlite3.connect(index) as db:
-            for uid, path in db.execute("SELECT sop_instance_uid, path FROM instances"):
-                if Path(path).is_file():
-                    out.setdefault(uid, Path(path))
-    return out
-
-
 def pictures(run_dir: Path, received: list[Path], redactor: Redactor) -> list[dict]:
     """For each received structure set: slices with contours and isodoses, and
     a DVH when a dose of the same Frame of Reference is at hand."""
-    objects = _all_objects(run_dir)
+    objects = report_model.stored_objects(run_dir, received_only=False)
     headers = {}
     for path in set(received) | set(objects.values()):
         try:

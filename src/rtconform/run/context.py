@@ -34,6 +34,7 @@ from rtconform.dicom.faults import FAULTS, inject
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
 from rtconform.findings import Finding
+from rtconform.report.model import SEED_AE
 from rtconform.rules.plan import is_dosimetric
 from rtconform.run.sut import SutConfig
 from rtconform.run.transactions import (
@@ -179,7 +180,7 @@ class Scenario:
         sample = self.ctx.sample(fault)
         return [ds for n in names for name, ds in sample.datasets.items() if OBJECTS[n](name)]
 
-    def seed(self, peer: Peer, datasets: list[Dataset], as_ae: str = "RTC_SEED") -> None:
+    def seed(self, peer: Peer, datasets: list[Dataset], as_ae: str = SEED_AE) -> None:
         result = ServiceUser(as_ae, self.ctx.recorder, "Image Source").store(peer, datasets)
         if not result.ok:
             raise ScenarioFailure(f"seeding {peer} failed: statuses {result.statuses}")
@@ -189,7 +190,7 @@ class Scenario:
         under test is the SUT's traffic, not our seeding."""
         archive = self.start_harness_archive()
         for ds in self.objects(phrase):
-            archive.store.store(self.ctx.encoded(ds), ds, ExplicitVRLittleEndian, "RTC_SEED")
+            archive.store.store(self.ctx.encoded(ds), ds, ExplicitVRLittleEndian, SEED_AE)
             self.harness_seeded.add(str(ds.SOPInstanceUID))
 
     def sut_archive_holds(self, phrase: str) -> None:

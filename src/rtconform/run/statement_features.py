@@ -9,6 +9,7 @@ a temporary folder, never into the source tree.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -38,9 +39,15 @@ def _syntaxes(entry: dict, lists: dict) -> list[str]:
     return out
 
 
+@functools.cache
+def _structure_set():
+    """Built once: every C-FIND key row takes its value from it."""
+    return build_sample().datasets["RS_structure_set.dcm"]
+
+
 def _key_value(keyword: str, matching: str, level: str) -> str | None:
     """A value exercising `matching` on `keyword`, one match expected."""
-    held = build_sample().datasets["RS_structure_set.dcm"]
+    held = _structure_set()
     value = str(held.get(keyword, "")) if keyword != "ModalitiesInStudy" else "RTSTRUCT"
     if not value:
         return None
