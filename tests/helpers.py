@@ -32,11 +32,13 @@ def require_program(name: str, package: str) -> str:
     return path
 
 
-def tro_findings(*paths: Path, **context):
-    """Findings of the TRO rules alone (no standard engines)."""
+def tro_findings(*paths: Path, profile: str = "dicom-rt", given: tuple[Path, ...] = (),
+                 **context):
+    """Findings of the rules alone (no standard engines), under a profile."""
     from rtconform.rules.registry import RuleContext
 
-    return validate_paths(list(paths), ValidationOptions(context=RuleContext(**context))).findings
+    return validate_paths(list(paths), ValidationOptions(
+        context=RuleContext(**context), profile=profile, given=list(given))).findings
 
 
 def rule_ids(findings, severities=("error", "warning")) -> set[str]:

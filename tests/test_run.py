@@ -49,17 +49,17 @@ def test_run_writes_the_evidence(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--out", str(out), "--tags",
                            "ro2 or ro5"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "6 passed, 0 failed" in proc.stdout
+    assert "7 passed, 0 failed" in proc.stdout
     cases = ElementTree.parse(out / "junit.xml").getroot().iter("testcase")
-    assert len(list(cases)) == 6
+    assert len(list(cases)) == 7
     cucumber = json.loads((out / "cucumber.json").read_text())
     assert {f["name"] for f in cucumber} == {"RO-2 Structure Set Storage", "RO-5 Dose Storage"}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["counts"] == {"passed": 6} and summary["exit_code"] == 0
+    assert summary["counts"] == {"passed": 7} and summary["exit_code"] == 0
     log = [json.loads(line) for line in (out / "associations.jsonl").read_text().splitlines()]
     assert {e["event"] for e in log} >= {"accepted", "dimse", "stored", "released"}
     received = list(out.glob("scenarios/*/harness-archive/**/*.dcm"))
-    assert len(received) >= 60 + 1 + 5
+    assert len(received) >= 60 + 1 + 1
     assert (out / "findings.json").is_file()
     assert (out / "report.html").is_file() and f"report: {out / 'report.html'}" in proc.stdout
 
@@ -71,8 +71,39 @@ def test_broken_contourer_fails_its_scenario_with_the_rule_id(tmp_path):
     code, results = run(sut, tmp_path / "run", tags="ro1 or ro2 or ro11")
     assert code == 1
     failed = [r for r in results if r.status == "failed"]
-    assert [(r.transaction, r.rule_ids) for r in failed] == [("RO-2", ("SS-CONTOUR-ON-PLANE",))]
-    assert sum(r.status == "passed" for r in results) == 2  # RO-1, RO-11 still pass
+    # the structure sets of Contourer scenarios 1, 3 (edit) and 2 (combine) all fail
+    assert sorted((r.transaction, r.rule_ids) for r in failed) == [
+        ("RO-11", ("SS-CONTOUR-ON-PLANE",)), ("RO-2", ("SS-CONTOUR-ON-PLANE",)),
+        ("RO-2", ("SS-CONTOUR-ON-PLANE",))]
+    assert sum(r.status == "passed" for r in results) == 2  # RO-1, RO-11 resampling pass
+
+
+@pytest.mark.parametrize(("actor", "fault", "tags", "expected"), [
+    # Contourer scenario 3: the edited structure set keeps the UID it was given
+    ("Contourer", "brto-edit-keeps-uid", "ro2 and not sut_archive",
+     {"The Contourer under test edits a structure set it is given and stores a new instance":
+      ("BRTO-NEW-SOP-INSTANCE",)}),
+    # Contourer scenario 2 and RO-11: the new series keeps the input's Series Instance UID
+    ("Contourer", "brto-resampled-keeps-series", "ro11 and not sut_archive",
+     {"The Contourer under test stores a resampled CT series":
+      ("BRTO-NEW-SOP-INSTANCE", "CT-SERIES-POSITIONS"),  # mixed into the input's series
+      "The Contourer under test combines the series it is given into one and contours it":
+      ("BRTO-NEW-SOP-INSTANCE", "CT-SERIES-POSITIONS")}),
+    # the harness's old geometric plan: metersets where BRTO wants none
+    ("Geometric Planner", "brto-geometric-metersets", "ro3 and not sut_archive",
+     {name: ("BRTO-GEOMETRIC-PLAN-BEAMS", "BRTO-GEOMETRIC-PLAN-CONTROL-POINTS") for name in (
+         "The Geometric Planner under test stores a conformant geometric plan",
+         "The Geometric Planner under test plans on the limited stimulus",
+         "The Geometric Planner under test plans on the uneven stimulus")}),
+    ("Dosimetric Planner", "brto-dose-relative", "ro5 and not sut_archive",
+     {"The Dosimetric Planner under test stores conformant doses": ("BRTO-DOSE-VALUES",)}),
+])
+def test_broken_producers_fail_the_brto_scenarios(tmp_path, actor, fault, tags, expected):
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(f"name: broken {actor}\nactors: [{actor}]\nembedded: {{fault: {fault}}}\n")
+    code, results = run(sut, tmp_path / "run", tags=tags)
+    failed = {r.name: r.rule_ids for r in results if r.status == "failed"}
+    assert code == 1 and failed == expected, [(r.name, r.message[-300:]) for r in results]
 
 
 def test_archive_dropping_an_attribute_fails_the_unchanged_scenarios(tmp_path):
@@ -132,7 +163,7 @@ def test_file_exporter_as_the_sut(tmp_path):
         write_sample(export, fault)
         sut = tmp_path / f"sut-{fault}.yaml"
         sut.write_text(f"name: exporter\nactors: [Contourer]\nexport_dir: {export}\n")
-        _, results = run(sut, tmp_path / f"run-{fault}", tags="ro2")
+        _, results = run(sut, tmp_path / f"run-{fault}", tags="ro2 and not sut_archive")
         (result,) = results
         assert result.status == expected, result.message[-500:]
         if fault:
@@ -140,7 +171,7 @@ def test_file_exporter_as_the_sut(tmp_path):
     from rtconform.report.model import build
 
     report, _, _ = build(tmp_path / "run-None")
-    assert report["media"]["files"] == 68 and report["media"]["dicomdir"] is False
+    assert report["media"]["files"] == 64 and report["media"]["dicomdir"] is False
 
 
 @pytest.fixture

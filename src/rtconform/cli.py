@@ -43,15 +43,17 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         # one fault per line, name first: easy to read and to loop over in a shell
         width = max(map(len, FAULTS))
         for fault in FAULTS.values():
+            profile = f" --profile {fault.profile}" if fault.profile != "dicom-rt" else ""
             print(f"{fault.name:<{width}}  {fault.description} "
-                  f"[{', '.join(sorted(fault.rule_ids))}]")
+                  f"[{', '.join(sorted(fault.rule_ids))}]{profile}")
         return EXIT_OK
     if args.dir is None:
         raise UsageError("give the folder to write the patient into (rtconform sample DIR)")
     if args.fault and args.fault not in FAULTS:
         raise UsageError(f"unknown fault {args.fault!r}; see rtconform sample --list-faults")
-    paths = write_sample(Path(args.dir), args.fault, args.uid_root)
+    paths = write_sample(Path(args.dir), args.fault, args.uid_root, args.set, args.beam_doses)
     what = f" with fault {args.fault!r}" if args.fault else ""
+    what += f" (set {args.set})" if args.set != "equidistant" else ""
     console.print(f"wrote {len(paths)} files of the synthetic RT patient{what} to {args.dir}")
     return EXIT_OK
 
@@ -102,7 +104,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     from rtconform.waivers import WaiverError, apply_waivers, load_waivers
 
     paths = [Path(p) for p in args.paths]
-    missing = [str(p) for p in paths if not p.exists()]
+    given = [Path(p) for p in args.given or ()]
+    missing = [str(p) for p in paths + given if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     use_tro, engine_names = _engine_names(args.engines)
@@ -119,6 +122,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         use_tro_rules=use_tro,
         context=RuleContext(tolerance_mm=args.tolerance, complete=args.complete),
         rule_tags=frozenset(args.enable_tag or ()),
+        profile=args.profile,
+        given=given,
         redactor=redactor,
         workers=args.workers,
     )
@@ -175,7 +180,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
                             Path(args.statement) if args.statement else None, args.engines,
-                            quiet=not args.verbose)
+                            quiet=not args.verbose, stimulus=args.stimulus)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     table = Table("transaction", "scenario", "result", "rule ids", title=f"rtconform run: {out}")
@@ -281,17 +286,39 @@ def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
 
 # -- rules --------------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.registry import all_rules
+    from rtconform.rules.profiles import rules_of
 
-    rules = all_rules()
+    if args.coverage:
+        return _print_coverage(args, console)
+    rules = rules_of(args.profile, include_off=True)
     if args.json:
         print(json.dumps([r.to_dict() for r in rules], indent=2))
         return EXIT_OK
-    table = Table("id", "severity", "statement", "source", title=f"{len(rules)} rules")
+    table = Table("id", "severity", "statement", "source",
+                  title=f"{len(rules)} rules of profile {args.profile}")
     for r in rules:
         on = "" if r.default_on else f" [dim](off; --enable-tag {','.join(sorted(r.tags))})[/]"
         table.add_row(r.id, str(r.severity), r.title + on, r.source)
     console.print(table)
+    return EXIT_OK
+
+
+def _print_coverage(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.rules.coverage import load_coverage, totals
+
+    rows = load_coverage()
+    if args.json:
+        print(json.dumps({"totals": totals(rows), "rows": [r.to_dict() for r in rows]},
+                         indent=2))
+        return EXIT_OK
+    table = Table("row", "status", "checked by", "note",
+                  title="IHE-RO test tool BRTO checklist → rtconform")
+    for row in rows:
+        table.add_row(row.id, row.status, ", ".join(row.checks), row.note)
+    console.print(table)
+    t = totals(rows)
+    console.print(f"{t['rows']} rows: {t['covered']} covered, {t['partly']} partly, "
+                  f"{t['not-applicable']} not applicable")
     return EXIT_OK
 
 
@@ -311,14 +338,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", formatter_class=_formatter,
                        help="write the synthetic RT patient (optionally with one fault)",
                        description="Write a deterministic synthetic RT patient: 60 CT slices, a "
-                                   "structure set, geometric and dosimetric plans, a plan dose "
-                                   "and one dose per beam.",
+                                   "structure set, geometric and dosimetric plans and a plan "
+                                   "dose, shaped as IHE-RO BRTO expects.",
                        epilog=_examples("rtconform sample /tmp/patient",
+                                        "rtconform sample /tmp/uneven --set uneven",
                                         "rtconform sample --list-faults",
                                         "rtconform sample /tmp/bad --fault contour-off-plane"))
     p.add_argument("dir", nargs="?", help="folder to write into")
     p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
+    from rtconform.dicom.sample import SAMPLE_SETS
+
+    p.add_argument("--set", default="equidistant", choices=list(SAMPLE_SETS),
+                   help="stimulus set: " + "; ".join(f"{k}: {v}" for k, v in SAMPLE_SETS.items()))
+    p.add_argument("--beam-doses", action="store_true",
+                   help="add one BEAM dose per beam (a planning system's export; not BRTO)")
     from rtconform.dicom.uids import DEFAULT_UID_ROOT
 
     p.add_argument("--uid-root", default=DEFAULT_UID_ROOT,
@@ -335,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
             "rtconform validate /tmp/patient",
             "rtconform validate export/ --json findings.json --redact",
             "rtconform validate export/ --engines tro,dciodvfy --complete",
+            "rtconform validate planner-out/ --profile brto --given stimulus/",
             "rtconform validate export/ --standard-path ~/dicom-standard --waivers waivers.yaml"))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--json", metavar="FILE", help="write all findings as JSON")
@@ -349,6 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="let dicom-validator download the standard when none is local")
     p.add_argument("--complete", action="store_true",
                    help="the set must be self-contained: unresolved references are errors")
+    from rtconform.rules.profiles import PROFILES
+
+    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
+                   help="rules to apply: dicom-rt (generic RT consistency, default) or brto "
+                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it)")
+    p.add_argument("--given", action="append", metavar="DIR",
+                   help="what the actor that made PATH was given: produced objects are "
+                        "compared with it (copied attributes, new UIDs, kept beams)")
     p.add_argument("--tolerance", type=float, default=0.01, metavar="MM",
                    help="contour-to-image-plane tolerance in mm (default 0.01)")
     p.add_argument("--waivers", metavar="FILE", help="YAML list of accepted findings")
@@ -370,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "harness's simulators playing the others over real associations. Without "
                     "--sut the reference actors are the SUT.",
         epilog=_examples("rtconform run", "rtconform run --sut sut.yaml --out reports/vendor",
-                         "rtconform run --tags 'ro2 or ro7'",
+                         "rtconform run --tags 'ro2 or ro7'", "rtconform run --stimulus uneven",
                          "rtconform run --sut sut.yaml --interactive"))
     p.add_argument("--sut", metavar="FILE", help="system under test (YAML)")
     p.add_argument("--tags", metavar="EXPR", help="pytest marker expression on scenario tags, "
@@ -385,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engines", default="dciodvfy",
                    help="standard engines on what the SUT sends (default dciodvfy)")
     p.add_argument("--redact", action="store_true", help="redact patient identity in the report")
+    p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
+                   help="the synthetic patient set the harness gives the SUT (default "
+                        "equidistant; see rtconform sample --help)")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.set_defaults(func=cmd_run)
 
@@ -446,8 +492,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rules", formatter_class=_formatter,
                        help="list every rule with its id, severity and source",
                        description="The rule catalogue: id, severity, statement and source.",
-                       epilog=_examples("rtconform rules", "rtconform rules --json"))
+                       epilog=_examples("rtconform rules", "rtconform rules --profile brto",
+                                        "rtconform rules --coverage", "rtconform rules --json"))
     p.add_argument("--json", action="store_true", help="print as JSON")
+    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
+                   help="list the rules of this profile (brto includes dicom-rt)")
+    p.add_argument("--coverage", action="store_true",
+                   help="the IHE-RO test tool's BRTO checklist, row by row, and what checks it")
     p.set_defaults(func=cmd_rules)
     return parser
 

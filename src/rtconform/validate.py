@@ -26,7 +26,8 @@ from rtconform.dicom.index import (
 from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity, sort_key
 from rtconform.redact import Redactor
-from rtconform.rules.registry import RULES, Issue, Rule, RuleContext, all_rules
+from rtconform.rules.profiles import rules_of
+from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
 
 MAX_IN_FLIGHT = 16
 
@@ -37,6 +38,10 @@ class ValidationOptions:
     use_tro_rules: bool = True
     context: RuleContext = field(default_factory=RuleContext)
     rule_tags: frozenset[str] = frozenset()  # off-by-default rules to switch on
+    profile: str = "dicom-rt"
+    # what the actor under test was given: in the graph so references resolve,
+    # never judged itself (a scenario's stimulus, `validate --given DIR`)
+    given: list[Path] = field(default_factory=list)
     redactor: Redactor | None = None
     workers: int = 2
 
@@ -85,7 +90,7 @@ def run_rule(rule: Rule, *args, inst: Instance | None = None) -> list[Finding]:
 def active_rules(options: ValidationOptions) -> list[Rule]:
     if not options.use_tro_rules:
         return []
-    return [r for r in all_rules() if r.default_on or (r.tags & options.rule_tags)]
+    return rules_of(options.profile, options.rule_tags)
 
 
 def validate_paths(paths: Iterable[Path], options: ValidationOptions,
@@ -100,6 +105,7 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
     engines = [e for e in options.engines if e.name not in notes]
     pending: list[Future] = []
     files = 0
+    given_files = _add_given(options.given, graph, ctx, findings)
 
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
         for path in iter_files(paths):
@@ -133,9 +139,28 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
             findings += future.result()
 
     for rule in graph_rules:
-        findings += run_rule(rule, graph, ctx)
+        findings += [f for f in run_rule(rule, graph, ctx) if f.file not in given_files]
     findings.sort(key=sort_key)
     return ValidationResult(findings, graph, files, notes)
+
+
+def _add_given(paths: list[Path], graph: ObjectGraph, ctx: RuleContext,
+               findings: list[Finding]) -> set[str]:
+    """Index the stimulus into the graph and the rule context; a stimulus file
+    that cannot be read is said once (the comparison then lacks it)."""
+    given_files: set[str] = set()
+    for path in iter_files(paths):
+        read = read_instance(path)
+        if isinstance(read, Unreadable):
+            findings.append(Finding("GIVEN-UNREADABLE", Severity.WARNING,
+                                    f"input file not read, so not compared: {read.reason}",
+                                    "rtconform --given", str(path)))
+            continue
+        inst, _ = read
+        graph.add(inst)
+        ctx.given.setdefault(inst.sop_instance_uid, inst)
+        given_files.add(str(path))
+    return given_files
 
 
 def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:

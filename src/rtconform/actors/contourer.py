@@ -7,7 +7,12 @@ from pydicom.dataset import Dataset
 
 from rtconform.actors.actor import TROActor
 from rtconform.actors.node import Peer
-from rtconform.dicom.sample import PatientBuilder, resample_series
+from rtconform.dicom.sample import (
+    PatientBuilder,
+    combine_series,
+    edit_structure_set,
+    resample_series,
+)
 
 IMAGE_MODALITIES = ("CT", "MR", "PT")
 
@@ -32,6 +37,27 @@ class Contourer(TROActor):
         resampled = resample_series(images, self.uid_root)
         self.store_all(archive, resampled)
         return resampled
+
+    def combine_and_contour(self, archive: Peer, study_uid: str) -> list[Dataset]:
+        """RO-6 → RO-11 → RO-2 (the IHE-RO test tool's Contourer scenario 2):
+        retrieve every image series, store them combined as one new series,
+        and the structure set drawn on it."""
+        images = [ds for ds in self.retrieve_images(archive, study_uid)
+                  if str(ds.get("Modality", "")) == "CT"]
+        combined = combine_series(images, self.uid_root)
+        self.store_all(archive, combined)  # RO-11
+        structure_set = self.contour(combined)
+        self.store_all(archive, [structure_set])  # RO-2
+        return [*combined, structure_set]
+
+    def edit(self, archive: Peer, study_uid: str) -> Dataset:
+        """RO-1 + RO-7 → RO-2 (Contourer scenario 3): retrieve the images and a
+        structure set, edit it, store it as a new instance."""
+        self.retrieve_modality(archive, study_uid, "CT")
+        (given, *_) = self.retrieve_modality(archive, study_uid, "RTSTRUCT")
+        edited = edit_structure_set(given, self.uid_root)
+        self.store_all(archive, [edited])
+        return edited
 
     def retrieve_images(self, archive: Peer, study_uid: str) -> list[Dataset]:
         """RO-6: every image series of the study."""

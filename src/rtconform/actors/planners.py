@@ -32,7 +32,7 @@ class DosimetricPlanner(TROActor):
     default_ae = "DOSPLANNER"
 
     def plan(self, structure_set: Dataset, geometric_plan: Dataset) -> list[Dataset]:
-        """The dosimetric plan, its plan dose and one dose per beam."""
+        """The dosimetric plan and its plan dose (BRTO RO-4, RO-5)."""
         builder = PatientBuilder.from_structure_set(structure_set, self.uid_root,
                                                     geometric_plan=geometric_plan)
         return [builder.plan(dosimetric=True), *builder.doses().values()]

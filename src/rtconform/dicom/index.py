@@ -38,6 +38,34 @@ def person_name(value: object) -> str:
     return "=".join(g.rstrip("^ ") for g in groups).rstrip("=")
 
 
+# Attributes an actor copies from its input (IHE-RO critical attributes) and
+# the few image-level values BRTO judges: kept for every object, images too,
+# so the BRTO rules can compare a produced object with its source.
+COPIED_KEYWORDS = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex",
+    "StudyInstanceUID", "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID",
+    "AccessionNumber", "StudyDescription", "FrameOfReferenceUID", "PositionReferenceIndicator",
+)
+KEPT_KEYWORDS = (*COPIED_KEYWORDS, "SpecificCharacterSet", "ImageType")
+
+
+def _kept(ds: Dataset) -> dict[str, str | None]:
+    """keyword → its value as text, or None when the attribute is absent."""
+    out: dict[str, str | None] = {}
+    for keyword in KEPT_KEYWORDS:
+        if keyword not in ds:
+            out[keyword] = None
+            continue
+        value = ds[keyword].value
+        if value is None:
+            out[keyword] = ""
+        elif isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+            out[keyword] = "\\".join(str(v).strip() for v in value)
+        else:
+            out[keyword] = str(value).strip()
+    return out
+
+
 def _floats(value: object) -> tuple[float, ...] | None:
     try:
         return tuple(float(v) for v in value)  # type: ignore[union-attr]
@@ -64,6 +92,7 @@ class Instance:
     orientation: tuple[float, ...] | None = None
     pixel_spacing: tuple[float, ...] | None = None
     matrix: tuple[int, int] | None = None
+    attributes: dict[str, str | None] = field(default_factory=dict, repr=False)
     dataset: Dataset | None = field(default=None, repr=False)
 
     @property
@@ -89,6 +118,7 @@ class Instance:
             transfer_syntax=transfer_syntax,
             part10=part10,
             pixel_data_length=pixel_data_length,
+            attributes=_kept(ds),
         )
         if kind == "image":
             inst.position = _floats(ds.get("ImagePositionPatient"))

@@ -1,5 +1,10 @@
 """A synthetic, deterministic RT patient: CT → structure set → geometric plan →
-dosimetric plan → plan dose and one dose per beam.
+dosimetric plan → plan dose (and, on request, one dose per beam).
+
+The default patient is shaped as IHE-RO BRTO (TRO 2007) expects what actors
+exchange: a geometric plan with one fraction group, two control points per
+beam and no metersets, a block, an ISOCENTER point, one PLAN dose. Stimulus
+sets (`SAMPLE_SETS`) vary it as the IHE-RO test tool's data sets do.
 
 Why synthetic: every scenario and every rule needs a complete set whose
 references all resolve and that passes dciodvfy, and a place to inject one
@@ -49,6 +54,22 @@ X0 = -(MATRIX - 1) * PIXEL_MM / 2
 
 def slice_z(k: int) -> float:
     return (k - N_SLICES // 2) * SLICE_MM
+
+
+def uneven_z() -> list[float]:
+    """Slices 5 mm apart, then 7 mm apart, as in IHE-RO's reference CT."""
+    return [-80.0 + 5 * i for i in range(25)] + [40.0 + 7 * i for i in range(1, 11)]
+
+
+SAMPLE_SETS = {
+    "equidistant": "60 CT slices 2.5 mm apart, structure set, geometric and dosimetric plan, "
+                   "plan dose (the default)",
+    "uneven": "35 CT slices 5 mm then 7 mm apart (as IHE-RO's reference CT), with the RT objects",
+    "multi-series": "the default set plus the same positions as two more CT series of the same "
+                    "study and Frame of Reference, overlapping by 3 slices (the RO-6 stimulus)",
+    "limited": "the default set with only the attributes DICOM and BRTO require (no Type 3 "
+               "attributes the profile leaves optional)",
+}
 
 
 # Anatomy (mm): body ellipse, nested target spheres, two organs, one marker.
@@ -116,7 +137,7 @@ class PatientBuilder:
     set they retrieved, and copy the patient's identity unchanged (IHE-RO
     critical attributes)."""
 
-    def __init__(self, uid_root: str) -> None:
+    def __init__(self, uid_root: str, z: list[float] | None = None) -> None:
         self.root = uid_root
         self.uid = {
             key: derived_uid(uid_root, "rtconform-sample", key)
@@ -125,8 +146,9 @@ class PatientBuilder:
                 "dos_plan", "dose_series", "plan_dose",
             )
         }
-        self.ct_uids = [derived_uid(uid_root, "rtconform-sample", "ct", k) for k in range(N_SLICES)]
-        self.z = [slice_z(k) for k in range(N_SLICES)]
+        self.z = list(z) if z is not None else [slice_z(k) for k in range(N_SLICES)]
+        self.ct_uids = [derived_uid(uid_root, "rtconform-sample", "ct", k)
+                        for k in range(len(self.z))]
         self.patient = {"PatientName": PATIENT_NAME, "PatientID": PATIENT_ID,
                         "PatientBirthDate": PATIENT_BIRTH_DATE, "PatientSex": "O"}
         self.beam_dose_uids = [
@@ -235,24 +257,28 @@ class PatientBuilder:
         hu[(xx - 0) ** 2 + (yy - 75) ** 2 <= 12**2] = 700  # vertebra
         return (hu + 1024).astype(np.uint16)
 
-    def ct(self) -> dict[str, FileDataset]:
+    def ct(self, series: str | None = None, uids: list[str] | None = None,
+           slices: range | None = None, series_number: int = 1, prefix: str = "CT"
+           ) -> dict[str, FileDataset]:
         pixels = self.ct_pixels().tobytes()
+        series = series or self.uid["ct_series"]
+        uids = uids or self.ct_uids
         out = {}
-        for k in range(N_SLICES):
-            ds = self.base(CT_IMAGE_STORAGE, self.ct_uids[k], "CT", self.uid["ct_series"], 1)
+        for n, k in enumerate(slices or range(len(self.z)), start=1):
+            ds = self.base(CT_IMAGE_STORAGE, uids[k], "CT", series, series_number)
             ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
             ds.ContentDate = STUDY_DATE
             ds.ContentTime = STUDY_TIME
             ds.PatientPosition = "HFS"
             ds.BodyPartExamined = "PELVIS"
             self.frame_of_reference(ds)
-            ds.InstanceNumber = k + 1
+            ds.InstanceNumber = n
             ds.AcquisitionNumber = 1
             ds.KVP = "120"
             ds.SliceThickness = _ds_number(SLICE_MM)
-            ds.ImagePositionPatient = [_ds_number(X0), _ds_number(X0), _ds_number(slice_z(k))]
+            ds.ImagePositionPatient = [_ds_number(X0), _ds_number(X0), _ds_number(self.z[k])]
             ds.ImageOrientationPatient = ["1", "0", "0", "0", "1", "0"]
-            ds.SliceLocation = _ds_number(slice_z(k))
+            ds.SliceLocation = _ds_number(self.z[k])
             ds.SamplesPerPixel = 1
             ds.PhotometricInterpretation = "MONOCHROME2"
             ds.Rows = MATRIX
@@ -268,7 +294,19 @@ class PatientBuilder:
             ds.WindowCenter = "40"
             ds.WindowWidth = "400"
             ds.PixelData = pixels
-            out[f"CT_{k + 1:03d}.dcm"] = ds
+            out[f"{prefix}_{n:03d}.dcm"] = ds
+        return out
+
+    def extra_series(self) -> dict[str, FileDataset]:
+        """The same positions again as two overlapping series of the same study
+        and Frame of Reference (what RO-6 gives a Contourer to combine)."""
+        half = len(self.z) // 2
+        out = {}
+        for number, (label, slices) in enumerate(
+                (("A", range(0, half + 3)), ("B", range(half, len(self.z)))), start=5):
+            series = derived_uid(self.root, "rtconform-sample", "ct-series", label)
+            uids = {k: derived_uid(self.root, "rtconform-sample", "ct", label, k) for k in slices}
+            out.update(self.ct(series, uids, slices, number, f"CT2{label}"))
         return out
 
     # -- RT Structure Set ------------------------------------------------------
@@ -311,6 +349,10 @@ class PatientBuilder:
         k_marker = min(range(len(z)), key=lambda k: abs(z[k] - mz))
         rois.append({"number": 7, "name": "Marker", "type": "MARKER", "color": [0, 255, 255],
                      "contours": [(k_marker, [(mx, my)])], "point": True})
+        k_iso = min(range(len(z)), key=lambda k: abs(z[k]))
+        rois.append({"number": 8, "name": "Isocenter", "type": "ISOCENTER",
+                     "color": [255, 255, 255], "contours": [(k_iso, [(0.0, 0.0)])],
+                     "point": True})
         return rois
 
     def structure_set(self) -> FileDataset:
@@ -377,7 +419,7 @@ class PatientBuilder:
         return ds
 
     # -- RT Plan ---------------------------------------------------------------
-    def beam(self, number: int, gantry: float, name: str) -> Dataset:
+    def beam(self, number: int, gantry: float, name: str, dosimetric: bool = True) -> Dataset:
         beam = Dataset()
         beam.Manufacturer = "rtconform"
         beam.TreatmentMachineName = "RTC_LINAC"
@@ -406,15 +448,20 @@ class PatientBuilder:
         beam.NumberOfWedges = 0
         beam.NumberOfCompensators = 0
         beam.NumberOfBoli = 0
-        beam.NumberOfBlocks = 0
-        beam.FinalCumulativeMetersetWeight = "1"
+        blocks = [self.aperture_block()] if number == 1 else []
+        beam.NumberOfBlocks = len(blocks)
+        if blocks:
+            beam.BlockSequence = Sequence(blocks)
+        if dosimetric:  # a geometric plan has no metersets (BRTO RO-3)
+            beam.FinalCumulativeMetersetWeight = "1"
         beam.NumberOfControlPoints = 2
 
         cp0 = Dataset()
         cp0.ControlPointIndex = 0
-        cp0.CumulativeMetersetWeight = "0"
-        cp0.NominalBeamEnergy = "6"
-        cp0.DoseRateSet = "600"
+        cp0.CumulativeMetersetWeight = "0" if dosimetric else None
+        if dosimetric:
+            cp0.NominalBeamEnergy = "6"
+            cp0.DoseRateSet = "600"
         positions = []
         for kind, values in (
             ("ASYMX", [-JAW_MM, JAW_MM]),
@@ -445,10 +492,32 @@ class PatientBuilder:
         cp0.SourceToSurfaceDistance = _ds_number(1000 - (BODY_B if gantry % 180 == 0 else BODY_A))
         cp1 = Dataset()
         cp1.ControlPointIndex = 1
-        cp1.CumulativeMetersetWeight = "1"
+        cp1.CumulativeMetersetWeight = "1" if dosimetric else None
         beam.ControlPointSequence = Sequence([cp0, cp1])
         beam.ReferencedPatientSetupNumber = 1
         return beam
+
+    @staticmethod
+    def aperture_block() -> Dataset:
+        """An APERTURE block around the PTV (an octagon at the isocentre
+        plane): BRTO planners must support blocks."""
+        block = Dataset()
+        block.BlockTrayID = "RTC-TRAY-1"
+        block.SourceToBlockTrayDistance = "650"
+        block.BlockType = "APERTURE"
+        block.BlockDivergence = "PRESENT"
+        block.BlockMountingPosition = "SOURCE_SIDE"
+        block.BlockNumber = 1
+        block.BlockName = "PTV aperture"
+        block.MaterialID = "CERROBEND"
+        block.BlockThickness = "75"
+        block.BlockTransmission = "0.05"
+        radius = dict(TARGETS)["PTV"] + 8.0
+        points = [(radius * math.cos(math.pi * i / 4), radius * math.sin(math.pi * i / 4))
+                  for i in range(8)]
+        block.BlockNumberOfPoints = len(points)
+        block.BlockData = [_ds_number(v) for point in points for v in point]
+        return block
 
     @staticmethod
     def mlc_positions() -> list[float]:
@@ -488,9 +557,24 @@ class PatientBuilder:
         setup.SetupTechnique = "ISOCENTRIC"
         ds.PatientSetupSequence = Sequence([setup])
         ds.BeamSequence = Sequence(
-            [self.beam(n + 1, g, name)
+            [self.beam(n + 1, g, name, dosimetric)
              for n, (g, name) in enumerate(zip(GANTRY_ANGLES, BEAM_NAMES, strict=True))]
         )
+        group = Dataset()
+        group.FractionGroupNumber = 1
+        group.NumberOfFractionsPlanned = FRACTIONS
+        group.NumberOfBeams = len(GANTRY_ANGLES)
+        group.NumberOfBrachyApplicationSetups = 0
+        refs = []
+        for n in range(len(GANTRY_ANGLES)):
+            ref = Dataset()
+            if dosimetric:
+                ref.BeamDose = _ds_number(PRESCRIPTION_GY / FRACTIONS / len(GANTRY_ANGLES))
+                ref.BeamMeterset = _ds_number(125.0 + 5 * n)
+            ref.ReferencedBeamNumber = n + 1
+            refs.append(ref)
+        group.ReferencedBeamSequence = Sequence(refs)
+        ds.FractionGroupSequence = Sequence([group])
         if dosimetric:
             predecessor = self.ref(RT_PLAN_STORAGE, self.uid["geo_plan"])
             predecessor.RTPlanRelationship = "PREDECESSOR"
@@ -503,20 +587,6 @@ class PatientBuilder:
             dose_ref.DoseReferenceType = "TARGET"
             dose_ref.TargetPrescriptionDose = _ds_number(PRESCRIPTION_GY)
             ds.DoseReferenceSequence = Sequence([dose_ref])
-            group = Dataset()
-            group.FractionGroupNumber = 1
-            group.NumberOfFractionsPlanned = FRACTIONS
-            group.NumberOfBeams = len(GANTRY_ANGLES)
-            group.NumberOfBrachyApplicationSetups = 0
-            refs = []
-            for n in range(len(GANTRY_ANGLES)):
-                ref = Dataset()
-                ref.BeamDose = _ds_number(PRESCRIPTION_GY / FRACTIONS / len(GANTRY_ANGLES))
-                ref.BeamMeterset = _ds_number(125.0 + 5 * n)
-                ref.ReferencedBeamNumber = n + 1
-                refs.append(ref)
-            group.ReferencedBeamSequence = Sequence(refs)
-            ds.FractionGroupSequence = Sequence([group])
         ds.ApprovalStatus = "UNAPPROVED"
         return ds
 
@@ -585,33 +655,64 @@ class PatientBuilder:
         del key
         return ds
 
-    def doses(self) -> dict[str, FileDataset]:
+    def doses(self, beam_doses: bool = False) -> dict[str, FileDataset]:
+        """The plan dose; with `beam_doses`, one BEAM dose per beam too (legal
+        DICOM, a planning system's export; not BRTO, whose RO-5 is PLAN)."""
         beams = self.beam_doses_gy()
         scaling = float(sum(beams).max()) / 60000.0
         scaling = float(f"{scaling:.6e}")
         ints = [np.rint(b / scaling).astype(np.int64) for b in beams]
         total = sum(ints)
         out = {"RD_plan.dcm": self.dose("plan", self.uid["plan_dose"], total, scaling, None)}
-        for n, grid in enumerate(ints, start=1):
+        for n, grid in enumerate(ints if beam_doses else [], start=1):
             out[f"RD_beam_{n}.dcm"] = self.dose("beam", self.beam_dose_uids[n - 1], grid,
                                                 scaling, n)
         return out
 
 
-def build_sample(uid_root: str = DEFAULT_UID_ROOT) -> SampleSet:
-    """Build the whole synthetic patient in memory."""
-    builder = PatientBuilder(uid_root)
+# Type 3 attributes (and one optional module) the `limited` set leaves out.
+OPTIONAL_KEYWORDS = (
+    "InstanceCreationDate", "InstanceCreationTime", "StationName", "StudyDescription",
+    "SeriesDescription", "ManufacturerModelName", "SoftwareVersions", "StructureSetName",
+    "RTPlanName", "PlanIntent", "ContourNumber", "ROIDisplayColor", "WindowCenter",
+    "WindowWidth", "SliceLocation", "NominalBeamEnergy",
+    "DoseRateSet", "BlockTrayID", "BlockMountingPosition", "BlockName",
+    "TreatmentDeliveryType", "DoseReferenceDescription", "ContentDate", "ContentTime",
+)
+
+
+def _strip_optional(ds: Dataset) -> None:
+    for keyword in OPTIONAL_KEYWORDS:
+        if keyword in ds:
+            delattr(ds, keyword)
+    for element in ds:
+        if element.VR == "SQ":
+            for item in element.value:
+                _strip_optional(item)
+
+
+def build_sample(uid_root: str = DEFAULT_UID_ROOT, sample_set: str = "equidistant",
+                 beam_doses: bool = False) -> SampleSet:
+    """Build the whole synthetic patient in memory, as one of `SAMPLE_SETS`."""
+    if sample_set not in SAMPLE_SETS:
+        raise KeyError(f"unknown sample set {sample_set!r}; known: {', '.join(SAMPLE_SETS)}")
+    builder = PatientBuilder(uid_root, uneven_z() if sample_set == "uneven" else None)
     sample = SampleSet(uid_root=uid_root, uids=dict(builder.uid))
     sample.datasets.update(builder.ct())
+    if sample_set == "multi-series":
+        sample.datasets.update(builder.extra_series())
     sample.datasets["RS_structure_set.dcm"] = builder.structure_set()
     sample.datasets["RP_geometric.dcm"] = builder.plan(dosimetric=False)
     sample.datasets["RP_dosimetric.dcm"] = builder.plan(dosimetric=True)
-    sample.datasets.update(builder.doses())
+    sample.datasets.update(builder.doses(beam_doses))
+    if sample_set == "limited":
+        for ds in sample.datasets.values():
+            _strip_optional(ds)
     return sample
 
 
 def resample_series(images: list[Dataset], uid_root: str = DEFAULT_UID_ROOT,
-                    step: int = 2) -> list[Dataset]:
+                    step: int = 2, kind: str = "resampled") -> list[Dataset]:
     """A resampled CT series (every `step`-th slice, thicker): a new Series
     Instance UID and new SOP Instance UIDs, same Frame of Reference and patient
     (IHE-RO RO-11; ihe-ro-rules.md #28)."""
@@ -619,18 +720,50 @@ def resample_series(images: list[Dataset], uid_root: str = DEFAULT_UID_ROOT,
 
     images = sorted(images, key=lambda ds: float(ds.ImagePositionPatient[2]))
     source = str(images[0].SeriesInstanceUID)
-    series_uid = derived_uid(uid_root, "rtconform-resampled", source, step)
+    series_uid = derived_uid(uid_root, f"rtconform-{kind}", source, step)
     out = []
     for number, ds in enumerate(images[::step], start=1):
         new = copy.deepcopy(ds)
         new.SeriesInstanceUID = series_uid
-        new.SOPInstanceUID = derived_uid(uid_root, "rtconform-resampled", source, step,
+        new.SOPInstanceUID = derived_uid(uid_root, f"rtconform-{kind}", source, step,
                                          str(ds.SOPInstanceUID))
         new.file_meta.MediaStorageSOPInstanceUID = new.SOPInstanceUID
         new.SeriesNumber = int(ds.get("SeriesNumber", 1)) + 100
-        new.SeriesDescription = f"resampled x{step}"
+        new.SeriesDescription = f"{kind} x{step}"
         new.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
         new.InstanceNumber = number
         new.SliceThickness = _ds_number(float(ds.get("SliceThickness", SLICE_MM)) * step)
+        new.InstanceCreationDate = STUDY_DATE
+        new.InstanceCreationTime = STUDY_TIME
         out.append(new)
     return out
+
+
+def combine_series(images: list[Dataset], uid_root: str = DEFAULT_UID_ROOT) -> list[Dataset]:
+    """One new series from several of the same Frame of Reference (RO-6 →
+    RO-11): one image per position, the first series' image where they
+    overlap, new Series and SOP Instance UIDs."""
+    by_z: dict[float, Dataset] = {}
+    for ds in sorted(images, key=lambda d: (int(d.get("SeriesNumber", 0)),
+                                              float(d.ImagePositionPatient[2]))):
+        by_z.setdefault(round(float(ds.ImagePositionPatient[2]), 3), ds)
+    return resample_series(list(by_z.values()), uid_root, step=1, kind="combined")
+
+
+def edit_structure_set(given: Dataset, uid_root: str = DEFAULT_UID_ROOT) -> Dataset:
+    """An edited copy of a structure set, as a Contourer stores it (RO-7 →
+    RO-2): a new SOP Instance UID (PS3.3 C.12.1.1.1: changed content is a new
+    instance), a new label, an ROI renamed."""
+    import copy
+
+    edited = copy.deepcopy(given)
+    uid = derived_uid(uid_root, "rtconform-edited", str(given.SOPInstanceUID))
+    edited.SOPInstanceUID = uid
+    edited.file_meta.MediaStorageSOPInstanceUID = uid
+    edited.StructureSetLabel = (str(given.get("StructureSetLabel", "")) + " ed")[:16]
+    edited.StructureSetDate = STUDY_DATE
+    edited.StructureSetTime = STUDY_TIME
+    rois = edited.get("StructureSetROISequence", [])
+    if rois:
+        rois[-1].ROIName = (str(rois[-1].get("ROIName", "ROI")) + " edited")[:64]
+    return edited

@@ -46,7 +46,8 @@ def plan_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 
 @rule("DOSE-BEAM-REF", Severity.ERROR,
-      "A BEAM dose references one fraction group and a beam that the plan has",
+      "A BEAM dose references one fraction group and beams that the plan has (one beam, or "
+      "several for a split beam)",
       f"{RO5}; ihe-ro-rules.md #20; DICOM PS3.3 C.8.8.3; Brainlab Table 8-31 note 23")
 def beam_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
@@ -59,17 +60,19 @@ def beam_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
                 yield Issue(f"{len(groups)} referenced fraction groups, expected 1", base, dose)
                 continue
             beams = items(groups[0], "ReferencedBeamSequence")
-            if len(beams) != 1:
-                yield Issue(f"{len(beams)} referenced beams, expected 1",
-                            f"{base}[0].ReferencedBeamSequence", dose)
+            if not beams:
+                yield Issue("no referenced beam", f"{base}[0].ReferencedBeamSequence", dose)
                 continue
             plan = graph.get(uid_of(ref))
             if plan is None or plan.kind != "rtplan":
                 continue  # DOSE-PLAN-REF reports it
-            beam = integer(beams[0], "ReferencedBeamNumber")
-            if beam not in beam_numbers(plan.dataset):
-                yield Issue(f"Referenced Beam Number {beam} is not a beam of plan {plan.label}",
-                            f"{base}[0].ReferencedBeamSequence[0].ReferencedBeamNumber", dose)
+            for b, item in enumerate(beams):
+                beam = integer(item, "ReferencedBeamNumber")
+                if beam not in beam_numbers(plan.dataset):
+                    yield Issue(f"Referenced Beam Number {beam} is not a beam of plan "
+                                f"{plan.label}",
+                                f"{base}[0].ReferencedBeamSequence[{b}].ReferencedBeamNumber",
+                                dose)
 
 
 @rule("DOSE-PIXEL-BITS", Severity.ERROR,

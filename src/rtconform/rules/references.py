@@ -16,24 +16,29 @@ CRITICAL = "IHE-RO TRO (all transactions); ihe-ro-rules.md #26 (ICT critical-att
 
 
 @rule("REF-PATIENT-IDENTITY", Severity.ERROR,
-      "All objects of a set carry the same Patient Name, Patient ID and Birth Date",
-      f"{CRITICAL}; Brainlab 8.1.3.3")
+      "All objects of a study carry the same Patient Name, Patient ID, Birth Date and Sex",
+      f"{CRITICAL}; DICOM PS3.3 C.7.1.1 (one patient per study); Brainlab 8.1.3.3")
 def patient_identity(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     # Objects are grouped by Study Instance UID: one study is one patient.
     by_study: dict[str, list] = {}
     for inst in graph.instances.values():
         by_study.setdefault(inst.study_uid, []).append(inst)
     for members in by_study.values():
-        usual = Counter(i.patient for i in members).most_common(1)[0][0]
-        for inst in members:
+        identities = [_identity(i) for i in members]
+        usual = Counter(identities).most_common(1)[0][0]
+        for inst, identity in zip(members, identities, strict=True):
             for label, tag, seen, expected in zip(
-                ("Patient Name", "Patient ID", "Patient Birth Date"),
-                ("PatientName", "PatientID", "PatientBirthDate"), inst.patient, usual,
+                ("Patient Name", "Patient ID", "Patient Birth Date", "Patient Sex"),
+                ("PatientName", "PatientID", "PatientBirthDate", "PatientSex"), identity, usual,
                 strict=True,
             ):
                 if seen != expected:
                     yield Issue(f"{label} {seen!r} differs from the study's {expected!r}", tag,
                                 inst)
+
+
+def _identity(inst) -> tuple[str, str, str, str]:
+    return (*inst.patient, inst.attributes.get("PatientSex") or "")
 
 
 def _referenced_frame(graph: ObjectGraph, inst, sequence: str) -> str:

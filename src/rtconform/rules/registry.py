@@ -33,6 +33,15 @@ class RuleContext:
 
     tolerance_mm: float = 0.01
     complete: bool = False
+    # What the actor under test was given (its stimulus), by SOP Instance UID:
+    # BRTO compares what an actor produces with what it received, not with a
+    # reference file it never saw.
+    given: dict[str, Instance] = field(default_factory=dict)
+
+    def produced(self, instances: Iterable[Instance]) -> list[Instance]:
+        """The objects under judgement: everything that is not stimulus."""
+        return [i for i in instances if i.sop_instance_uid not in self.given
+                or i.path != self.given[i.sop_instance_uid].path]
 
     def missing_reference(self, graph: ObjectGraph, referrer: Instance, sop_class: str,
                           what: str, tag_path: str) -> Issue:
@@ -62,23 +71,25 @@ class Rule:
     check: Callable = field(compare=False)
     tags: frozenset[str] = frozenset()
     default_on: bool = True
+    profile: str = "dicom-rt"
 
     def to_dict(self) -> dict:
         return {"id": self.id, "severity": str(self.severity), "title": self.title,
                 "source": self.source, "scope": self.scope, "tags": sorted(self.tags),
-                "default_on": self.default_on}
+                "default_on": self.default_on, "profile": self.profile}
 
 
 RULES: dict[str, Rule] = {}
 
 
 def rule(rule_id: str, severity: Severity, title: str, source: str, *, scope: str = "graph",
-         tags: Iterable[str] = (), default_on: bool = True) -> Callable[[Callable], Callable]:
+         tags: Iterable[str] = (), default_on: bool = True,
+         profile: str = "dicom-rt") -> Callable[[Callable], Callable]:
     def register(func: Callable) -> Callable:
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
         RULES[rule_id] = Rule(rule_id, severity, title, source, scope, func, frozenset(tags),
-                              default_on)
+                              default_on, profile)
         return func
 
     return register
@@ -86,6 +97,14 @@ def rule(rule_id: str, severity: Severity, title: str, source: str, *, scope: st
 
 def all_rules() -> list[Rule]:
     """Every rule, after importing the modules that register them."""
-    from rtconform.rules import ct, dose, files, plan, references, structure_set  # noqa: F401
+    from rtconform.rules import (  # noqa: F401
+        brto,
+        ct,
+        dose,
+        files,
+        plan,
+        references,
+        structure_set,
+    )
 
     return sorted(RULES.values(), key=lambda r: r.id)

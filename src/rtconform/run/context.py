@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -72,10 +73,12 @@ class RunContext:
     out: Path
     sut: SutConfig
     engines: tuple[str, ...] = ("dciodvfy",)
+    stimulus: str = "equidistant"  # the sample set the harness gives the SUT
+    profile: str = "brto"  # the content profile what the SUT produces is judged by
     recorder: AssociationRecorder = field(init=False)
     sut_recorder: AssociationRecorder = field(init=False)
-    _sample: SampleSet | None = None
-    _encoded: dict[str, bytes] = field(default_factory=dict)
+    _samples: dict[str, SampleSet] = field(default_factory=dict)
+    _encoded: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -84,34 +87,42 @@ class RunContext:
         self.sut_recorder = AssociationRecorder(self.out / "sut-associations.jsonl")
         self._engine_objs = make_engines(list(self.engines))
 
-    def sample(self, fault: str | None = None) -> SampleSet:
-        """The synthetic patient, plus a resampled CT series (RO-6, RO-11)."""
-        if fault is None and self._sample is not None:
-            return self._sample
-        sample = build_sample()
+    def sample(self, fault: str | None = None, sample_set: str | None = None) -> SampleSet:
+        """The synthetic patient as the stimulus set (the run's unless one is
+        named), plus a resampled CT series (RO-6, RO-11)."""
+        sample_set = sample_set or self.stimulus
+        if fault is None and sample_set in self._samples:
+            return self._samples[sample_set]
+        # beam doses too: an Archive must store them (legal DICOM), though a
+        # BRTO Dosimetric Planner sends one plan dose
+        sample = build_sample(sample_set=sample_set, beam_doses=True)
         cts = [ds for name, ds in sample.datasets.items() if name.startswith("CT_")]
         for i, ds in enumerate(resample_series(cts), start=1):
             sample.datasets[f"resampled_{i:03d}.dcm"] = ds
         if fault is None:
-            self._sample = sample
+            self._samples[sample_set] = sample
         else:
             FAULTS[fault].apply(sample)
         return sample
 
-    def encoded(self, ds: Dataset) -> bytes:
-        """Part 10 bytes of a synthetic object (cached: seeding is frequent)."""
-        key = str(ds.SOPInstanceUID)
+    def encoded(self, ds: Dataset, sample_set: str = "") -> bytes:
+        """Part 10 bytes of a synthetic object (cached: seeding is frequent;
+        sets share UIDs, so the set is part of the key)."""
+        key = (sample_set or self.stimulus, str(ds.SOPInstanceUID))
         if key not in self._encoded:
             buffer = io.BytesIO()
             ds.save_as(buffer, enforce_file_format=True)
             self._encoded[key] = buffer.getvalue()
         return self._encoded[key]
 
-    def validate(self, produced: list[Path], context: list[Path], label: str) -> list[Finding]:
-        """What the SUT produced, checked by the TRO rules (with the objects it
-        refers to as context) and by the standard engines; findings appended to
-        findings.jsonl with the scenario's label."""
-        rules = validate_paths(produced + context, ValidationOptions())
+    def validate(self, produced: list[Path], context: list[Path], label: str,
+                 given: list[Path] = ()) -> list[Finding]:
+        """What the SUT produced, checked by the profile's rules (against what
+        the SUT was `given`, with the other objects it made as context) and by
+        the standard engines; findings appended to findings.jsonl with the
+        scenario's label."""
+        rules = validate_paths(produced + context, ValidationOptions(profile=self.profile,
+                                                                     given=list(given)))
         engines = validate_paths(produced, ValidationOptions(engines=self._engine_objs,
                                                              use_tro_rules=False))
         findings = rules.findings + engines.findings
@@ -138,6 +149,8 @@ class Scenario:
     statuses: list[int] = field(default_factory=list)
     outcome: dict = field(default_factory=dict)
     harness_seeded: set[str] = field(default_factory=set)
+    seeded_by_modality: dict[str, int] = field(default_factory=dict)
+    sample_set: str | None = None  # the stimulus set this scenario gave
     _stoppers: list = field(default_factory=list)
     _log_mark: int = 0
 
@@ -172,12 +185,13 @@ class Scenario:
             self._stoppers.append(self.sut_archive.stop)
         return self.sut_archive.peer
 
-    def objects(self, phrase: str, fault: str | None = None) -> list[Dataset]:
+    def objects(self, phrase: str, fault: str | None = None,
+                sample_set: str | None = None) -> list[Dataset]:
         names = [p.strip() for p in phrase.replace(" and ", ",").split(",") if p.strip()]
         unknown = [n for n in names if n not in OBJECTS]
         if unknown:
             raise ValueError(f"unknown objects {unknown}; known: {sorted(OBJECTS)}")
-        sample = self.ctx.sample(fault)
+        sample = self.ctx.sample(fault, sample_set)
         return [ds for n in names for name, ds in sample.datasets.items() if OBJECTS[n](name)]
 
     def seed(self, peer: Peer, datasets: list[Dataset], as_ae: str = SEED_AE) -> None:
@@ -185,13 +199,25 @@ class Scenario:
         if not result.ok:
             raise ScenarioFailure(f"seeding {peer} failed: statuses {result.statuses}")
 
-    def harness_holds(self, phrase: str) -> None:
+    def harness_holds(self, phrase: str, sample_set: str | None = None) -> None:
         """Preload the harness's own Archive directly: it is ours, and what is
-        under test is the SUT's traffic, not our seeding."""
+        under test is the SUT's traffic, not our seeding. What it holds is
+        what the SUT is given (its stimulus)."""
         archive = self.start_harness_archive()
-        for ds in self.objects(phrase):
-            archive.store.store(self.ctx.encoded(ds), ds, ExplicitVRLittleEndian, SEED_AE)
+        self.sample_set = sample_set or self.ctx.stimulus
+        for ds in self.objects(phrase, sample_set=sample_set):
+            archive.store.store(self.ctx.encoded(ds, self.sample_set), ds, ExplicitVRLittleEndian,
+                                SEED_AE)
             self.harness_seeded.add(str(ds.SOPInstanceUID))
+            modality = str(ds.Modality)
+            self.seeded_by_modality[modality] = self.seeded_by_modality.get(modality, 0) + 1
+
+    def given_paths(self) -> list[Path]:
+        """The harness Archive's copies of what the SUT was given."""
+        if self.harness_archive is None:
+            return []
+        return [Path(r["path"]) for r in self.harness_archive.store.rows()
+                if r["sop_instance_uid"] in self.harness_seeded]
 
     def sut_archive_holds(self, phrase: str) -> None:
         datasets = self.objects(phrase)
@@ -201,7 +227,8 @@ class Scenario:
 
     @property
     def study_uid(self) -> str:
-        return str(self.ctx.sample().datasets["CT_001.dcm"].StudyInstanceUID)
+        return str(self.ctx.sample(sample_set=self.sample_set).datasets["CT_001.dcm"]
+                   .StudyInstanceUID)
 
     # -- the harness acts ------------------------------------------------------------
     def harness_actor(self, actor: str, method: str = "get"):
@@ -254,12 +281,13 @@ class Scenario:
         return read_associations(self.ctx.recorder.path)[self._log_mark:]
 
     def sut_performs(self, actor: str, transaction: str) -> None:
-        """Make the SUT act as `actor` in `transaction` against the harness
-        Archive: in-process for the embedded default, else by the trigger
-        command or an operator."""
+        """Make the SUT act as `actor` in `transaction` (or several, in order:
+        'RO-6, RO-11 and RO-2') against the harness Archive: in-process for
+        the embedded default, else by the trigger command or an operator."""
         sut = self.ctx.sut
         if not sut.plays(actor):
             raise ScenarioFailure(f"the system under test does not play the {actor}")
+        transaction = ",".join(re.findall(r"RO-\d+", transaction))
         archive = self.start_harness_archive()
         self.mark_log()
         if sut.embedded:
@@ -272,17 +300,12 @@ class Scenario:
                                outcome=self.outcome)
 
     def _embedded_act(self, actor: str, transaction: str, archive: Archive) -> dict:
+        if "," in transaction:
+            return self._embedded_chain(actor, transaction, archive)
         cls = ACTOR_CLASSES[actor]
         ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
                   method="get")
-        if self.ctx.sut.fault:  # a deliberately broken producer
-            fault, store_all = self.ctx.sut.fault, ref.store_all
-
-            def faulty_store(peer, datasets):
-                inject(datasets, fault)
-                return store_all(peer, datasets)
-
-            ref.store_all = faulty_store
+        self._make_faulty(ref)
         study = self.study_uid
         peer = archive.peer
         try:
@@ -304,6 +327,33 @@ class Scenario:
             return {"result": "failed", "reason": f"{type(exc).__name__}: {exc}"}
         finally:
             ref.stop_receiver()
+
+    def _embedded_chain(self, actor: str, transactions: str, archive: Archive) -> dict:
+        """The official tool's Contourer scenarios 2 and 3, by the reference
+        Contourer."""
+        cls = ACTOR_CLASSES[actor]
+        ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
+                  method="get")
+        self._make_faulty(ref)
+        chains = {"RO-6,RO-11,RO-2": "combine_and_contour", "RO-1,RO-7,RO-2": "edit",
+                  "RO-4,RO-5": "run", "RO-1,RO-7,RO-9,RO-10": "run"}
+        try:
+            getattr(ref, chains[transactions])(archive.peer, self.study_uid)
+            return {"result": "done"}
+        except Exception as exc:  # recorded: what the actor did with its input
+            return {"result": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+        finally:
+            ref.stop_receiver()
+
+    def _make_faulty(self, ref) -> None:
+        if self.ctx.sut.fault:  # a deliberately broken producer
+            fault, store_all = self.ctx.sut.fault, ref.store_all
+
+            def faulty_store(peer, datasets):
+                inject(datasets, fault)
+                return store_all(peer, datasets)
+
+            ref.store_all = faulty_store
 
     def _ask_sut(self, actor: str, transaction: str, archive_peer: Peer) -> dict:
         sut = self.ctx.sut
@@ -346,8 +396,19 @@ class Scenario:
             paths = [Path(r["path"]) for r in rows if r["modality"] == modality
                      and r["sop_instance_uid"] not in self.harness_seeded]
             if paths or time.monotonic() >= deadline:
-                return paths
+                break
             time.sleep(0.5)
+        reused = sorted({d["sop_instance"] for r in self.new_associations()
+                         if r.actor == ARCHIVE and r.direction == "inbound" for d in r.dimse
+                         if d["command"] == "C-STORE-RQ" and d["direction"] == "received"
+                         and d["sop_instance"] in self.harness_seeded})
+        if reused:  # the harness keeps its own copy: say so rather than lose it silently
+            raise ScenarioFailure(
+                f"BRTO-NEW-SOP-INSTANCE: the system under test stored {len(reused)} object(s) "
+                f"under SOP Instance UIDs of objects it was given (e.g. {reused[0]}); what an "
+                "actor produces needs new UIDs (IHE-RO test tool BRTO-RO2-50, BRTO-RO3-52, "
+                "BRTO-RO4-37, BRTO-RO5-39, BRTO-RO11-20)")
+        return paths
 
     def all_harness_objects(self) -> list[Path]:
         return self.harness_archive.store.paths() if self.harness_archive else []

@@ -25,11 +25,14 @@ def pytest_addoption(parser) -> None:
                     help="ask an operator to make the SUT act")
     group.addoption("--rtconform-engines", default="dciodvfy",
                     help="standard engines used on what the SUT sends (comma list)")
+    group.addoption("--rtconform-stimulus", default="equidistant",
+                    help="sample set the harness gives the SUT: equidistant, uneven, "
+                         "multi-series, limited")
 
 
 def pytest_configure(config) -> None:
     # Gherkin tags become markers (ro2, sut_archive, …): register them.
-    for tag in ("conformance", "negative", "export"):
+    for tag in ("conformance", "negative", "export", "acts_on_input"):
         config.addinivalue_line("markers", f"{tag}: rtconform scenario tag")
     for n in range(1, 12):
         config.addinivalue_line("markers", f"ro{n}: IHE-RO TRO transaction RO-{n}")
@@ -48,7 +51,7 @@ def run_context(request) -> RunContext:
     out = opt("--rtconform-out") or os.environ.get("RTCONFORM_OUT") or \
         tempfile.mkdtemp(prefix="rtconform-run-")
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
-    return RunContext(Path(out), sut, engines)
+    return RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"))
 
 
 def _sut_tags(item) -> set[str]:

@@ -23,7 +23,18 @@ from rtconform.actors.recorder import AssociationRecorder
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run.transactions import ACTORS, tag_of
 
-RULE_ID = re.compile(r"\b(?:CT|SS|PLAN|DOSE|REF|UID|FILE|STD|DCIODVFY|DV|ARCHIVE)-[A-Z0-9-]+\b")
+
+def _rule_id_pattern() -> re.Pattern:
+    """Ids a failure message may name: every registered rule's prefix, and the
+    engines' and scenario steps' own."""
+    from rtconform.rules.registry import all_rules
+
+    prefixes = {r.id.split("-")[0] for r in all_rules()} | {"DCIODVFY", "DV", "ARCHIVE"}
+    # BRTO-RO2-50 … are rows of the IHE-RO test tool's checklist, cited, not rule ids
+    return re.compile(r"\b(?:" + "|".join(sorted(prefixes)) + r")-(?!RO\d)[A-Z0-9-]+\b")
+
+
+RULE_ID = _rule_id_pattern()
 
 
 class RunError(Exception):
@@ -57,6 +68,8 @@ def marker_expression(sut: SutConfig, tags: str | None) -> str:
     expr = f"({plays})"
     if not sut.embedded and sut.statement is None:
         expr += " and not conformance"
+    if sut.exports_files:  # a folder cannot react to what the harness gives it
+        expr += " and not acts_on_input"
     if tags:
         expr += f" and ({tags})"
     return expr
@@ -81,7 +94,11 @@ def check_reachable(sut: SutConfig, out: Path) -> None:
 def run(sut_file: Path | None, out: Path, tags: str | None = None,
         features: Path | None = None, interactive: bool = False,
         statement: Path | None = None, engines: str = "dciodvfy",
-        quiet: bool = True) -> tuple[int, list[ScenarioResult]]:
+        quiet: bool = True, stimulus: str = "equidistant") -> tuple[int, list[ScenarioResult]]:
+    from rtconform.dicom.sample import SAMPLE_SETS
+
+    if stimulus not in SAMPLE_SETS:
+        raise RunError(f"unknown stimulus {stimulus!r}; one of {', '.join(SAMPLE_SETS)}")
     sut = load_sut(sut_file) if sut_file else SutConfig()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -96,6 +113,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     args = [str(features), "-p", "no:cacheprovider", "-m", marker_expression(sut, tags),
             "--junitxml", str(out / "junit.xml"), "--cucumberjson", str(out / "cucumber.json"),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
+            "--rtconform-stimulus", stimulus,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
