@@ -27,7 +27,7 @@ ACTORS = {"Archive", "Contourer", "Geometric Planner", "Dosimetric Planner", "Do
 @pytest.mark.parametrize("method", ["get", "move"])
 def test_full_tro_flow_among_the_reference_actors(tmp_path, method):
     result = reference_flow(tmp_path, method)
-    assert result.archive_count == 68  # 60 CT + structure set + 2 plans + 5 doses
+    assert result.archive_count == 64  # 60 CT + structure set + 2 plans + plan dose
     assert result.displayed.findings == []  # the displayed set is complete and conformant
     records = read_associations(result.log)
     assert {r.actor for r in records} >= ACTORS
@@ -116,8 +116,8 @@ def test_our_store_to_dcmtk_storescp(tmp_path, sample_dir):
                  port, tmp_path / "storescp.log"):
         result = ServiceUser("CONTOURER", recorder, "Contourer").store(
             Peer("STORESCP", "127.0.0.1", port), sorted(sample_dir.glob("*.dcm")))
-    assert result.ok and len(result.statuses) == 68
-    assert len(list(received.iterdir())) == 68
+    assert result.ok and len(result.statuses) == 64
+    assert len(list(received.iterdir())) == 64
     (record,) = read_associations(recorder.path)
     assert record.peer["implementation_version_name"].startswith("OFFIS_DCMTK")
 
@@ -140,10 +140,10 @@ def test_query_retrieve_from_dcmtk_dcmqrscp(tmp_path, shared_dir, sample_dir):
             assert [str(ds.StudyInstanceUID) for ds in found.datasets] == [study]
             moved = user.move(peer, identifier("STUDY", StudyInstanceUID=study))
             assert moved.ok, moved.message
-            assert user.receiver_store.count() == 68
+            assert user.receiver_store.count() == 64
             got = user.get(peer, identifier("STUDY", StudyInstanceUID=study), tmp_path / "got")
             assert got.ok, got.message
-            assert len(list((tmp_path / "got").rglob("*.dcm"))) == 68
+            assert len(list((tmp_path / "got").rglob("*.dcm"))) == 64
     finally:
         user.stop_receiver()
 

@@ -52,7 +52,7 @@ def test_dcmtk_store_find_move_get_and_restart(tmp_path, recorder, sample_dir):
         out = dcmtk_run("storescu", "-aec", "ARCHIVE", "+sd", "+r", "127.0.0.1", str(port),
                         str(sample_dir))
         assert out.returncode == 0, out.stderr
-        assert archive.store.count() == 68
+        assert archive.store.count() == 64
         (study,) = _studies(port)
         assert "RTC-PHANTOM-0001" not in study  # one line per study, the UID line
         sample_study = str(pydicom.dcmread(sample_dir / "CT_001.dcm").StudyInstanceUID)
@@ -66,7 +66,7 @@ def test_dcmtk_store_find_move_get_and_restart(tmp_path, recorder, sample_dir):
                             "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={sample_study}",
                             "127.0.0.1", str(port))
             assert out.returncode == 0, out.stderr
-        assert len(list(received.iterdir())) == 68
+        assert len(list(received.iterdir())) == 64
 
         got = tmp_path / "getscu"
         got.mkdir()
@@ -83,7 +83,7 @@ def test_dcmtk_store_find_move_get_and_restart(tmp_path, recorder, sample_dir):
     restarted = Archive(ArchiveConfig(store_dir=store_dir), recorder)
     port = restarted.start().port
     try:
-        assert restarted.store.count() == 68
+        assert restarted.store.count() == 64
         (study,) = _studies(port)
         assert sample_study in study
     finally:
@@ -92,9 +92,9 @@ def test_dcmtk_store_find_move_get_and_restart(tmp_path, recorder, sample_dir):
     records = read_associations(recorder.path)
     storescu = next(r for r in records if r.calling_ae == "STORESCU")
     assert storescu.peer["implementation_version_name"].startswith("OFFIS_DCMTK")
-    assert storescu.statuses("C-STORE-RSP").count("0x0000") == 68
+    assert storescu.statuses("C-STORE-RSP").count("0x0000") == 64
     assert any(c["result"] == "accepted" for c in storescu.contexts)
-    assert len(storescu.stored) == 68 and all(Path(s["path"]).is_file()
+    assert len(storescu.stored) == 64 and all(Path(s["path"]).is_file()
                                               for s in storescu.stored)
 
 

@@ -42,19 +42,30 @@ def test_contents(sample_dir):
         <= set(names)
     ss = pydicom.dcmread(sample_dir / "RS_structure_set.dcm")
     rois = {o.RTROIInterpretedType: o.ReferencedROINumber for o in ss.RTROIObservationsSequence}
-    assert {"EXTERNAL", "PTV", "CTV", "GTV", "MARKER"} <= set(rois)
+    assert {"EXTERNAL", "PTV", "CTV", "GTV", "MARKER", "ISOCENTER"} <= set(rois)
     assert sum(o.RTROIInterpretedType == "ORGAN" for o in ss.RTROIObservationsSequence) == 2
     kinds = {c.ContourGeometricType for r in ss.ROIContourSequence for c in r.ContourSequence}
     assert kinds == {"CLOSED_PLANAR", "POINT"}
+    # BRTO's geometric plan: one fraction group without metersets, two control
+    # points with empty weights, no Final Cumulative Meterset Weight, a block
     geometric = pydicom.dcmread(sample_dir / "RP_geometric.dcm")
-    assert "FractionGroupSequence" not in geometric and "DoseReferenceSequence" not in geometric
+    assert "DoseReferenceSequence" not in geometric
+    (group,) = geometric.FractionGroupSequence
+    assert group.NumberOfBrachyApplicationSetups == 0
+    assert not any("BeamMeterset" in r for r in group.ReferencedBeamSequence)
+    for beam in geometric.BeamSequence:
+        assert "FinalCumulativeMetersetWeight" not in beam
+        assert [cp.CumulativeMetersetWeight for cp in beam.ControlPointSequence] == [None, None]
+    assert geometric.BeamSequence[0].BlockSequence[0].BlockType == "APERTURE"
     dosimetric = pydicom.dcmread(sample_dir / "RP_dosimetric.dcm")
     assert dosimetric.FractionGroupSequence[0].NumberOfFractionsPlanned > 0
     assert all("BeamMeterset" in r for r in dosimetric.FractionGroupSequence[0]
                .ReferencedBeamSequence)
 
 
-def test_beam_doses_sum_to_plan_dose(sample_dir):
+def test_beam_doses_sum_to_plan_dose(tmp_path):
+    write_sample(tmp_path, beam_doses=True)
+    sample_dir = tmp_path
     plan = pydicom.dcmread(sample_dir / "RD_plan.dcm")
     beams = [pydicom.dcmread(p) for p in sorted(sample_dir.glob("RD_beam_*.dcm"))]
     assert len(beams) == len(pydicom.dcmread(sample_dir / "RP_dosimetric.dcm").BeamSequence)
@@ -71,7 +82,7 @@ def test_every_reference_resolves(sample_dir):
 
 def test_dciodvfy_reports_no_error_on_any_file(sample_dir, dciodvfy):
     files = sorted(sample_dir.glob("*.dcm"))
-    assert len(files) == N_SLICES + 8
+    assert len(files) == N_SLICES + 4
     for path in files:
         out = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True, timeout=60)
         errors = [line for line in (out.stdout + out.stderr).splitlines()
@@ -81,4 +92,4 @@ def test_dciodvfy_reports_no_error_on_any_file(sample_dir, dciodvfy):
 
 def test_build_in_memory_does_not_touch_disk():
     sample = build_sample()
-    assert len(sample.datasets) == N_SLICES + 8
+    assert len(sample.datasets) == N_SLICES + 4

@@ -296,6 +296,7 @@ def cmd_rules(args: argparse.Namespace, console: Console) -> int:
         return EXIT_OK
     table = Table("id", "severity", "statement", "source",
                   title=f"{len(rules)} rules of profile {args.profile}")
+    table.columns[0].no_wrap = True
     for r in rules:
         on = "" if r.default_on else f" [dim](off; --enable-tag {','.join(sorted(r.tags))})[/]"
         table.add_row(r.id, str(r.severity), r.title + on, r.source)
@@ -311,11 +312,18 @@ def _print_coverage(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps({"totals": totals(rows), "rows": [r.to_dict() for r in rows]},
                          indent=2))
         return EXIT_OK
-    table = Table("row", "status", "checked by", "note",
-                  title="IHE-RO test tool BRTO checklist → rtconform")
-    for row in rows:
-        table.add_row(row.id, row.status, ", ".join(row.checks), row.note)
-    console.print(table)
+    if not console.is_terminal:  # a file or a pipe: one full line per row, for grep
+        for row in rows:
+            print(f"{row.id}\t{row.tool_status}\t{row.status}\t{row.path}\t"
+                  f"{'; '.join(row.checks)}\t{row.note}")
+    else:
+        table = Table("row", "in the tool", "attribute", "status", "checked by", "note",
+                      title="IHE-RO test tool BRTO checklist → rtconform")
+        table.columns[0].no_wrap = True
+        for row in rows:
+            table.add_row(row.id, row.tool_status, row.path, row.status,
+                          "\n".join(row.checks), row.note)
+        console.print(table)
     t = totals(rows)
     console.print(f"{t['rows']} rows: {t['covered']} covered, {t['partly']} partly, "
                   f"{t['not-applicable']} not applicable")

@@ -22,14 +22,17 @@ ROWS_PER_TRANSACTION = {1: 6, 2: 65, 3: 64, 4: 47, 5: 50, 6: 2, 7: 7, 8: 6, 9: 6
 class CoverageRow:
     id: str
     tool_status: str  # ACTIVE, WARN, INERT, LOG, SHEET, UNUSED (in the IHE-RO test tool)
+    object: str
+    path: str
     status: str  # covered | partly | not-applicable
     rules: list[str] = field(default_factory=list)
+    engines: list[str] = field(default_factory=list)
     scenarios: list[str] = field(default_factory=list)
     note: str = ""
 
     @property
     def checks(self) -> list[str]:
-        return [*self.rules, *(f"scenario: {s}" for s in self.scenarios)]
+        return [*self.rules, *self.engines, *(f"scenario {s}" for s in self.scenarios)]
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -290,7 +290,9 @@ class Scenario:
         transaction = ",".join(re.findall(r"RO-\d+", transaction))
         archive = self.start_harness_archive()
         self.mark_log()
-        if sut.embedded:
+        if sut.embedded and set(transaction.split(",")) & set(sut.idle):
+            self.outcome = {"result": "idle"}  # a deliberately lazy reference actor
+        elif sut.embedded:
             self.outcome = self._embedded_act(actor, transaction, archive)
         elif sut.exports_files:
             self.outcome = {"export_dir": str(sut.export_dir)}

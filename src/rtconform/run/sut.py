@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from rtconform.actors.node import Peer
-from rtconform.run.transactions import ACTORS, actor_of
+from rtconform.run.transactions import ACTORS, TRANSACTIONS, actor_of
 
 
 class SutError(ValueError):
@@ -51,6 +51,7 @@ class SutConfig:
     # embedded default only: make a reference actor misbehave, to see failures
     fault: str | None = None  # the reference producers emit this synthetic-patient fault
     archive_drops: str | None = None  # the reference Archive drops this attribute
+    idle: tuple[str, ...] = ()  # transactions the reference actor silently does not perform
 
     def plays(self, actor: str) -> bool:
         return actor in self.actors
@@ -112,6 +113,10 @@ def load_sut(path: Path) -> SutConfig:
         embedded = embedded or {}
         config.fault = embedded.get("fault")
         config.archive_drops = embedded.get("archive_drops")
+        config.idle = tuple(str(t) for t in embedded.get("idle") or ())
+        unknown_idle = [t for t in config.idle if t not in TRANSACTIONS]
+        if unknown_idle:
+            raise SutError(f"{path}: embedded.idle: unknown transactions {unknown_idle}")
         if config.fault and config.fault not in FAULTS:
             raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
     return config

@@ -1,0 +1,89 @@
+"""The map of the IHE-RO test tool's BRTO checklist stays whole: every row is
+mapped, every rule or scenario it names exists, and every rule it names is
+proven by a fault (or by its own test where no fault can show it)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from rtconform.dicom.faults import FAULTS
+from rtconform.rules.coverage import ROWS_PER_TRANSACTION, expected_ids, load_coverage, totals
+from rtconform.rules.profiles import rules_of
+from rtconform.rules.registry import all_rules
+
+from helpers import ROOT
+
+# proven by tests of their own (tests/test_rules.py NOT_BY_FAULT, tests/test_brto.py)
+PROVEN_BY_TEST = {"BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONAL-ATTRIBUTES",
+                  "BRTO-SS-CONTOUR-DATA-LENGTH", "FILE-UNKNOWN-SOP-CLASS"}
+
+
+def _scenarios() -> set[str]:
+    names = set()
+    for path in (ROOT / "features").glob("ro*.feature"):
+        text = path.read_text(encoding="utf-8")
+        (transaction,) = re.findall(r"^Feature: (RO-\d+)", text, re.M)
+        names |= {f"{transaction}: {n.strip()}"
+                  for n in re.findall(r"^\s*Scenario(?: Outline)?: (.+)$", text, re.M)}
+    return names
+
+
+def test_every_row_of_the_checklist_is_mapped_once():
+    rows = load_coverage()
+    assert [r.id for r in rows] == expected_ids()
+    assert sum(ROWS_PER_TRANSACTION.values()) == len(rows) == 289
+
+
+def test_rows_agree_with_the_shared_checklist(shared_dir):
+    text = (shared_dir / "ihe-ro-brto-checks.md").read_text(encoding="utf-8")
+    ids = re.findall(r"^\| (BRTO-RO\d+-\d+) \|", text, re.M)
+    assert ids == expected_ids()
+    statuses = dict(re.findall(r"^\| (BRTO-RO\d+-\d+) \|.*\| \*\*(WARN|INERT|LOG|SHEET|UNUSED)\*\*",
+                               text, re.M))
+    for row in load_coverage():
+        assert row.tool_status == statuses.get(row.id, "ACTIVE"), row.id
+
+
+def test_every_named_check_exists():
+    registered = {r.id for r in all_rules()}
+    brto = {r.id for r in rules_of("brto", include_off=True)}
+    scenarios = _scenarios()
+    for row in load_coverage():
+        assert row.status in ("covered", "partly", "not-applicable"), row.id
+        if row.status == "not-applicable":
+            assert not row.checks and row.note, row.id
+            continue
+        assert row.checks, f"{row.id} is mapped to nothing"
+        assert set(row.rules) <= registered, (row.id, set(row.rules) - registered)
+        assert set(row.rules) <= brto, row.id  # applied by --profile brto
+        assert set(row.engines) <= {"dciodvfy", "dicom-validator"}, row.id
+        assert set(row.scenarios) <= scenarios, (row.id, set(row.scenarios) - scenarios)
+        if row.status == "partly":
+            assert row.note.startswith("deliberate") or "UNUSED" in row.note, row.id
+
+
+def test_every_mapped_rule_is_proven_and_every_brto_rule_is_mapped():
+    proven = set().union(*(f.rule_ids for f in FAULTS.values())) | PROVEN_BY_TEST
+    mapped = {rule for row in load_coverage() for rule in row.rules}
+    assert mapped - proven == set()
+    brto_rules = {r.id for r in all_rules() if r.profile == "brto"}
+    assert brto_rules - mapped == set()
+
+
+def test_not_applicable_rows_are_few():
+    t = totals(load_coverage())
+    assert t["not-applicable"] <= 0.10 * t["rows"]
+    assert t["covered"] + t["partly"] + t["not-applicable"] == 289
+
+
+def test_rules_coverage_command():
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "rules", "--coverage"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    t = totals(load_coverage())
+    assert proc.stdout.splitlines()[-1] == (
+        f"289 rows: {t['covered']} covered, {t['partly']} partly, "
+        f"{t['not-applicable']} not applicable")
+    assert proc.stdout.count("BRTO-RO") >= 289
