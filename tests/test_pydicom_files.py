@@ -23,17 +23,28 @@ EXPECTED = {
     ("rtdose.dcm", "DOSE-PLAN-REF", W): 1,
     # rtstruct.dcm is a bare dataset without preamble and file meta
     ("rtstruct.dcm", "FILE-META", W): 1,
-    # its 5 contours have no Contour Image Sequence (TRO requires one each)
-    ("rtstruct.dcm", "SS-CONTOUR-IMAGE", E): 5,
     # the CT series it was drawn on is not among pydicom's files (partial set)
     ("rtstruct.dcm", "SS-REFERENCED-SERIES", W): 1,
     # CT_small.dcm: nothing for the TRO rules (another patient, no RT references)
+}
+# What IHE-RO BRTO adds: none of these objects was made for BRTO.
+BRTO = {
+    # its 5 contours have no Contour Image Sequence (legal DICOM; BRTO requires one each)
+    ("rtstruct.dcm", "SS-CONTOUR-IMAGE", E): 5,
+    # ... nor does its referenced series list its images
+    ("rtstruct.dcm", "BRTO-SS-IMAGE-REFERENCES", E): 1,
+    # a BEAM dose in RELATIVE units: both legal DICOM, neither BRTO (PLAN, GY)
+    ("rtdose.dcm", "BRTO-DOSE-SUMMATION", E): 1,
+    ("rtdose.dcm", "BRTO-DOSE-VALUES", E): 1,
+    # a plan without blocks, which the IHE-RO test tool would fail
+    ("rtplan.dcm", "BRTO-PLAN-BLOCKS-SUPPORTED", W): 1,
 }
 
 
 def test_pydicom_rt_files(tmp_path):
     for name in ("rtplan.dcm", "rtdose.dcm", "rtstruct.dcm", "CT_small.dcm"):
         shutil.copy(PYDICOM_TEST_FILES / name, tmp_path / name)
-    found = Counter((f.file.rsplit("/", 1)[-1], f.rule_id, f.severity)
-                    for f in tro_findings(tmp_path))
-    assert dict(found) == EXPECTED
+    for profile, expected in (("dicom-rt", EXPECTED), ("brto", EXPECTED | BRTO)):
+        found = Counter((f.file.rsplit("/", 1)[-1], f.rule_id, f.severity)
+                        for f in tro_findings(tmp_path, profile=profile))
+        assert dict(found) == expected, profile

@@ -88,17 +88,27 @@ def test_duplicate_roi_name_is_a_warning(tmp_path):
     assert findings[0].severity is Severity.WARNING
 
 
-def test_scenario_rule_is_off_until_its_tag_is_enabled(tmp_path):
-    from rtconform.rules.registry import RuleContext
-    from rtconform.validate import ValidationOptions, validate_paths
-
+def test_ihe_ro_constraints_apply_only_under_brto(tmp_path):
+    """Legal DICOM that IHE-RO BRTO forbids: silent under dicom-rt, an error
+    under brto (no false alarm on a legal export)."""
     write_sample(tmp_path)
-    _mutate(tmp_path, "RS_structure_set.dcm",
-            lambda ds: setattr(ds.StructureSetROISequence[0], "ROIGenerationAlgorithm", ""))
+    _mutate(tmp_path, "RS_structure_set.dcm", lambda ds: (
+        setattr(ds.StructureSetROISequence[0], "ROIGenerationAlgorithm", ""),
+        setattr(ds.ROIContourSequence[1].ContourSequence[0], "ContourOffsetVector",
+                ["0", "0", "1"])))
     assert tro_findings(tmp_path) == []
-    on = validate_paths([tmp_path], ValidationOptions(context=RuleContext(),
-                                                      rule_tags=frozenset({"ict-scenario"})))
-    assert rule_ids(on.findings) == {"SS-ROI-GENERATION-ALGORITHM"}
+    assert rule_ids(tro_findings(tmp_path, profile="brto")) == {
+        "SS-ROI-GENERATION-ALGORITHM", "SS-CONTOUR-OFFSET"}
+
+
+def test_a_support_structure_is_legal_dicom_but_not_brto(tmp_path):
+    """A couch exported as SUPPORT with CLOSED_PLANAR contours (as planning
+    systems do) is a defined term: no finding under dicom-rt."""
+    write_sample(tmp_path)
+    _mutate(tmp_path, "RS_structure_set.dcm", lambda ds: setattr(
+        ds.RTROIObservationsSequence[5], "RTROIInterpretedType", "SUPPORT"))
+    assert tro_findings(tmp_path) == []
+    assert rule_ids(tro_findings(tmp_path, profile="brto")) == {"BRTO-SS-INTERPRETED-TYPE"}
 
 
 def test_unknown_sop_class_is_reported_and_run_goes_on(tmp_path):

@@ -404,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="contour-to-image-plane tolerance in mm (default 0.01)")
     p.add_argument("--waivers", metavar="FILE", help="YAML list of accepted findings")
     p.add_argument("--enable-tag", action="append", metavar="TAG",
-                   help="switch on scenario-specific rules with this tag (e.g. ict-scenario)")
+                   help="switch on rules that are off by default, by tag (e.g. log: what the "
+                        "IHE-RO test tool only logs)")
     p.add_argument("--redact", action="store_true",
                    help="keep patient identity out of console and JSON output")
     p.add_argument("--max-errors", type=int, default=50, metavar="N",

@@ -77,7 +77,8 @@ def _new_uid(s: SampleSet, *parts: object) -> str:
 
 # -- structure set ----------------------------------------------------------
 @fault("missing-contour-image-sequence", "a PTV contour without its Contour Image Sequence",
-       "SS-CONTOUR-IMAGE")
+       "SS-CONTOUR-IMAGE", profile="brto")
+
 def _missing_contour_image(s: SampleSet) -> None:
     del _contour(s).ContourImageSequence
 
@@ -122,12 +123,14 @@ def _point_count(s: SampleSet) -> None:
     c.NumberOfContourPoints = int(c.NumberOfContourPoints) + 1
 
 
-@fault("contour-offset-vector", "a non-zero Contour Offset Vector", "SS-CONTOUR-OFFSET")
+@fault("contour-offset-vector", "a non-zero Contour Offset Vector", "SS-CONTOUR-OFFSET", profile="brto")
+
 def _offset(s: SampleSet) -> None:
     _contour(s).ContourOffsetVector = ["0", "0", "2.5"]
 
 
-@fault("contour-geometric-type", "an OPEN_PLANAR contour", "SS-CONTOUR-GEOMETRIC-TYPE")
+@fault("contour-geometric-type", "an OPEN_PLANAR contour", "SS-CONTOUR-GEOMETRIC-TYPE", profile="brto")
+
 def _open_planar(s: SampleSet) -> None:
     _contour(s).ContourGeometricType = "OPEN_PLANAR"
 
@@ -166,7 +169,8 @@ def _wrong_for(s: SampleSet) -> None:
 
 
 @fault("two-referenced-frames", "two Referenced Frame of Reference items",
-       "SS-REFERENCED-FRAME-SINGLE")
+       "SS-REFERENCED-FRAME-SINGLE", profile="brto")
+
 def _two_frames(s: SampleSet) -> None:
     seq = _ss(s).ReferencedFrameOfReferenceSequence
     seq.append(Dataset())
@@ -185,7 +189,8 @@ def _bad_color(s: SampleSet) -> None:
     _ss(s).ROIContourSequence[0].ROIDisplayColor = [300, 0, 0]
 
 
-@fault("unknown-interpreted-type", "RT ROI Interpreted Type TUMOR", "SS-ROI-INTERPRETED-TYPE")
+@fault("unknown-interpreted-type", "RT ROI Interpreted Type TUMOR (not a defined term)",
+       "SS-ROI-INTERPRETED-TYPE")
 def _bad_type(s: SampleSet) -> None:
     _ss(s).RTROIObservationsSequence[3].RTROIInterpretedType = "TUMOR"
 
@@ -584,10 +589,22 @@ def _ss_date(s: SampleSet) -> None:
     _ss(s).StructureSetDate = ""
 
 
-@brto("brto-roi-without-type", "the Rectum's observation has no RT ROI Interpreted Type",
-      "BRTO-SS-INTERPRETED-TYPE")
+@brto("brto-roi-without-type", "the Rectum has two observation items, neither with an RT ROI "
+      "Interpreted Type", "BRTO-SS-INTERPRETED-TYPE")
 def _roi_without_type(s: SampleSet) -> None:
-    _observation(s, "Rectum").RTROIInterpretedType = ""
+    import copy
+
+    obs = _observation(s, "Rectum")
+    obs.RTROIInterpretedType = ""
+    second = copy.deepcopy(obs)
+    second.ObservationNumber = 99
+    _ss(s).RTROIObservationsSequence.append(second)
+
+
+@brto("brto-point-as-organ", "the isocentre POINT interpreted as ORGAN", "BRTO-SS-INTERPRETED-TYPE",
+      "BRTO-SS-ISOCENTER")
+def _point_as_organ(s: SampleSet) -> None:
+    _observation(s, "Isocenter").RTROIInterpretedType = "ORGAN"
 
 
 @brto("brto-no-isocenter", "the structure set without its ISOCENTER point", "BRTO-SS-ISOCENTER")

@@ -36,9 +36,7 @@ PROFILES: dict[str, Profile] = {
         "brto", "IHE-RO Basic Radiation Therapy Objects (TRO 2007) content profile",
         "IHE-RO Technical Framework, BRTO (TRO 2007) RO-1 … RO-11; IHE-RO test tool BRTO rules",
         includes=("dicom-rt",),
-        severity={"SS-ROI-NAME-UNIQUE": Severity.ERROR,
-                  "SS-ROI-GENERATION-ALGORITHM": Severity.ERROR},
-        enable_tags=frozenset({"ict-scenario"})),
+        severity={"SS-ROI-NAME-UNIQUE": Severity.ERROR}),
 }
 
 

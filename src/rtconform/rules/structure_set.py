@@ -56,7 +56,8 @@ def _image_for_for(graph: ObjectGraph, ss: Instance) -> set[str]:
 @rule("SS-REFERENCED-FRAME-SINGLE", Severity.ERROR,
       "Referenced Frame of Reference, RT Referenced Study and RT Referenced Series Sequences "
       "each hold exactly one item",
-      f"{RO2}; ihe-ro-rules.md #1 (ICT sheet, Contourer scenario 1); Brainlab Table 8-20")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-17, -19, -21, BRTO-RO7-07 (NrIntOfSequenceItemRule); "
+      "Brainlab Table 8-20; DICOM allows several", profile="brto")
 def single_frame(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         frames = items(ss.dataset, "ReferencedFrameOfReferenceSequence")
@@ -157,7 +158,8 @@ def roi_names_unique(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("SS-CONTOUR-GEOMETRIC-TYPE", Severity.ERROR,
       "Contour Geometric Type is POINT or CLOSED_PLANAR",
-      f"{RO2}; ihe-ro-rules.md #8 (ICT sheet); Brainlab Table 8-21")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-41, -42 (ValueListRule); Brainlab Table 8-21; DICOM "
+      "also allows OPEN_PLANAR and OPEN_NONPLANAR", profile="brto")
 def geometric_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for _, _, _, contour, path in _roi_contours(ss):
@@ -218,8 +220,9 @@ def point_single(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 
 @rule("SS-CONTOUR-IMAGE", Severity.ERROR,
-      "Every contour has exactly one Contour Image Sequence item, a CT image",
-      f"{RO2}; ihe-ro-rules.md #3, #9 (ICT sheet)")
+      "Every contour has exactly one Contour Image Sequence item, an image",
+      f"{RO2}; IHE-RO test tool BRTO-RO2-34, -36 (ContourImageSequenceContourInterRelationRule, "
+      "ContourDataRule); DICOM makes the sequence optional (Type 3)", profile="brto")
 def contour_image_present(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for _, _, _, contour, path in _roi_contours(ss):
@@ -270,7 +273,8 @@ def contour_on_plane(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("SS-CONTOUR-OFFSET", Severity.ERROR,
       "Contour Offset Vector is absent or zero",
-      f"{RO2}; ihe-ro-rules.md #11 (ICT sheet); Brainlab Table 8-21 (otherwise ROI not imported)")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-43 (ValueRule); Brainlab Table 8-21 (otherwise ROI not "
+      "imported); legal DICOM otherwise", profile="brto")
 def contour_offset(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for _, _, _, contour, path in _roi_contours(ss):
@@ -293,30 +297,16 @@ def display_color(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
                             f"ROIContourSequence[{r}].ROIDisplayColor", ss)
 
 
-@rule("SS-ROI-INTERPRETED-TYPE", Severity.ERROR,
-      "RT ROI Interpreted Type is a defined term that fits the contour type",
-      f"{RO2}; ihe-ro-rules.md #13 (ICT sheet); DICOM PS3.3 C.8.8.8")
+@rule("SS-ROI-INTERPRETED-TYPE", Severity.WARNING,
+      "RT ROI Interpreted Type is one of PS3.3's defined terms (others are legal, but receivers "
+      "may not know them)", f"{RO2}; DICOM PS3.3 C.8.8.8")
 def interpreted_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
-        kinds: dict[int | None, set[str]] = {}
-        for roi in items(ss.dataset, "ROIContourSequence"):
-            kinds[integer(roi, "ReferencedROINumber")] = {
-                text(c, "ContourGeometricType") for c in items(roi, "ContourSequence")}
         for o, obs in enumerate(items(ss.dataset, "RTROIObservationsSequence")):
             value = text(obs, "RTROIInterpretedType")
-            path = f"RTROIObservationsSequence[{o}].RTROIInterpretedType"
-            if not value:
-                continue  # Type 2: empty is legal
-            if value not in DEFINED_INTERPRETED_TYPES:
-                yield Issue(f"RT ROI Interpreted Type {value!r} is not a defined term", path, ss)
-                continue
-            geometry = kinds.get(integer(obs, "ReferencedROINumber"), set())
-            if "POINT" in geometry and value not in POINT_TYPES:
-                yield Issue(f"POINT ROI interpreted as {value}; expected one of "
-                            f"{sorted(POINT_TYPES)}", path, ss)
-            if "CLOSED_PLANAR" in geometry and value not in CLOSED_PLANAR_TYPES:
-                yield Issue(f"CLOSED_PLANAR ROI interpreted as {value}; expected one of "
-                            f"{sorted(CLOSED_PLANAR_TYPES)}", path, ss)
+            if value and value not in DEFINED_INTERPRETED_TYPES:
+                yield Issue(f"RT ROI Interpreted Type {value!r} is not a defined term",
+                            f"RTROIObservationsSequence[{o}].RTROIInterpretedType", ss)
 
 
 @rule("SS-EXTERNAL-UNIQUE", Severity.ERROR, "At most one ROI is interpreted as EXTERNAL",
@@ -330,9 +320,10 @@ def one_external(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
                         "RTROIObservationsSequence", ss)
 
 
-@rule("SS-ROI-GENERATION-ALGORITHM", Severity.WARNING,
+@rule("SS-ROI-GENERATION-ALGORITHM", Severity.ERROR,
       "ROI Generation Algorithm is AUTOMATIC, SEMIAUTOMATIC or MANUAL",
-      f"{RO2}; ihe-ro-rules.md #7 (ICT sheet)", tags={"ict-scenario"}, default_on=False)
+      f"{RO2}; IHE-RO test tool BRTO-RO2-32, -33 (IsRequiredRule, ValueListRule), every ROI; "
+      "DICOM leaves it Type 2 with defined terms", profile="brto")
 def generation_algorithm(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for r, roi in enumerate(items(ss.dataset, "StructureSetROISequence")):

@@ -9,6 +9,7 @@ from rtconform.dicom.uids import CT_IMAGE_STORAGE
 from rtconform.findings import Severity
 from rtconform.rules.brto.common import BRTO, produced, tool
 from rtconform.rules.registry import Issue, RuleContext, rule
+from rtconform.rules.structure_set import CLOSED_PLANAR_TYPES, POINT_TYPES
 from rtconform.rules.values import integer, items, text, uid_of
 
 RO2 = f"{BRTO} RO-2"
@@ -103,19 +104,35 @@ def _image_item(ss, ref, path: str) -> Iterator[Issue]:
 
 
 @rule("BRTO-SS-INTERPRETED-TYPE", Severity.ERROR,
-      "Every ROI has an RT ROI Observations item with an RT ROI Interpreted Type",
+      "RT ROI Interpreted Type fits the ROI's contours (CLOSED_PLANAR: a volume type; POINT: "
+      "MARKER, ISOCENTER or REGISTRATION); an ROI with several observations has a typed one",
       f"{RO2} (RT ROI Interpreted Type O+*); "
-      + tool("BRTO-RO2-45", "BRTO-RO2-46", "(ReferencedROINumberRule, RTROIInterpretedTypeRule)"),
+      + tool("BRTO-RO2-46", "BRTO-RO2-47", "(RTROIInterpretedTypeRule, INERT in the tool)"),
       profile="brto")
-def interpreted_type_present(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+def interpreted_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in produced(ctx, graph.structure_sets):
-        typed = {integer(o, "ReferencedROINumber")
-                 for o in items(ss.dataset, "RTROIObservationsSequence")
-                 if text(o, "RTROIInterpretedType")}
-        for r, roi in enumerate(items(ss.dataset, "StructureSetROISequence")):
-            if integer(roi, "ROINumber") not in typed:
-                yield Issue(f"ROI {text(roi, 'ROIName')!r} has no observation with an RT ROI "
-                            "Interpreted Type", f"StructureSetROISequence[{r}].ROINumber", ss)
+        kinds: dict[int | None, set[str]] = {}
+        for roi in items(ss.dataset, "ROIContourSequence"):
+            kinds.setdefault(integer(roi, "ReferencedROINumber"), set()).update(
+                text(c, "ContourGeometricType") for c in items(roi, "ContourSequence"))
+        observations: dict[int | None, list] = {}
+        for o, obs in enumerate(items(ss.dataset, "RTROIObservationsSequence")):
+            number = integer(obs, "ReferencedROINumber")
+            observations.setdefault(number, []).append(obs)
+            value = text(obs, "RTROIInterpretedType")
+            path = f"RTROIObservationsSequence[{o}].RTROIInterpretedType"
+            geometry = kinds.get(number, set())
+            if value and "POINT" in geometry and value not in POINT_TYPES:
+                yield Issue(f"POINT ROI {number} interpreted as {value}; expected one of "
+                            f"{sorted(POINT_TYPES)}", path, ss)
+            if value and "CLOSED_PLANAR" in geometry and value not in CLOSED_PLANAR_TYPES:
+                yield Issue(f"CLOSED_PLANAR ROI {number} interpreted as {value}; expected one of "
+                            f"{sorted(CLOSED_PLANAR_TYPES)}", path, ss)
+        for number, group in observations.items():
+            needs = len(group) > 1 or any("ROIPhysicalPropertiesSequence" in o for o in group)
+            if needs and not any(text(o, "RTROIInterpretedType") for o in group):
+                yield Issue(f"ROI {number} has {len(group)} observation item(s), none with an RT "
+                            "ROI Interpreted Type", "RTROIObservationsSequence", ss)
 
 
 @rule("BRTO-SS-ISOCENTER", Severity.WARNING,
