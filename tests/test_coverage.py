@@ -8,12 +8,11 @@ import re
 import subprocess
 import sys
 
+from helpers import ROOT
 from rtconform.dicom.faults import FAULTS
 from rtconform.rules.coverage import ROWS_PER_TRANSACTION, expected_ids, load_coverage, totals
 from rtconform.rules.profiles import rules_of
 from rtconform.rules.registry import all_rules
-
-from helpers import ROOT
 
 # proven by tests of their own (tests/test_rules.py NOT_BY_FAULT, tests/test_brto.py)
 PROVEN_BY_TEST = {"BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONAL-ATTRIBUTES",

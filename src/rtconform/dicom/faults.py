@@ -78,7 +78,6 @@ def _new_uid(s: SampleSet, *parts: object) -> str:
 # -- structure set ----------------------------------------------------------
 @fault("missing-contour-image-sequence", "a PTV contour without its Contour Image Sequence",
        "SS-CONTOUR-IMAGE", profile="brto")
-
 def _missing_contour_image(s: SampleSet) -> None:
     del _contour(s).ContourImageSequence
 
@@ -123,14 +122,14 @@ def _point_count(s: SampleSet) -> None:
     c.NumberOfContourPoints = int(c.NumberOfContourPoints) + 1
 
 
-@fault("contour-offset-vector", "a non-zero Contour Offset Vector", "SS-CONTOUR-OFFSET", profile="brto")
-
+@fault("contour-offset-vector", "a non-zero Contour Offset Vector", "SS-CONTOUR-OFFSET",
+       profile="brto")
 def _offset(s: SampleSet) -> None:
     _contour(s).ContourOffsetVector = ["0", "0", "2.5"]
 
 
-@fault("contour-geometric-type", "an OPEN_PLANAR contour", "SS-CONTOUR-GEOMETRIC-TYPE", profile="brto")
-
+@fault("contour-geometric-type", "an OPEN_PLANAR contour", "SS-CONTOUR-GEOMETRIC-TYPE",
+       profile="brto")
 def _open_planar(s: SampleSet) -> None:
     _contour(s).ContourGeometricType = "OPEN_PLANAR"
 
@@ -170,7 +169,6 @@ def _wrong_for(s: SampleSet) -> None:
 
 @fault("two-referenced-frames", "two Referenced Frame of Reference items",
        "SS-REFERENCED-FRAME-SINGLE", profile="brto")
-
 def _two_frames(s: SampleSet) -> None:
     seq = _ss(s).ReferencedFrameOfReferenceSequence
     seq.append(Dataset())

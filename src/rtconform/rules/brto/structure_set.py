@@ -172,8 +172,9 @@ def contour_data_length(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]
                 if "ContourData" not in contour:
                     continue
                 values = contour["ContourData"].value
-                values = values if isinstance(values, list | tuple) or (hasattr(values, "__len__") \
-                    and not isinstance(values, str | bytes)) else [values]
+                if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+                    values = [values]  # a single value
+                # as encoded: each value's own text, joined by backslashes
                 length = sum(len(getattr(v, "original_string", None) or str(v)) for v in values)
                 length += max(len(values) - 1, 0)
                 if length > MAX_EXPLICIT_VR_LENGTH:
