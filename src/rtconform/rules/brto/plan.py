@@ -131,12 +131,7 @@ def beams_kept(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
       + tool("BRTO-RO3-21", "BRTO-RO3-22", "BRTO-RO4-21", "BRTO-RO4-22",
              "(IsRequiredRule, ValueListRule)"), profile="brto")
 def beam_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
-    for plan in produced(ctx, graph.plans):
-        for path, beam in _beams(plan):
-            value = text(beam, "BeamType")
-            if value not in ("STATIC", "DYNAMIC"):
-                yield Issue(f"{_label(beam)}: Beam Type {value or '(absent)'}",
-                            f"{path}.BeamType", plan)
+    yield from _beam_values(produced(ctx, graph.plans), "BeamType", ("STATIC", "DYNAMIC"))
 
 
 @rule("BRTO-PLAN-RADIATION-TYPE", Severity.ERROR, "Radiation Type PHOTON (BRTO plans are photon)",
@@ -144,12 +139,18 @@ def beam_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
       + tool("BRTO-RO3-23", "BRTO-RO3-24", "BRTO-RO4-23", "BRTO-RO4-24",
              "(IsRequiredRule, ValueRule)"), profile="brto")
 def radiation_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
-    for plan in produced(ctx, graph.plans):
+    yield from _beam_values(produced(ctx, graph.plans), "RadiationType", ("PHOTON",))
+
+
+def _beam_values(plans: list[Instance], keyword: str, allowed: tuple[str, ...]
+                 ) -> Iterator[Issue]:
+    """Every beam's `keyword` is one of `allowed` (absent fails: R+*)."""
+    for plan in plans:
         for path, beam in _beams(plan):
-            value = text(beam, "RadiationType")
-            if value != "PHOTON":
-                yield Issue(f"{_label(beam)}: Radiation Type {value or '(absent)'}",
-                            f"{path}.RadiationType", plan)
+            value = text(beam, keyword)
+            if value not in allowed:
+                yield Issue(f"{_label(beam)}: {keyword} {value or '(absent)'}, expected "
+                            f"{' or '.join(allowed)}", f"{path}.{keyword}", plan)
 
 
 @rule("BRTO-PLAN-BEAM-REQUIRED", Severity.ERROR,
