@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -69,7 +70,10 @@ def run_archive(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_actor(args: argparse.Namespace, console: Console) -> int:
-    out = Path(args.out)
+    # never the current folder by default: a run folder of its own under reports/
+    out = Path(args.out) if args.out else Path("reports") / time.strftime(
+        f"actor-{args.actor}-%Y%m%d-%H%M%S")
+    console.print(f"log and received objects in {out}", highlight=False)
     recorder = AssociationRecorder(Path(args.log) if args.log else out / "associations.jsonl")
     cls = ACTORS[args.actor]
     actor = cls(recorder, out, ae_title=args.aet, method=args.method)
@@ -177,7 +181,8 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
         s.add_argument("--method", choices=("get", "move"), default="get")
         s.add_argument("--receive-port", type=int, default=0,
                        help="port of the C-MOVE receiver (0: any free port)")
-        s.add_argument("--out", default="rtconform-actor", metavar="DIR")
+        s.add_argument("--out", metavar="DIR",
+                       help="log and received objects (default reports/actor-<actor>-<time>)")
         s.add_argument("--log", metavar="FILE")
         s.set_defaults(simulate=run_actor)
 

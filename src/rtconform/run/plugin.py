@@ -1,11 +1,13 @@
 """pytest glue for the scenarios: command-line options, the RunContext
-(session) and Scenario (per test) fixtures. `features/conftest.py` imports
-this, so `pytest features/` and `rtconform run` behave alike."""
+(session) and Scenario (per test) fixtures, and the Gherkin steps. Registered
+as a pytest plugin (entry point `pytest11`), so `pytest features/`,
+`pytest --pyargs rtconform.features` and `rtconform run` behave alike."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import pytest
 
 from rtconform.run.context import RunContext, Scenario
 from rtconform.run.sut import SutConfig, load_sut
+
+pytest_plugins = ["rtconform.run.steps"]
 
 
 def pytest_addoption(parser) -> None:
@@ -43,15 +47,18 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture(scope="session")
-def run_context(request) -> RunContext:
+def run_context(request):
     opt = request.config.getoption
     sut = load_sut(Path(opt("--sut"))) if opt("--sut") else SutConfig()
     if opt("--interactive"):
         sut.interactive = True
-    out = opt("--rtconform-out") or os.environ.get("RTCONFORM_OUT") or \
-        tempfile.mkdtemp(prefix="rtconform-run-")
+    out = opt("--rtconform-out") or os.environ.get("RTCONFORM_OUT")
+    temporary = out is None  # nobody asked for the evidence: do not leave it behind
+    out = out or tempfile.mkdtemp(prefix="rtconform-run-")
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
-    return RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"))
+    yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"))
+    if temporary:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _sut_tags(item) -> set[str]:

@@ -52,9 +52,15 @@ class ScenarioResult:
 
 
 def default_features_dir() -> Path:
-    """The repository's features/ (editable install), else ./features."""
-    repo = Path(__file__).resolve().parents[3] / "features"
-    return repo if repo.is_dir() else Path.cwd() / "features"
+    """The scenarios shipped with the package (`rtconform.features`: the
+    repository's features/ in an editable install)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rtconform.features")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if Path(location, "test_tro_scenarios.py").is_file():
+            return Path(location)
+    return Path.cwd() / "features"
 
 
 def default_out() -> Path:

@@ -9,34 +9,19 @@ a temporary folder, never into the source tree.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from rtconform.dicom.sample import build_sample
 from rtconform.run.transactions import ARCHIVE, tag_of
+from rtconform.statement.model import load_statement, transfer_syntaxes
 
 UNCLAIMED = ("1.2.840.10008.5.1.4.1.1.88.22", "Enhanced SR Storage")
 STATEMENT_ENV = "RTCONFORM_STATEMENT"
-
-
-def load_statement(path: Path) -> dict:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or "application_entities" not in data:
-        raise ValueError(f"{path}: not a conformance statement (no application_entities)")
-    return data
-
-
-def _syntaxes(entry: dict, lists: dict) -> list[str]:
-    value = entry.get("transfer_syntaxes", [])
-    names = [value] if isinstance(value, str) else list(value)
-    out = []
-    for name in names:
-        out += lists.get(name, [name])
-    return out
 
 
 @functools.cache
@@ -77,7 +62,7 @@ def statement_features(statement: dict, source: str) -> dict[str, str]:
 
 def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
     rows = [(e["name"], e["uid"], ts) for e in ae.get("sop_classes", [])
-            if "SCP" in e.get("roles", []) for ts in _syntaxes(e, lists)]
+            if "SCP" in e.get("roles", []) for ts in transfer_syntaxes(e, lists)]
     keys = []
     for key in ae.get("query_keys", []):
         for matching in key.get("matching", []):
@@ -121,7 +106,8 @@ def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
 def _scu_feature(ae: dict, lists: dict, product: str, source: str) -> str:
     (actor, *_) = ae.get("actors", ["?"])
     rows = [(e["name"], e["uid"], ts, e["transaction"]) for e in ae.get("sop_classes", [])
-            if "SCU" in e.get("roles", []) and e.get("transaction") for ts in _syntaxes(e, lists)]
+            if "SCU" in e.get("roles", []) and e.get("transaction")
+            for ts in transfer_syntaxes(e, lists)]
     if not rows:
         return ""
     return "\n".join([
@@ -146,6 +132,8 @@ def generated_features_dir(default_statement: Path | None = None) -> Path:
     (or `default_statement`) and return its folder."""
     statement = os.environ.get(STATEMENT_ENV) or default_statement
     folder = Path(tempfile.mkdtemp(prefix="rtconform-features-"))
+    # bound at import; gone when the interpreter (one scenario run) ends
+    atexit.register(shutil.rmtree, folder, True)
     if statement and Path(statement).is_file():
         features = statement_features(load_statement(Path(statement)), Path(statement).name)
         for name, text in features.items():

@@ -1,6 +1,6 @@
 """Gherkin step definitions: thin, each calls the library (RunContext,
 Scenario, actors, validation). A vendor writes new scenarios from these
-phrases without Python. `features/conftest.py` imports them."""
+phrases without Python. Loaded with the plugin (`rtconform.run.plugin`)."""
 
 from __future__ import annotations
 

@@ -72,14 +72,19 @@ class Claim:
     source: str
 
 
+def transfer_syntaxes(entry: dict, lists: dict) -> list[str]:
+    """The UIDs an entry claims: named lists (NOCOMP, IMPL …) expanded, in order."""
+    value = entry.get("transfer_syntaxes", [])
+    names = [value] if isinstance(value, str) else list(value)
+    return [uid for name in names for uid in lists.get(name, [name])]
+
+
 def claims(statement: dict) -> list[Claim]:
     lists = statement.get("transfer_syntax_lists", {})
     out = []
     for ae in statement["application_entities"]:
         for sop in ae.get("sop_classes", []):
-            value = sop.get("transfer_syntaxes", [])
-            names = [value] if isinstance(value, str) else value
-            syntaxes = frozenset(uid for n in names for uid in lists.get(n, [n]))
+            syntaxes = frozenset(transfer_syntaxes(sop, lists))
             for role in sop["roles"]:
                 out.append(Claim(ae["ae_title"], sop["uid"], sop.get("name", sop["uid"]), role,
                                  syntaxes, sop.get("source", ae.get("source", ""))))

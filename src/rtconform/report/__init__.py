@@ -1,0 +1,1 @@
+"""The conformance-statement-style report of a run: model, rendering, pictures."""

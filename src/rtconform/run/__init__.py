@@ -1,0 +1,1 @@
+"""Running the IHE-RO TRO scenarios: SUT file, run context, steps, pytest plugin, runner."""
