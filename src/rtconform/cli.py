@@ -290,7 +290,12 @@ def cmd_rules(args: argparse.Namespace, console: Console) -> int:
 
     if args.coverage:
         return _print_coverage(args, console)
-    rules = rules_of(args.profile, include_off=True)
+    if args.markdown:
+        from rtconform.rules.profiles import catalogue_markdown
+
+        print(catalogue_markdown())
+        return EXIT_OK
+    rules = rules_of(args.profile, include_off=True, include_catalogue=True)
     if args.json:
         print(json.dumps([r.to_dict() for r in rules], indent=2))
         return EXIT_OK
@@ -506,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
                    help="list the rules of this profile (brto includes dicom-rt)")
+    p.add_argument("--markdown", action="store_true",
+                   help="every finding id of every profile as Markdown (docs/rules.md)")
     p.add_argument("--coverage", action="store_true",
                    help="the IHE-RO test tool's BRTO checklist, row by row, and what checks it")
     p.set_defaults(func=cmd_rules)

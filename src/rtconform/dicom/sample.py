@@ -715,7 +715,7 @@ def resample_series(images: list[Dataset], uid_root: str = DEFAULT_UID_ROOT,
                     step: int = 2, kind: str = "resampled") -> list[Dataset]:
     """A resampled CT series (every `step`-th slice, thicker): a new Series
     Instance UID and new SOP Instance UIDs, same Frame of Reference and patient
-    (IHE-RO RO-11; ihe-ro-rules.md #28)."""
+    (IHE-RO TRO RO-11; IHE-RO test tool BRTO-RO11-16, -20)."""
     import copy
 
     images = sorted(images, key=lambda ds: float(ds.ImagePositionPatient[2]))

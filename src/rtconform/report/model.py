@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
@@ -151,13 +152,22 @@ def received_objects(run_dir: Path) -> list[Path]:
     return list(stored_objects(run_dir, received_only=True).values())
 
 
-def annex(paths: list[Path]) -> list[dict]:
-    by_class: dict[str, list] = defaultdict(list)
+def read_headers(paths: list[Path], unreadable: list[dict], **kwargs
+                 ) -> Iterator[tuple[Path, pydicom.Dataset]]:
+    """Headers of stored objects; one that cannot be read is named in
+    `unreadable` (the report says so) instead of vanishing."""
     for path in paths:
         try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
-            continue
+            yield path, pydicom.dcmread(path, stop_before_pixels=True, **kwargs)
+        except Exception as exc:  # pydicom raises many types on corrupt input
+            note = {"file": str(path), "reason": f"{type(exc).__name__}: {exc}"[:200]}
+            if note not in unreadable:
+                unreadable.append(note)
+
+
+def annex(paths: list[Path], unreadable: list[dict]) -> list[dict]:
+    by_class: dict[str, list] = defaultdict(list)
+    for _, ds in read_headers(paths, unreadable):
         by_class[str(ds.get("SOPClassUID", ""))].append(ds)
     out = []
     for sop_class, datasets in sorted(by_class.items()):
@@ -169,13 +179,9 @@ def annex(paths: list[Path]) -> list[dict]:
     return out
 
 
-def character_sets(paths: list[Path]) -> list[dict]:
+def character_sets(paths: list[Path], unreadable: list[dict]) -> list[dict]:
     seen: Counter = Counter()
-    for path in paths:
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=[0x00080005])
-        except Exception:
-            continue
+    for _, ds in read_headers(paths, unreadable, specific_tags=[0x00080005]):
         value = ds.get("SpecificCharacterSet", "")
         seen["\\".join(value) if isinstance(value, list) or type(value).__name__ ==
              "MultiValue" else (value or "(none: default repertoire)")] += 1
@@ -225,11 +231,9 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
     records = read_associations(run_dir / "associations.jsonl")
     paths = received_objects(run_dir)
     redactor = Redactor(enabled=redact)
-    for path in paths:  # learn the PHI of everything the report may show
-        try:
-            redactor.learn(pydicom.dcmread(path, stop_before_pixels=True))
-        except Exception:
-            continue
+    unreadable: list[dict] = []
+    for _, ds in read_headers(paths, unreadable):  # learn the PHI of all the report may show
+        redactor.learn(ds)
     tls = False  # the harness's actors offer no TLS, so no association of a run can use it
     scenarios = results(run_dir, summary)
     counts = Counter(s["status"] for s in scenarios)
@@ -243,11 +247,12 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
         "actors": (summary.get("sut") or {}).get("actors", []),
         "networking": networking(records),
         "media": media(summary),
-        "character_sets": character_sets(paths),
+        "character_sets": character_sets(paths, unreadable),
         "security": {"tls": tls, "text": "TLS was used." if tls else
                      "No TLS: every association of the run was plain DICOM over TCP; no "
                      "security profile was observed."},
-        "annex": annex(paths),
+        "annex": annex(paths, unreadable),
+        "unreadable": unreadable,
         "results": scenarios,
         "received_objects": len(paths),
     }

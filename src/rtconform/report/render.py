@@ -17,16 +17,13 @@ from rtconform.report.pictures import dvh_png, slice_pictures
 FORMATS = ("html", "md", "json")
 
 
-def pictures(run_dir: Path, received: list[Path], redactor: Redactor) -> list[dict]:
+def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
+             unreadable: list[dict]) -> list[dict]:
     """For each received structure set: slices with contours and isodoses, and
     a DVH when a dose of the same Frame of Reference is at hand."""
     objects = report_model.stored_objects(run_dir, received_only=False)
-    headers = {}
-    for path in set(received) | set(objects.values()):
-        try:
-            headers[path] = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
-            continue
+    headers = dict(report_model.read_headers(sorted(set(received) | set(objects.values())),
+                                             unreadable))
     sets = []
     for path in received:
         ds = headers.get(path)
@@ -60,7 +57,10 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor) -> list[di
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("rtconform.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        # report.html.j2: the extension that decides is "html.j2" (values from DICOM
+        # objects and SUT files must never become markup)
+        autoescape=jinja2.select_autoescape(["html", "html.j2"]), trim_blocks=True,
+        lstrip_blocks=True)
     env.filters["datauri"] = lambda png: "data:image/png;base64," + base64.b64encode(
         png).decode("ascii")
     env.filters["yesno"] = lambda v: "yes" if v else ""
@@ -71,7 +71,7 @@ def render(run_dir: Path, formats: tuple[str, ...] = FORMATS, redact: bool = Fal
            with_pictures: bool = True) -> dict[str, Path]:
     run_dir = Path(run_dir)
     data, received, redactor = report_model.build(run_dir, redact)
-    sets = pictures(run_dir, received, redactor) if with_pictures else []
+    sets = pictures(run_dir, received, redactor, data["unreadable"]) if with_pictures else []
     written = {}
     env = _env()
     if "json" in formats:

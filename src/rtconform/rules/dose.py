@@ -27,7 +27,7 @@ def _grid(dose: Instance) -> bool:
 
 @rule("DOSE-PLAN-REF", Severity.ERROR,
       "A PLAN/FRACTION/BEAM dose references its RT Plan, and the plan is present",
-      f"{RO5}; ihe-ro-rules.md #20 (ICT sheet); DICOM PS3.3 C.8.8.3")
+      f"{RO5}; IHE-RO test tool BRTO-RO5-36; DICOM PS3.3 C.8.8.3")
 def plan_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
         summation = text(dose.dataset, "DoseSummationType")
@@ -48,7 +48,7 @@ def plan_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 @rule("DOSE-BEAM-REF", Severity.ERROR,
       "A BEAM dose references one fraction group and beams that the plan has (one beam, or "
       "several for a split beam)",
-      f"{RO5}; ihe-ro-rules.md #20; DICOM PS3.3 C.8.8.3; Brainlab Table 8-31 note 23")
+      f"{RO5}; DICOM PS3.3 C.8.8.3; Brainlab Table 8-31 note 23")
 def beam_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
         if text(dose.dataset, "DoseSummationType") != "BEAM":
@@ -78,7 +78,7 @@ def beam_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 @rule("DOSE-PIXEL-BITS", Severity.ERROR,
       "Bits Allocated 16 or 32, Bits Stored = Bits Allocated, High Bit = Bits Stored − 1, one "
       "sample, MONOCHROME2",
-      f"{RO5}; ihe-ro-rules.md #22 (ICT sheet); Brainlab Tables 8-19, 8-31")
+      f"{RO5}; IHE-RO test tool BRTO-RO5-19…26; DICOM PS3.3 C.8.8.3; Brainlab Tables 8-19, 8-31")
 def pixel_bits(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
         if not _grid(dose):
@@ -103,7 +103,7 @@ def pixel_bits(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 @rule("DOSE-GRID-FRAME-OFFSET", Severity.ERROR,
       "Grid Frame Offset Vector: one value per frame, starting at 0 (or at the first frame's "
       "position), strictly monotonic",
-      f"{RO5}; ihe-ro-rules.md #23 (ICT sheet); DICOM PS3.3 C.8.8.3.2")
+      f"{RO5}; IHE-RO test tool BRTO-RO5-18, -38; DICOM PS3.3 C.8.8.3.2")
 def grid_frame_offsets(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
         frames = integer(dose.dataset, "NumberOfFrames")
@@ -144,7 +144,7 @@ def grid_scaling(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("DOSE-UNITS-TYPE", Severity.ERROR,
       "Dose Units GY or RELATIVE; Dose Type PHYSICAL, EFFECTIVE or ERROR",
-      f"{RO5}; ihe-ro-rules.md #21; DICOM PS3.3 C.8.8.3")
+      f"{RO5}; IHE-RO test tool BRTO-RO5-29…32; DICOM PS3.3 C.8.8.3")
 def units_and_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
         units, kind = text(dose.dataset, "DoseUnits"), text(dose.dataset, "DoseType")
@@ -195,7 +195,7 @@ def _corners(ds, offsets) -> np.ndarray | None:
 
 @rule("DOSE-GRID-IN-CT", Severity.ERROR,
       "The dose grid lies inside the CT volume and has the CT's orientation",
-      f"{RO5}; ihe-ro-rules.md #24; DICOM PS3.3 C.8.8.3")
+      f"{RO5}; IHE-RO Dose Displayer (dose on the CT); DICOM PS3.3 C.8.8.3")
 def grid_inside_ct(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
         if not _grid(dose):

@@ -41,7 +41,7 @@ def _walk_uids(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, str]]:
 
 @rule("UID-VALID", Severity.ERROR,
       "Every UID follows the PS3.5 grammar (digits and dots, no leading zeros, root 0/1/2, "
-      "at most 64 characters)", "DICOM PS3.5 9.1; ihe-ro-rules.md #27", scope="instance")
+      "at most 64 characters)", "DICOM PS3.5 9.1", scope="instance")
 def valid_uids(inst: Instance, ds: Dataset, ctx: RuleContext) -> Iterator[Issue]:
     meta = getattr(ds, "file_meta", None)
     if meta is not None:

@@ -34,7 +34,7 @@ def beam_numbers(plan: Dataset | None) -> list[int | None]:
 
 @rule("PLAN-STRUCTURE-SET-REF", Severity.ERROR,
       "RT Plan Geometry PATIENT requires a Referenced Structure Set that resolves",
-      f"{RO3_4}; ihe-ro-rules.md #14; DICOM PS3.3 C.8.8.9")
+      f"{RO3_4}; DICOM PS3.3 C.8.8.9")
 def structure_set_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for plan in graph.plans:
         if text(plan.dataset, "RTPlanGeometry") != "PATIENT":
@@ -113,7 +113,7 @@ def _control_point_issues(beam: Dataset, path: str) -> Iterator[str | tuple[str,
 @rule("PLAN-CONTROL-POINTS", Severity.ERROR,
       "Control points: indices 0,1,…; weights start at 0, never decrease, end at Final "
       "Cumulative Meterset Weight; Number of Control Points matches",
-      f"{RO3_4}; ihe-ro-rules.md #19; DICOM PS3.3 C.8.8.14")
+      f"{RO3_4}; IHE-RO test tool BRTO-RO3-41…46; DICOM PS3.3 C.8.8.14")
 def control_points(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for plan in graph.plans:
         for b, beam in enumerate(items(plan.dataset, "BeamSequence")):
@@ -124,7 +124,7 @@ def control_points(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 @rule("PLAN-BEAM-LIMITING-DEVICE", Severity.ERROR,
       "Leaf/Jaw Positions count matches its device: 2 for jaws, 2 × pairs for MLCs "
       "(and pairs + 1 boundaries)",
-      f"{RO3_4}; ihe-ro-rules.md #17; DICOM PS3.3 C.8.8.14")
+      f"{RO3_4}; IHE-RO test tool BRTO-RO3-27; DICOM PS3.3 C.8.8.14")
 def leaf_counts(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for plan in graph.plans:
         for b, beam in enumerate(items(plan.dataset, "BeamSequence")):
@@ -157,7 +157,7 @@ def leaf_counts(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("PLAN-PATIENT-SETUP", Severity.ERROR,
       "Every beam's Referenced Patient Setup Number is a Patient Setup Number of the plan",
-      f"{RO3_4}; ihe-ro-rules.md #15 (ICT sheet); DICOM PS3.3 C.8.8.12")
+      f"{RO3_4}; IHE-RO test tool BRTO-RO3-28; DICOM PS3.3 C.8.8.12")
 def patient_setup(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for plan in graph.plans:
         setups = {integer(s, "PatientSetupNumber")
@@ -175,7 +175,7 @@ def patient_setup(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 @rule("PLAN-DOSIMETRIC", Severity.ERROR,
       "A dosimetric plan has one fraction group, Number of Fractions Planned > 0 and a Beam "
       "Meterset for every referenced beam",
-      "IHE-RO TRO RO-4; ihe-ro-rules.md #18 (ICT sheet, Dosimetric Planner scenario)")
+      "IHE-RO TRO RO-4; IHE-RO test tool BRTO-RO4-16 (Dosimetric Planner scenarios)")
 def dosimetric_plan(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for plan in graph.plans:
         if not is_dosimetric(plan.dataset):

@@ -12,7 +12,7 @@ from rtconform.findings import Severity
 from rtconform.rules.registry import Issue, RuleContext, rule
 from rtconform.rules.values import items, text
 
-CRITICAL = "IHE-RO TRO (all transactions); ihe-ro-rules.md #26 (ICT critical-attribute mapping)"
+CRITICAL = "IHE-RO TRO (all transactions); IHE-RO test tool CriticalAttributeMappingRule"
 
 
 @rule("REF-PATIENT-IDENTITY", Severity.ERROR,
@@ -72,7 +72,7 @@ def one_frame_of_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Iss
 
 @rule("UID-UNIQUE", Severity.ERROR,
       "A SOP Instance UID identifies one object: two different files may not share it",
-      "DICOM PS3.5 9.1; ihe-ro-rules.md #27 (an altered object gets a new SOP Instance UID)")
+      "DICOM PS3.5 9.1; PS3.3 C.12.1.1.1 (an altered object gets a new SOP Instance UID)")
 def unique_instances(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for first, second in graph.duplicates:
         if filecmp.cmp(first.path, second.path, shallow=False):

@@ -67,8 +67,11 @@ class Rule:
     severity: Severity
     title: str
     source: str
-    scope: str  # "input" (files), "instance" (each header as it streams) or "graph"
-    check: Callable = field(compare=False)
+    # what runs: "input" (files), "instance" (each header as it streams), "graph";
+    # what is only catalogued (emitted elsewhere): "engine", "harness", "scenario",
+    # "statement", "waiver"
+    scope: str
+    check: Callable | None = field(compare=False)
     tags: frozenset[str] = frozenset()
     default_on: bool = True
     profile: str = "dicom-rt"
@@ -95,10 +98,26 @@ def rule(rule_id: str, severity: Severity, title: str, source: str, *, scope: st
     return register
 
 
+RUNNABLE = ("input", "instance", "graph")
+
+
+def catalogue(finding_id: str, severity: Severity, title: str, source: str, scope: str) -> None:
+    """Register a finding id that no rule function raises (an engine's, a
+    scenario step's, a statement check's), so that `rtconform rules` lists
+    every id the program can emit, with its source."""
+    if finding_id in RULES:
+        raise ValueError(f"finding id {finding_id} registered twice")
+    if scope in RUNNABLE:
+        raise ValueError(f"{finding_id}: a catalogued id is not a rule to run")
+    RULES[finding_id] = Rule(finding_id, severity, title, source, scope, None,
+                             profile="dicom-rt")
+
+
 def all_rules() -> list[Rule]:
     """Every rule, after importing the modules that register them."""
     from rtconform.rules import (  # noqa: F401
         brto,
+        catalogue,
         ct,
         dose,
         files,

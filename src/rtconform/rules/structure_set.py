@@ -1,6 +1,6 @@
 """RT Structure Set content rules (IHE-RO TRO RO-2 Structure Set Storage).
 
-Sources trace to ../shared/ihe-ro-rules.md (catalogue number in brackets)."""
+Sources cite the IHE-RO test tool's BRTO checks (BRTO-RO2-nn) and DICOM PS3.3."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def single_frame(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("SS-FRAME-OF-REFERENCE", Severity.ERROR,
       "The referenced Frame of Reference, and every ROI's, is the images' Frame of Reference",
-      f"{RO2}; ihe-ro-rules.md #6 (ICT sheet); DICOM PS3.3 C.8.8.5")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-18, -30; DICOM PS3.3 C.8.8.5")
 def frame_matches_images(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         image_frames = _image_for_for(graph, ss)
@@ -101,7 +101,7 @@ def frame_matches_images(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue
 
 @rule("SS-REFERENCED-SERIES", Severity.ERROR,
       "The referenced image series is present (its images are in the set)",
-      f"{RO2}; ihe-ro-rules.md #2 (ICT sheet)")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-22")
 def referenced_series_present(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for f, frame in enumerate(items(ss.dataset, "ReferencedFrameOfReferenceSequence")):
@@ -117,7 +117,7 @@ def referenced_series_present(graph: ObjectGraph, ctx: RuleContext) -> Iterator[
 
 @rule("SS-ROI-NUMBER-CONSISTENCY", Severity.ERROR,
       "Every ROI appears in Structure Set ROI, ROI Contour and RT ROI Observations Sequences",
-      f"{RO2}; ihe-ro-rules.md #12 (ICT sheet); Brainlab Table 8-20 note 4")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-45; Brainlab Table 8-20 note 4")
 def roi_numbers_consistent(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         defined = {integer(i, "ROINumber") for i in items(ss.dataset, "StructureSetROISequence")}
@@ -133,7 +133,7 @@ def roi_numbers_consistent(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Iss
 
 
 @rule("SS-ROI-NUMBER-UNIQUE", Severity.ERROR, "ROI Numbers are unique",
-      f"{RO2}; ihe-ro-rules.md #5 (ICT sheet); DICOM PS3.3 C.8.8.5")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-29; DICOM PS3.3 C.8.8.5")
 def roi_numbers_unique(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         counts = Counter(integer(i, "ROINumber")
@@ -146,7 +146,7 @@ def roi_numbers_unique(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("SS-ROI-NAME-UNIQUE", Severity.WARNING,
       "ROI Names are unique (stricter than PS3.3; receivers match structures by name)",
-      f"{RO2}; ihe-ro-rules.md #5 (ICT sheet)")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-31 (ROINameRule)")
 def roi_names_unique(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         counts = Counter(text(i, "ROIName") for i in items(ss.dataset, "StructureSetROISequence"))
@@ -171,7 +171,7 @@ def geometric_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 @rule("SS-CONTOUR-POINT-COUNT", Severity.ERROR,
       "Number of Contour Points equals the number of (x, y, z) triplets in Contour Data",
-      f"{RO2}; ihe-ro-rules.md #11 (ICT sheet); DICOM PS3.3 C.8.8.6")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-44; DICOM PS3.3 C.8.8.6")
 def contour_point_count(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for _, _, _, contour, path in _roi_contours(ss):
@@ -238,7 +238,7 @@ def contour_image_present(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issu
 
 @rule("SS-CONTOUR-IMAGE-RESOLVES", Severity.ERROR,
       "Every Contour Image reference resolves to an image in the set",
-      f"{RO2}; ihe-ro-rules.md #9 (ICT sheet)")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-35, -63")
 def contour_image_resolves(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for _, _, _, contour, path in _roi_contours(ss):
@@ -253,7 +253,8 @@ def contour_image_resolves(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Iss
 
 @rule("SS-CONTOUR-ON-PLANE", Severity.ERROR,
       "Every point of a contour lies on its referenced image's plane (default within 0.01 mm)",
-      f"{RO2}; ihe-ro-rules.md #10 (ICT ContourDataRule); Brainlab Table 8-21 import condition")
+      f"{RO2}; IHE-RO test tool BRTO-RO2-35, -37 (ContourDataRule); Brainlab Table 8-21 "
+      "import condition")
 def contour_on_plane(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for _, _, _, contour, path in _roi_contours(ss):

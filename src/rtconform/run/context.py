@@ -391,7 +391,7 @@ class Scenario:
         sut = self.ctx.sut
         if sut.exports_files:
             paths = [p for p in sut.export_dir.rglob("*") if p.is_file()]
-            return [p for p in paths if _modality(p) == modality]
+            return [p for p in paths if self._modality(p) == modality]
         deadline = time.monotonic() + (0 if sut.embedded else sut.timeout)
         while True:
             rows = self.harness_archive.store.rows() if self.harness_archive else []
@@ -412,6 +412,15 @@ class Scenario:
                 "BRTO-RO4-37, BRTO-RO5-39, BRTO-RO11-20)")
         return paths
 
+    def _modality(self, path: Path) -> str:
+        """An exported file's Modality; a file that is not DICOM is said in
+        the run's log (an export folder may hold other files), not dropped."""
+        try:
+            return str(pydicom.dcmread(path, stop_before_pixels=True).get("Modality", ""))
+        except Exception as exc:  # pydicom raises many types on non-DICOM input
+            self.ctx.note(f"export file {path} not read: {type(exc).__name__}: {exc}")
+            return ""
+
     def all_harness_objects(self) -> list[Path]:
         return self.harness_archive.store.paths() if self.harness_archive else []
 
@@ -421,13 +430,6 @@ class Scenario:
                 stop()
             except Exception as exc:  # stopping must not hide the scenario's result
                 self.ctx.note(f"stopping failed: {exc}")
-
-
-def _modality(path: Path) -> str:
-    try:
-        return str(pydicom.dcmread(path, stop_before_pixels=True).get("Modality", ""))
-    except Exception:
-        return ""
 
 
 def plan_kinds(paths: list[Path]) -> list[str]:

@@ -19,7 +19,7 @@ SOP_CLASS_OF = {"CT": "1.2.840.10008.5.1.4.1.1.2", "RTSTRUCT": "1.2.840.10008.5.
                 "RTDOSE": "1.2.840.10008.5.1.4.1.1.481.2"}
 
 
-LEVEL2 = "ARCHIVE-STORAGE-LEVEL-2"  # ihe-ro-rules.md #29: returned identical to received
+LEVEL2 = "ARCHIVE-STORAGE-LEVEL-2"  # IHE-RO test tool CompareRule: returned identical to received
 
 
 def _differences(sent: pydicom.Dataset, back: pydicom.Dataset) -> list[str]:
@@ -36,8 +36,9 @@ def _unchanged(pairs: list[tuple[pydicom.Dataset, pydicom.Dataset]]) -> None:
     for sent, back in pairs:
         if diff := _differences(sent, back):
             changed[str(sent.SOPInstanceUID)] = diff
-    assert not changed, (f"{LEVEL2}: {len(changed)} objects came back changed "
-                         f"(ihe-ro-rules.md #29), e.g. {next(iter(changed.values()))[:8]}")
+    first = next(iter(changed.values()), [])[:8]
+    assert not changed, (f"{LEVEL2}: {len(changed)} objects came back changed (IHE-RO test "
+                         f"tool CompareRule, BRTO-RO1-06 …), e.g. {first}")
 
 
 # -- Given ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The eleven transactions of the IHE-RO Radiation Therapy Objects profile
-(2007), with who sends and who receives (../shared/ihe-ro-rules.md)."""
+(2007), with who sends and who receives (IHE-RO Technical Framework, TRO 2007)."""
 
 from __future__ import annotations
 

@@ -109,7 +109,10 @@ def check_files(b: dict, folder: Path) -> list[Finding]:
     for path in paths:
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
+        except Exception as exc:  # pydicom raises many types on non-DICOM input
+            findings.append(Finding("IMPORT-UNREADABLE", Severity.WARNING,
+                                    f"not checked against the import constraints: "
+                                    f"{type(exc).__name__}: {exc}", "DICOM PS3.10", str(path)))
             continue
         sop_class = str(ds.get("SOPClassUID", ""))
         if sop_class in disabled:

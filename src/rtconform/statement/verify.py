@@ -65,7 +65,10 @@ def verify(statement: dict, run_dir: Path) -> list[Finding]:
     for path in received_objects(run_dir):
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
+        except Exception as exc:  # pydicom raises many types on corrupt input
+            findings.append(Finding("VERIFY-UNREADABLE", Severity.WARNING,
+                                    f"received object not checked against the claims: "
+                                    f"{type(exc).__name__}: {exc}", SOURCE, str(path)))
             continue
         for c in exports:
             if c["sop_class"] != str(ds.get("SOPClassUID")) or "allowed" not in c:

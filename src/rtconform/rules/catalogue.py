@@ -1,0 +1,69 @@
+"""Finding ids that no rule function raises: the standard engines', the
+harness's own, the scenario steps', statement checks' and waivers'. They are
+registered beside the rules so that `rtconform rules` lists every id the
+program can emit, each with its primary source."""
+
+from __future__ import annotations
+
+from rtconform.findings import Severity
+from rtconform.rules.registry import catalogue
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
+
+DCIODVFY = "dicom3tools dciodvfy (David Clunie): DICOM PS3.3 IOD and module tables, PS3.5"
+DV = "dicom-validator (pydicom project): DICOM PS3.3 IOD and module tables, from the DocBook"
+
+catalogue("DCIODVFY-ERROR", E, "dciodvfy reports an error against the IOD", DCIODVFY, "engine")
+catalogue("DCIODVFY-WARNING", W, "dciodvfy reports a warning against the IOD", DCIODVFY, "engine")
+catalogue("ENGINE-FAILED", W, "A standard engine could not judge a file (crash, timeout)",
+          "rtconform: an engine that did not run is said, never silent", "engine")
+catalogue("DV-UNKNOWN-SOP-CLASS", I, "The SOP class is not in the loaded edition of the standard",
+          DV, "engine")
+
+
+def _dicom_validator_codes() -> None:
+    """dicom-validator's error codes become DV-<CODE> (see engines/dicom_validator.py)."""
+    from dicom_validator.validator.validation_result import ErrorCode
+
+    for code in ErrorCode:
+        if code.name == "NoError":
+            continue
+        severity = W if code.name == "TagUnexpected" else E
+        catalogue(f"DV-{code.name.upper()}", severity,
+                  f"dicom-validator: {code.name} (in a module of the IOD)", DV, "engine")
+
+
+_dicom_validator_codes()
+
+catalogue("RULE-FAILED", W, "A rule could not finish on strange input (the rest ran)",
+          "rtconform: a rule that breaks is a finding, never a crash", "harness")
+catalogue("GIVEN-UNREADABLE", W, "A file of the actor's input (--given) could not be read",
+          "rtconform validate --given", "harness")
+catalogue("ARCHIVE-STORAGE-LEVEL-2", E,
+          "An Archive returns what it was given unchanged (file meta aside)",
+          "IHE-RO TRO RO-1, RO-6 … RO-10; IHE-RO test tool CompareRule (BRTO-RO1-06 …); DICOM "
+          "PS3.4 B.4.1 (storage level 2)", "scenario")
+catalogue("VERIFY-SCP-REJECTED", E, "A SOP class the statement claims as SCP was rejected",
+          "DICOM PS3.2 (the statement's SOP class table) vs the run's association log",
+          "statement")
+catalogue("VERIFY-UNCLAIMED-SOP-CLASS", W, "A SOP class was used that the statement does not "
+          "claim", "DICOM PS3.2 vs the run's association log", "statement")
+catalogue("VERIFY-TRANSFER-SYNTAX", W, "A transfer syntax was used that the statement does not "
+          "claim for that SOP class", "DICOM PS3.2 vs the run's association log", "statement")
+catalogue("VERIFY-IMPLEMENTATION-UID", W, "The implementation class UID differs from the "
+          "statement's", "DICOM PS3.2 (implementation identifying information)", "statement")
+catalogue("VERIFY-EXPORT-VALUE", E, "An exported value is outside the statement's claimed values",
+          "DICOM PS3.2 (IOD contents annex) vs the objects of the run", "statement")
+catalogue("IMPORT-DISABLED", W, "The receiving product does not import this object by default",
+          "the receiver's conformance statement (e.g. Brainlab RT Elements Table 4-21 note 3)",
+          "statement")
+catalogue("IMPORT-CONSTRAINT", E, "A file breaks an import constraint of the receiver's "
+          "statement (a constraint without an id of its own; statements name theirs, e.g. "
+          "BL-SS-OFFSET-ZERO)", "the receiver's conformance statement", "statement")
+catalogue("VERIFY-UNREADABLE", W, "A received object could not be read, so not checked against "
+          "the statement", "DICOM PS3.10 (file format)", "statement")
+catalogue("IMPORT-UNREADABLE", W, "A file could not be read, so not checked against the "
+          "receiver's import constraints", "DICOM PS3.10 (file format)", "statement")
+catalogue("WAIVER-EXPIRED", W, "A waiver is past its expiry date", "rtconform waivers file",
+          "waiver")
+catalogue("WAIVER-UNUSED", W, "A waiver matched no finding", "rtconform waivers file", "waiver")
