@@ -21,7 +21,9 @@ def test_truncation_anywhere_is_detected_with_its_offset(sample_dir, tmp_path, n
 
 def test_intact_files_pass_and_report_pixel_data_length(sample_dir):
     structure = check_structure(sample_dir / "CT_001.dcm")
-    assert structure.pixel_data_length == 128 * 128 * 2
+    from rtconform.dicom.sample import MATRIX
+
+    assert structure.pixel_data_length == MATRIX * MATRIX * 2
     assert check_structure(sample_dir / "RS_structure_set.dcm").pixel_data_length is None
 
 

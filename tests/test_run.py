@@ -58,8 +58,10 @@ def test_run_writes_the_evidence(tmp_path):
     assert summary["counts"] == {"passed": 7} and summary["exit_code"] == 0
     log = [json.loads(line) for line in (out / "associations.jsonl").read_text().splitlines()]
     assert {e["event"] for e in log} >= {"accepted", "dimse", "stored", "released"}
-    received = list(out.glob("scenarios/*/harness-archive/**/*.dcm"))
-    assert len(received) >= 60 + 1 + 1
+    from rtconform.report.model import stored_objects
+
+    received = stored_objects(out, received_only=False)
+    assert len(received) >= 60 + 1 + 1 and all(p.is_file() for p in received.values())
     assert (out / "findings.json").is_file()
     assert (out / "report.html").is_file() and f"report: {out / 'report.html'}" in proc.stdout
 
@@ -226,3 +228,55 @@ def test_the_embedded_default_passes_with_the_uneven_stimulus(tmp_path):
     failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
     assert code == 0 and not failed, failed
     assert len(results) > 100
+
+
+def test_a_sut_named_like_the_harness_appears_in_its_report(tmp_path):
+    """No AE title decides what is the harness: a vendor Archive called
+    RTC_VENDOR (here rtconform's own Archive simulator in another process)
+    is in its report with every association of the run."""
+    from peers import free_port, running
+    from rtconform.report.model import build
+
+    port, receive = free_port(), free_port()
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(f"name: Vendor archive\nactors: [Archive]\nnetwork: {{ae_title: RTC_VENDOR, "
+                   f"host: 127.0.0.1, port: {port}}}\ntimeout: 30\n"
+                   f"harness: {{receive_ae: HARNESS, receive_port: {receive}}}\n")
+    cmd = [sys.executable, "-m", "rtconform", "simulate", "archive", "--aet", "RTC_VENDOR",
+           "--port", str(port), "--store", str(tmp_path / "store"), "--move-dest",
+           f"HARNESS=127.0.0.1:{receive}"]
+    with running(cmd, port, tmp_path / "archive.log"):
+        code, results = run(sut, tmp_path / "run", tags="ro2 and not negative")
+    assert code == 0, [(r.name, r.message[-300:]) for r in results]
+    report, _, _ = build(tmp_path / "run")
+    peers = {p["ae_title"] for p in report["networking"]["policies"]["peers"]}
+    assert peers == {"RTC_VENDOR"}
+    log = (tmp_path / "run" / "associations.jsonl").read_text().splitlines()
+    opened = {json.loads(line)["assoc"] for line in log if '"accepted"' in line}
+    assert report["networking"]["policies"]["associations"] == len(opened) > 0
+
+
+def test_the_embedded_default_run_folder_is_small_and_whole(tmp_path):
+    """Objects are stored once by content (a scenario's store indexes them):
+    the embedded default's run folder, a CI artifact, stays under 25 MB, and
+    every object it received is still readable from it."""
+    import os
+
+    import pydicom
+
+    from rtconform.report.model import stored_objects
+
+    out = tmp_path / "run"
+    code, results = run(None, out)
+    assert code == 0 and all(r.status == "passed" for r in results)
+    inodes = {}
+    for root, _, files in os.walk(out):
+        for name in files:
+            st = os.stat(os.path.join(root, name))
+            inodes[(st.st_dev, st.st_ino)] = st.st_blocks * 512  # as du counts
+    assert sum(inodes.values()) < 25 * 1024 * 1024, sum(inodes.values())
+    received = stored_objects(out, received_only=False)
+    assert len(received) > 100  # distinct SOP instances
+    for path in received.values():
+        assert path.is_relative_to(out / "objects")
+        pydicom.dcmread(path)

@@ -84,7 +84,15 @@ class TROActor(ServiceUser):
 
 
 def _paths(folder: Path) -> set[Path]:
-    return set(folder.rglob("*.dcm")) if folder.exists() else set()
+    """What a store folder holds, by its index (files may live in a run's
+    shared, content-addressed objects folder)."""
+    if not (folder / "index.sqlite").is_file():
+        return set()
+    store = InstanceStore(folder)
+    try:
+        return set(store.paths())
+    finally:
+        store.close()
 
 
 def _check(result: OperationResult, query: Dataset) -> None:

@@ -7,6 +7,7 @@ from pydicom.dataset import Dataset
 
 from rtconform.actors.actor import TROActor
 from rtconform.actors.node import Peer
+from rtconform.actors.storage import InstanceStore
 from rtconform.dicom.sample import (
     PatientBuilder,
     combine_series,
@@ -68,9 +69,19 @@ class Contourer(TROActor):
                 out += self.retrieve_modality(archive, study_uid, modality)
         return out
 
+    def received_uids(self) -> set[str]:
+        folder = self.workdir / "received"
+        if not (folder / "index.sqlite").is_file():
+            return set()
+        store = InstanceStore(folder)
+        try:
+            return {r["sop_instance_uid"] for r in store.rows()}
+        finally:
+            store.close()
+
     def check_structure_set(self, received: list[Dataset]) -> bool:
         """A structure set is usable only with its images: record the verdict."""
-        held = {p.stem for p in (self.workdir / "received").rglob("*.dcm")}
+        held = self.received_uids()
         for ss in received:
             refs = {str(c.ContourImageSequence[0].ReferencedSOPInstanceUID)
                     for roi in ss.get("ROIContourSequence", [])

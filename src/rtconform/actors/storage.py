@@ -68,16 +68,30 @@ class StoreOutcome:
     duplicate: str = ""  # "", "kept", "overwritten"
 
 
+_SHARED_OBJECTS: Path | None = None
+
+
+def share_objects(folder: Path | None) -> None:
+    """Let every store opened from now on keep its bytes in one content-
+    addressed folder (a run's `objects/`): the same object received by ten
+    scenarios is on disk once, each store's index pointing at it."""
+    global _SHARED_OBJECTS
+    _SHARED_OBJECTS = Path(folder) if folder is not None else None
+
+
 class InstanceStore:
-    def __init__(self, folder: Path, duplicate_policy: str = "keep") -> None:
+    def __init__(self, folder: Path, duplicate_policy: str = "keep",
+                 objects: Path | None = None) -> None:
         if duplicate_policy not in DUPLICATE_POLICIES:
             raise ValueError(f"duplicate policy must be one of {DUPLICATE_POLICIES}")
+        self.objects = objects or _SHARED_OBJECTS  # None: files under `folder` by UID
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.duplicate_policy = duplicate_policy
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.folder / "index.sqlite", check_same_thread=False,
                                    isolation_level=None)
+        self._db.execute("PRAGMA page_size=1024")  # small indexes: a run holds a hundred
         self._db.execute("PRAGMA journal_mode=WAL")
         cols = ", ".join(f"{c} TEXT" for c, _, _ in COLUMNS if c != "sop_instance_uid")
         self._db.execute(f"CREATE TABLE IF NOT EXISTS instances (sop_instance_uid TEXT PRIMARY "
@@ -89,7 +103,10 @@ class InstanceStore:
             self._db.close()
 
     # -- writing ------------------------------------------------------------
-    def _path_for(self, ds: Dataset) -> Path:
+    def _path_for(self, ds: Dataset, encoded: bytes) -> Path:
+        if self.objects is not None:  # by content: immutable, written once for the run
+            digest = hashlib.sha256(encoded).hexdigest()
+            return self.objects / digest[:2] / f"{digest}.dcm"
         study = safe_file_stem(ds.get("StudyInstanceUID"), "study-" + _digest(
             ds.get("StudyInstanceUID")))
         series = safe_file_stem(ds.get("SeriesInstanceUID"), "series-" + _digest(
@@ -105,7 +122,7 @@ class InstanceStore:
         sop_uid = str(ds.get("SOPInstanceUID", ""))
         if not sop_uid:
             raise StoreError(0xA900, "dataset has no SOP Instance UID")
-        path = self._path_for(ds)
+        path = self._path_for(ds, encoded)
         with self._lock:
             existing = self._db.execute("SELECT path FROM instances WHERE sop_instance_uid=?",
                                         (sop_uid,)).fetchone()
@@ -119,7 +136,8 @@ class InstanceStore:
                 duplicate = "overwritten"
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write(path, encoded)
+                if self.objects is None or not path.is_file():
+                    _atomic_write(path, encoded)
             except OSError as exc:
                 raise StoreError(0xA700, f"cannot write {path}: {exc}") from exc
             row = {c: _text(ds.get(kw)) for c, kw, _ in COLUMNS}

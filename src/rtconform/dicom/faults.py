@@ -362,7 +362,7 @@ def _duplicate(s: SampleSet) -> None:
 
 
 # -- CT -------------------------------------------------------------------------
-@fault("ct-pixel-spacing", "one CT slice with Pixel Spacing 2.5 mm in a 3 mm series",
+@fault("ct-pixel-spacing", "one CT slice with Pixel Spacing 2.5 mm in a 4 mm series",
        "CT-SERIES-GEOMETRY")
 def _ct_spacing(s: SampleSet) -> None:
     s.datasets["CT_010.dcm"].PixelSpacing = ["2.5", "2.5"]
@@ -676,12 +676,12 @@ def _dose_oblique(s: SampleSet) -> None:
     _plan_dose(s).ImageOrientationPatient = ["1", "0", "0", "0", "0.999998", "0.001745"]
 
 
-@brto("brto-ct-anisotropic", "CT Pixel Spacing 3 × 2.9 mm in every slice",
+@brto("brto-ct-anisotropic", "CT Pixel Spacing 4 × 3.9 mm in every slice",
       "BRTO-CT-PIXEL-SPACING")
 def _anisotropic(s: SampleSet) -> None:
     for name, ds in s.datasets.items():
         if name.startswith("CT_"):
-            ds.PixelSpacing = ["3", "2.9"]
+            ds.PixelSpacing = ["4", "3.9"]
 
 
 @brto("brto-ct-localizer", "a CT slice of Image Type ORIGINAL\\PRIMARY\\LOCALIZER", "BRTO-AXIAL")

@@ -43,11 +43,11 @@ IMPLEMENTATION_VERSION_NAME = f"RTCONFORM_{__version__.replace('.', '')}"[:16]
 STUDY_DATE = "20260101"
 STUDY_TIME = "090000"
 
-# CT geometry: 60 axial slices of 128 x 128, 3 mm pixels, 2.5 mm apart,
-# centred on the isocentre at the origin.
+# CT geometry: 60 axial slices of 96 x 96, 4 mm pixels, 2.5 mm apart,
+# centred on the isocentre at the origin (small: a run stores hundreds).
 N_SLICES = 60
-MATRIX = 128
-PIXEL_MM = 3.0
+MATRIX = 96
+PIXEL_MM = 4.0
 SLICE_MM = 2.5
 X0 = -(MATRIX - 1) * PIXEL_MM / 2
 

@@ -21,22 +21,18 @@ from rtconform.actors.recorder import AssociationRecord, read_associations
 from rtconform.redact import Redactor
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
 
-HARNESS_PREFIXES = ("RTC", "HARNESS", "MODALITY")
-
 
 def uid_name(uid: str) -> str:
     name = UID(uid).name
     return name if name != uid else uid
 
 
-def is_harness_ae(ae: str) -> bool:
-    return ae.upper().startswith(HARNESS_PREFIXES)
-
-
 def sut_associations(records: list[AssociationRecord]) -> list[AssociationRecord]:
-    """Associations between the harness and the SUT (not the harness's own
-    seeding or internal traffic)."""
-    return [r for r in records if r.peer and not is_harness_ae(r.peer.get("ae_title", ""))]
+    """Associations between the harness and the SUT. The run's log holds only
+    the harness's side of its associations, all of them with the SUT (the
+    embedded reference actors log to sut-associations.jsonl): no AE title
+    decides, so a SUT may call itself anything, RTC_VENDOR included."""
+    return [r for r in records if r.peer]
 
 
 def sut_role(record: AssociationRecord, context: dict) -> str:

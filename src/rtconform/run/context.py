@@ -31,6 +31,7 @@ from rtconform.actors.dose_displayer import DoseDisplayer
 from rtconform.actors.node import Peer, ServiceUser, identifier
 from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
 from rtconform.actors.recorder import AssociationRecorder, read_associations
+from rtconform.actors.storage import share_objects
 from rtconform.dicom.faults import FAULTS, inject
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
@@ -83,6 +84,7 @@ class RunContext:
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
+        share_objects(self.out / "objects")  # every store of the run: one copy per object
         self.recorder = AssociationRecorder(self.out / "associations.jsonl")
         self.sut_recorder = AssociationRecorder(self.out / "sut-associations.jsonl")
         self._engine_objs = make_engines(list(self.engines))
