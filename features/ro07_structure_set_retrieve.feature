@@ -26,7 +26,7 @@ Feature: RO-7 Structure Set Retrieve
     Given the harness Archive holds the synthetic structure set
     When the Contourer under test performs RO-7
     Then the harness Archive sent the RTSTRUCT objects it holds to the system under test
-    And the outcome of the Contourer under test is recorded
+    And the Contourer under test refuses the structure set
 
   @sut_dose_displayer @dose_displayer @archive
   Scenario: The Dose Displayer under test retrieves a structure set

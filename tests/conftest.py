@@ -15,6 +15,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 from helpers import ROOT, require, require_program
 from rtconform.dicom.faults import write_sample
 
+PEER_SIGNS = ("dciodvfy", "dcmtk", "orthanc", "chromium", "storescu", "storescp", "dcmqrscp",
+              "findscu", "movescu", "getscu", "require(")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark the tests that need a peer program (`-m "not peer"` leaves them out)."""
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function else ""
+        except (OSError, TypeError) as exc:  # no source: say why, mark nothing
+            source = f"({exc})"
+        names = " ".join(getattr(item, "fixturenames", ()))
+        if any(sign in source.lower() or sign in names for sign in PEER_SIGNS):
+            item.add_marker(pytest.mark.peer)
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

@@ -12,7 +12,7 @@ import pytest
 
 from rtconform.validate import ValidationOptions, validate_paths
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 ROOT = Path(__file__).resolve().parents[1]
 PYDICOM_TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
@@ -24,6 +24,16 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true and {reason}")
     pytest.skip(reason)
+
+
+def require_module(name: str, package: str):
+    """Import a module a test needs as a peer (skip on a laptop, fail under CI)."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        require(False, f"python module {name} not installed (pip install {package})")
 
 
 def require_program(name: str, package: str) -> str:

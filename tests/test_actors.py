@@ -36,7 +36,11 @@ def test_full_tro_flow_among_the_reference_actors(tmp_path, method):
         assert record.contexts and any(c["result"] == "accepted" for c in record.contexts)
         assert record.peer["implementation_version_name"].startswith("RTCONFORM")
         responses = [d for d in record.dimse if d["command"].endswith("-RSP")]
-        assert responses and all(d["status"] for d in responses)
+        # every response carries a status, and the flow ends each operation in Success
+        assert responses and all(re.fullmatch(r"0x[0-9A-F]{4}", d["status"] or "")
+                                 for d in responses), responses
+        finals = [d["status"] for d in responses if d["status"] not in ("0xFF00", "0xFF01")]
+        assert finals and set(finals) == {"0x0000"}, finals
     stores = [r for r in records if r.actor == "Archive" and r.direction == "inbound"
               and r.stored]
     produced = {s["sop_class"] for r in stores for s in r.stored}

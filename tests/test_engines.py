@@ -51,10 +51,15 @@ def test_dciodvfy_finds_a_missing_type1_attribute(tmp_path, dciodvfy):
                for f in findings), findings
 
 
-def test_missing_dciodvfy_is_said_once(monkeypatch):
+def test_missing_dciodvfy_is_said_once(monkeypatch, sample_dir):
+    from rtconform.validate import ValidationOptions, validate_paths
+
     monkeypatch.setenv("PATH", "/nonexistent")
     engine = Dciodvfy()
     assert "dicom3tools" in engine.unavailable_reason()
+    result = validate_paths([sample_dir], ValidationOptions(engines=[engine]))
+    assert list(result.engine_notes) == ["dciodvfy"]  # said once, for the whole run
+    assert result.files == 64 and not [f for f in result.findings if f.engine == "dciodvfy"]
 
 
 @pytest.fixture
@@ -104,8 +109,12 @@ def test_broken_standard_is_reported_not_raised(tmp_path):
 
 
 def test_standard_folder_is_not_modified_beyond_its_json_cache(tmp_path, mini_standard):
-    before = sorted(p.name for p in (mini_standard / "2025b" / "docbook").iterdir())
+    def snapshot():
+        return {p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+                for p in (mini_standard / "2025b" / "docbook").iterdir()}
+
+    before = snapshot()
     DicomValidator(mini_standard).unavailable_reason()
-    assert sorted(p.name for p in (mini_standard / "2025b" / "docbook").iterdir()) == before
+    assert snapshot() == before  # names, bytes and times
     shutil.rmtree(mini_standard / "2025b" / "json")
     assert DicomValidator(mini_standard).unavailable_reason() is None  # rebuilt

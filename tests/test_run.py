@@ -174,6 +174,16 @@ def test_file_exporter_as_the_sut(tmp_path):
 
     report, _, _ = build(tmp_path / "run-None")
     assert report["media"]["files"] == 64 and report["media"]["dicomdir"] is False
+    # the folder's equivalent of a failed C-STORE: an exported file cut short
+    export = tmp_path / "export-cut"
+    write_sample(export)
+    ss = export / "RS_structure_set.dcm"
+    ss.write_bytes(ss.read_bytes()[: ss.stat().st_size * 9 // 10])
+    sut = tmp_path / "sut-cut.yaml"
+    sut.write_text(f"name: exporter\nactors: [Contourer]\nexport_dir: {export}\n")
+    _, results = run(sut, tmp_path / "run-cut", tags="ro2 and not sut_archive")
+    (result,) = results
+    assert result.status == "failed" and "FILE-UNREADABLE" in result.rule_ids
 
 
 @pytest.fixture
@@ -280,3 +290,47 @@ def test_the_embedded_default_run_folder_is_small_and_whole(tmp_path):
     for path in received.values():
         assert path.is_relative_to(out / "objects")
         pydicom.dcmread(path)
+
+
+def test_an_engine_asked_for_that_cannot_run_fails_the_scenario(tmp_path, monkeypatch):
+    """No verdict on the TRO rules alone when a standard engine was asked for:
+    dicom-validator without a local standard fails the producer scenario."""
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/dicom-validator standard here
+    code, results = run(None, tmp_path / "run", tags="ro2 and sut_contourer and not acts_on_input",
+                        engines="dicom-validator")
+    (result,) = results
+    assert code == 1 and result.status == "failed"
+    assert result.rule_ids == ("ENGINE-FAILED",) and "dicom-validator" in result.message
+
+
+def test_a_contourer_that_does_not_refuse_a_broken_input_fails(tmp_path):
+    """RO-7's negative scenario needs a sign of refusal: a lenient Contourer
+    that takes a structure set without its images gives none."""
+    name = "The Contourer under test is given a structure set whose images are missing"
+    for lenient, expected in ((False, "passed"), (True, "failed")):
+        sut = tmp_path / f"sut{lenient}.yaml"
+        sut.write_text(f"name: Contourer\nactors: [Contourer]\n"
+                       f"embedded: {{lenient: {str(lenient).lower()}}}\n")
+        _, results = run(sut, tmp_path / f"run{lenient}", tags="ro7 and negative")
+        (result,) = results
+        assert (result.name, result.status) == (name, expected)
+        if lenient:
+            assert "gave no sign of refusing" in result.message
+
+
+def test_a_find_answer_is_compared_with_what_was_stored():
+    """The C-FIND check can fail: a wrong series, a wrong modality, nothing."""
+    from pydicom.dataset import Dataset
+
+    from rtconform.run.context import find_problems
+
+    def item(series, modality):
+        ds = Dataset()
+        ds.SeriesInstanceUID, ds.Modality, ds.StudyInstanceUID = series, modality, "1.2.3"
+        return ds
+
+    sent = [item("1.2.3.4", "RTPLAN")]
+    assert find_problems([item("1.2.3.4", "RTPLAN")], sent, "RTPLAN", "SERIES") == []
+    assert find_problems([], sent, "RTPLAN", "SERIES") == ["no RTPLAN match at SERIES level"]
+    assert len(find_problems([item("1.2.3.5", "RTPLAN")], sent, "RTPLAN", "SERIES")) == 1
+    assert len(find_problems([item("1.2.3.4", "CT")], sent, "RTPLAN", "SERIES")) == 1

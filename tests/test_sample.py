@@ -90,6 +90,11 @@ def test_dciodvfy_reports_no_error_on_any_file(sample_dir, dciodvfy):
         assert errors == [], f"{path.name}: {errors}"
 
 
-def test_build_in_memory_does_not_touch_disk():
+def test_build_in_memory_does_not_touch_disk(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     sample = build_sample()
     assert len(sample.datasets) == N_SLICES + 4
+    assert list(tmp_path.iterdir()) == []  # nothing in the current or temporary folder

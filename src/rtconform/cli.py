@@ -439,8 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="conformance statement for the table scenarios (default: the SUT "
                         "file's, or the reference one for the embedded default)")
     p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
-    p.add_argument("--engines", default="dciodvfy",
-                   help="standard engines on what the SUT sends (default dciodvfy)")
+    p.add_argument("--engines", default="auto",
+                   help="standard engines on what the SUT sends: auto (default: dciodvfy when "
+                        "installed), or a comma list that must run (dciodvfy, dicom-validator)")
     p.add_argument("--redact", action="store_true", help="redact patient identity in the report")
     p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
                    help="the synthetic patient set the harness gives the SUT (default "

@@ -33,6 +33,7 @@ from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
 from rtconform.actors.recorder import AssociationRecorder, read_associations
 from rtconform.actors.storage import share_objects
 from rtconform.dicom.faults import FAULTS, inject
+from rtconform.dicom.index import Unreadable, read_instance
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
 from rtconform.findings import Finding
@@ -73,7 +74,9 @@ class SutDidNotAct(ScenarioFailure):
 class RunContext:
     out: Path
     sut: SutConfig
-    engines: tuple[str, ...] = ("dciodvfy",)
+    # standard engines on what the SUT makes; "auto": those this machine has
+    # (said once); an engine named explicitly must run, or the scenario fails
+    engines: tuple[str, ...] = ("auto",)
     stimulus: str = "equidistant"  # the sample set the harness gives the SUT
     profile: str = "brto"  # the content profile what the SUT produces is judged by
     recorder: AssociationRecorder = field(init=False)
@@ -87,7 +90,14 @@ class RunContext:
         share_objects(self.out / "objects")  # every store of the run: one copy per object
         self.recorder = AssociationRecorder(self.out / "associations.jsonl")
         self.sut_recorder = AssociationRecorder(self.out / "sut-associations.jsonl")
-        self._engine_objs = make_engines(list(self.engines))
+        names = list(self.engines)
+        if names == ["auto"]:
+            available = [e for e in make_engines(["dciodvfy"]) if not e.unavailable_reason()]
+            self.note(f"standard engines on what the SUT makes: "
+                      f"{', '.join(e.name for e in available) or 'none available'}")
+            self._engine_objs = available
+        else:
+            self._engine_objs = make_engines(names)
 
     def sample(self, fault: str | None = None, sample_set: str | None = None) -> SampleSet:
         """The synthetic patient as the stimulus set (the run's unless one is
@@ -127,6 +137,10 @@ class RunContext:
                                                                      given=list(given)))
         engines = validate_paths(produced, ValidationOptions(engines=self._engine_objs,
                                                              use_tro_rules=False))
+        if engines.engine_notes:  # asked for by name and did not run: no verdict without it
+            raise ScenarioFailure("ENGINE-FAILED: " + "; ".join(
+                f"standard engine {name} was asked for and did not run: {why}"
+                for name, why in engines.engine_notes.items()))
         findings = rules.findings + engines.findings
         with (self.out / "findings.jsonl").open("a", encoding="utf-8") as fp:
             for f in findings:
@@ -325,7 +339,7 @@ class Scenario:
                             "RO-9": "RTPLAN", "RO-10": "RTDOSE"}[transaction]
                 received = ref.retrieve_modality(peer, study, modality)
                 if transaction == "RO-7" and actor == CONTOURER:
-                    return {"accepted": ref.check_structure_set(received)}
+                    return {"accepted": self.ctx.sut.lenient or ref.check_structure_set(received)}
             return {"result": "done"}
         except Exception as exc:  # recorded: what a receiver does with bad input
             return {"result": "failed", "reason": f"{type(exc).__name__}: {exc}"}
@@ -377,15 +391,37 @@ class Scenario:
                     "output": (proc.stdout + proc.stderr)[-2000:]}
         if sut.interactive:
             print(f"\n>>> {actor} under test: perform {transaction} now against "
-                  f"{archive_peer} (study {self.study_uid}); press Enter when done "
-                  f"(timeout {sut.timeout:g} s)", flush=True)
+                  f"{archive_peer} (study {self.study_uid}); press Enter when done, or type "
+                  f"'refused' if it refused its input (timeout {sut.timeout:g} s)", flush=True)
             ready, _, _ = select.select([sys.stdin], [], [], sut.timeout)
             if not ready:
                 raise SutDidNotAct(f"no operator answer within {sut.timeout:g} s")
-            sys.stdin.readline()
-            return {"operator": "done"}
+            answer = sys.stdin.readline().strip().lower()
+            return {"operator": "refused" if answer.startswith("refuse") else "done"}
         raise ScenarioFailure("the SUT file gives neither 'trigger' nor 'interactive': the "
                               "harness cannot make the SUT act")
+
+    def unreadable_exports(self) -> list[str]:
+        """For a file exporter, what a C-STORE status says on the wire: the
+        exported objects of this scenario that are not complete DICOM files."""
+        out = []
+        for path in self.received:
+            read = read_instance(path)
+            if isinstance(read, Unreadable):
+                out.append(f"{path.name}: {read.reason}")
+        return out
+
+    def assert_refused(self, actor: str) -> None:
+        """The SUT must show that it refused its input: the embedded actor's
+        verdict, a trigger that exits non-zero, or an operator who says so."""
+        outcome = self.outcome
+        if outcome.get("accepted") is False or outcome.get("operator") == "refused":
+            return
+        if "exit_code" in outcome and outcome["exit_code"] != 0:
+            return
+        raise ScenarioFailure(f"the {actor} under test gave no sign of refusing its input "
+                              f"(outcome {outcome}); a trigger should exit non-zero, an "
+                              "operator answer 'refused'")
 
     # -- observations -----------------------------------------------------------------
     def received_by_harness(self, modality: str) -> list[Path]:
@@ -436,3 +472,21 @@ class Scenario:
 
 def plan_kinds(paths: list[Path]) -> list[str]:
     return ["dosimetric" if is_dosimetric(pydicom.dcmread(p)) else "geometric" for p in paths]
+
+
+def find_problems(answers: list[Dataset], sent: list[Dataset], modality: str,
+                  level: str) -> list[str]:
+    """What is wrong with a C-FIND answer for what this scenario stored: every
+    series (or study) it stored must be found, and a SERIES answer must carry
+    the Modality asked for."""
+    if not answers:
+        return [f"no {modality} match at {level} level"]
+    key = "SeriesInstanceUID" if level == "SERIES" else "StudyInstanceUID"
+    found = {str(ds.get(key, "")) for ds in answers}
+    missing = sorted({str(ds.get(key, "")) for ds in sent} - found)
+    problems = [f"{key} {uid} stored but not found at {level} level" for uid in missing]
+    if level == "SERIES":
+        problems += [f"series {ds.get('SeriesInstanceUID', '?')} answered with Modality "
+                     f"{ds.get('Modality', '(none)')!s}, asked {modality}"
+                     for ds in answers if str(ds.get("Modality", "")) != modality]
+    return problems

@@ -27,8 +27,9 @@ def pytest_addoption(parser) -> None:
                                                            "folder)")
     group.addoption("--interactive", action="store_true",
                     help="ask an operator to make the SUT act")
-    group.addoption("--rtconform-engines", default="dciodvfy",
-                    help="standard engines used on what the SUT sends (comma list)")
+    group.addoption("--rtconform-engines", default="auto",
+                    help="standard engines used on what the SUT sends (comma list; default "
+                         "auto: those installed)")
     group.addoption("--rtconform-stimulus", default="equidistant",
                     help="sample set the harness gives the SUT: equidistant, uneven, "
                          "multi-series, limited")

@@ -99,7 +99,7 @@ def check_reachable(sut: SutConfig, out: Path) -> None:
 
 def run(sut_file: Path | None, out: Path, tags: str | None = None,
         features: Path | None = None, interactive: bool = False,
-        statement: Path | None = None, engines: str = "dciodvfy",
+        statement: Path | None = None, engines: str = "auto",
         quiet: bool = True, stimulus: str = "equidistant") -> tuple[int, list[ScenarioResult]]:
     from rtconform.dicom.sample import SAMPLE_SETS
 

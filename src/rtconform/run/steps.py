@@ -11,7 +11,7 @@ from pynetdicom import AE
 from pytest_bdd import given, parsers, then, when
 
 from rtconform.actors.node import ServiceUser, identifier
-from rtconform.run.context import ScenarioFailure, plan_kinds
+from rtconform.run.context import ScenarioFailure, find_problems, plan_kinds
 from rtconform.run.transactions import ARCHIVE
 
 SOP_CLASS_OF = {"CT": "1.2.840.10008.5.1.4.1.1.2", "RTSTRUCT": "1.2.840.10008.5.1.4.1.1.481.3",
@@ -127,8 +127,9 @@ def received_pass(scenario, modality):
 
 @then("every C-STORE from the system under test was answered with Success")
 def sut_stores_succeeded(scenario):
-    if scenario.ctx.sut.exports_files:
-        scenario.ctx.note("C-STORE check not applicable: the SUT exports to a folder")
+    if scenario.ctx.sut.exports_files:  # a folder's equivalent: complete Part 10 files
+        broken = scenario.unreadable_exports()
+        assert not broken, "FILE-UNREADABLE: " + "; ".join(broken[:5])
         return
     statuses = [d["status"] for r in scenario.new_associations()
                 if r.actor == ARCHIVE and r.direction == "inbound"
@@ -148,7 +149,8 @@ def harness_stores_succeeded(scenario):
                     "{level} level"))
 def sut_finds(scenario, modality, level):
     found = scenario.harness_finds(modality, level)
-    assert found, f"no {modality} match at {level} level"
+    problems = find_problems(found, scenario.sent.get(modality, []), modality, level)
+    assert not problems, "; ".join(problems)
 
 
 @then(parsers.parse("the harness retrieves the {modality} series by {method} unchanged"))
@@ -239,9 +241,9 @@ def match_count(matches, count):
     assert len(matches) == int(count), f"{len(matches)} matches"
 
 
-@then(parsers.parse("the outcome of the {actor} under test is recorded"))
-def outcome_recorded(scenario, actor):
-    assert scenario.outcome, f"nothing recorded of the {actor} under test"
+@then(parsers.parse("the {actor} under test refuses the structure set"))
+def refuses(scenario, actor):
+    scenario.assert_refused(actor)
 
 
 @then(parsers.parse("the system under test proposed {sop_class} with {transfer_syntax}"))

@@ -52,6 +52,7 @@ class SutConfig:
     fault: str | None = None  # the reference producers emit this synthetic-patient fault
     archive_drops: str | None = None  # the reference Archive drops this attribute
     idle: tuple[str, ...] = ()  # transactions the reference actor silently does not perform
+    lenient: bool = False  # the reference Contourer accepts a structure set without images
 
     def plays(self, actor: str) -> bool:
         return actor in self.actors
@@ -114,6 +115,7 @@ def load_sut(path: Path) -> SutConfig:
         config.fault = embedded.get("fault")
         config.archive_drops = embedded.get("archive_drops")
         config.idle = tuple(str(t) for t in embedded.get("idle") or ())
+        config.lenient = bool(embedded.get("lenient", False))
         unknown_idle = [t for t in config.idle if t not in TRANSACTIONS]
         if unknown_idle:
             raise SutError(f"{path}: embedded.idle: unknown transactions {unknown_idle}")
