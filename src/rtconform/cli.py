@@ -19,20 +19,9 @@ from rich.table import Table
 
 from rtconform import __version__
 from rtconform.findings import Finding
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A problem with the command line or the environment: exit 2."""
-
-
-def _formatter(prog: str) -> argparse.HelpFormatter:
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
-
-
-def _examples(*lines: str) -> str:
-    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+from rtconform.usage import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
+from rtconform.usage import examples as _examples
+from rtconform.usage import formatter as _formatter
 
 
 # -- sample -------------------------------------------------------------------
@@ -100,8 +89,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     from rtconform.engines import make_engines
     from rtconform.redact import Redactor
     from rtconform.rules.registry import RuleContext
-    from rtconform.validate import ValidationOptions, count_by_severity, validate_paths
-    from rtconform.waivers import WaiverError, apply_waivers, load_waivers
+    from rtconform.validate import ValidationOptions, validate_paths
+    from rtconform.waivers import WaiverError, load_waivers
 
     paths = [Path(p) for p in args.paths]
     given = [Path(p) for p in args.given or ()]
@@ -134,12 +123,9 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     with progress:
         task = progress.add_task("files", total=total)
         result = validate_paths(paths, options, progress=lambda _: progress.advance(task))
-    findings = result.findings
     if waivers:
-        findings = apply_waivers(findings, waivers, Path(args.waivers))
-    counts = count_by_severity(findings)
-    errors = sum(f.counts_as_error for f in findings)
-    exit_code = EXIT_FINDINGS if errors else EXIT_OK
+        result = result.with_waivers(waivers, Path(args.waivers))
+    findings, counts = result.findings, result.counts
 
     for engine, reason in result.engine_notes.items():
         console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
@@ -152,22 +138,13 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
             f"{s['frames_of_reference']} frame(s) of reference")
         if findings:
             _print_findings(console, findings, args.max_errors, redactor)
-    verdict = "[bold red]NOT CONFORMANT[/]" if errors else "[bold green]no errors[/]"
+    verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
     if args.json:
-        report = {
-            "tool": "rtconform", "version": __version__, "command": "validate",
-            "inputs": [str(p) for p in paths], "files": result.files,
-            "summary": result.graph.summary(), "counts": counts,
-            "engines": {**{e.name: "ran" for e in options.engines
-                           if e.name not in result.engine_notes},
-                        **result.engine_notes, **({"tro": "ran"} if use_tro else {})},
-            "redacted": args.redact, "exit_code": exit_code,
-            "findings": [f.to_dict() for f in findings],
-        }
+        report = result.to_json(paths, args.redact)
         Path(args.json).write_text(json.dumps(redactor.scrub(report), indent=2), encoding="utf-8")
-    return exit_code
+    return result.exit_code
 
 
 # -- run ------------------------------------------------------------------------------
@@ -206,7 +183,9 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from rtconform.report.statement import write_statement
 
     run_dir = Path(args.run_dir)
-    if not (run_dir / "associations.jsonl").is_file() and not (run_dir / "summary.json").is_file():
+    from rtconform.run_folder import RunFolder
+
+    if not RunFolder(run_dir).is_run:
         raise UsageError(f"{run_dir} is not a run folder (no associations.jsonl, summary.json)")
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
@@ -269,10 +248,11 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.run_folder import RunFolder
     from rtconform.statement.verify import verify
 
-    if not Path(args.run_dir, "associations.jsonl").is_file():
-        raise UsageError(f"{args.run_dir} is not a run folder (no associations.jsonl)")
+    if not RunFolder(args.run_dir).file(RunFolder.ASSOCIATIONS).is_file():
+        raise UsageError(f"{args.run_dir} is not a run folder (no {RunFolder.ASSOCIATIONS})")
     findings = verify(_load(args.file), Path(args.run_dir))
     for f in findings:
         console.print(f"{f.severity} {f.rule_id}: {f.message} [{f.source}]", highlight=False)

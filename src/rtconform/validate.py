@@ -9,6 +9,7 @@ need. Memory therefore grows with the number of RT objects, not of images.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,10 +49,15 @@ class ValidationOptions:
 
 @dataclass
 class ValidationResult:
+    """The truth of one validation: findings after waivers, what ran, the
+    exit code. The CLI only prints it."""
+
     findings: list[Finding]
     graph: ObjectGraph
     files: int
     engine_notes: dict[str, str]  # engine name → why it did not run
+    engines_ran: list[str] = field(default_factory=list)
+    profile: str = "dicom-rt"
 
     @property
     def errors(self) -> int:
@@ -60,6 +66,29 @@ class ValidationResult:
     @property
     def exit_code(self) -> int:
         return 1 if self.errors else 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return count_by_severity(self.findings)
+
+    def with_waivers(self, waivers: list, source: Path) -> ValidationResult:
+        """The same result with the waivers applied (and expired or unused
+        waivers reported): what the exit code must say."""
+        from rtconform.waivers import apply_waivers
+
+        return dataclasses.replace(self, findings=apply_waivers(self.findings, waivers, source))
+
+    def to_json(self, inputs: list[Path], redacted: bool) -> dict:
+        from rtconform import __version__
+
+        return {
+            "tool": "rtconform", "version": __version__, "command": "validate",
+            "inputs": [str(p) for p in inputs], "profile": self.profile, "files": self.files,
+            "summary": self.graph.summary(), "counts": self.counts,
+            "engines": {**{name: "ran" for name in self.engines_ran}, **self.engine_notes},
+            "redacted": redacted, "exit_code": self.exit_code,
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 def _finding(rule: Rule, issue: Issue, inst: Instance | None = None, file: str = "") -> Finding:
@@ -141,7 +170,8 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
     for rule in graph_rules:
         findings += [f for f in run_rule(rule, graph, ctx) if f.file not in given_files]
     findings.sort(key=sort_key)
-    return ValidationResult(findings, graph, files, notes)
+    ran = [e.name for e in engines] + (["tro"] if options.use_tro_rules else [])
+    return ValidationResult(findings, graph, files, notes, ran, options.profile)
 
 
 def _add_given(paths: list[Path], graph: ObjectGraph, ctx: RuleContext,

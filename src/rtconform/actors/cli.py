@@ -16,15 +16,14 @@ from rtconform.actors.archive import (
     check_ae_title,
     parse_move_destinations,
 )
-from rtconform.actors.contourer import Contourer
-from rtconform.actors.dose_displayer import DoseDisplayer
 from rtconform.actors.node import DEFAULT_TRANSFER_SYNTAXES, Peer, PeerUnreachable, identifier
-from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
 from rtconform.actors.recorder import AssociationRecorder
+from rtconform.actors.simulators import SIMULATORS, command_name
 from rtconform.actors.storage import DUPLICATE_POLICIES
+from rtconform.usage import UsageError
+from rtconform.usage import examples as _examples
 
-ACTORS = {"contourer": Contourer, "geometric-planner": GeometricPlanner,
-          "dosimetric-planner": DosimetricPlanner, "dose-displayer": DoseDisplayer}
+ACTORS = {command_name(actor): cls for actor, cls in SIMULATORS.items()}
 
 
 class SimulateError(Exception):
@@ -36,10 +35,6 @@ def _ae(text: str) -> str:
         return check_ae_title(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _examples(*lines: str) -> str:
-    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def run_archive(args: argparse.Namespace, console: Console) -> int:
@@ -197,8 +192,6 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
 
 
 def _dispatch(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.cli import UsageError
-
     if args.actor in ACTORS and args.action in ("retrieve", "run") and not args.study:
         raise UsageError(f"{args.action} needs --study UID")
     if args.actor in ACTORS and args.action == "send" and not args.files:

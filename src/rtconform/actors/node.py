@@ -37,30 +37,11 @@ from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore, StoreError
 from rtconform.dicom.read import check_bytes
 from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from rtconform.dicom.uids import STORAGE_SOP_CLASSES
 
 DEFAULT_TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian,
                              DeflatedExplicitVRLittleEndian]
 
-# Storage SOP classes every receiving actor accepts (RT and the images RT uses).
-STORAGE_SOP_CLASSES = {
-    "CT Image Storage": "1.2.840.10008.5.1.4.1.1.2",
-    "Enhanced CT Image Storage": "1.2.840.10008.5.1.4.1.1.2.1",
-    "MR Image Storage": "1.2.840.10008.5.1.4.1.1.4",
-    "Enhanced MR Image Storage": "1.2.840.10008.5.1.4.1.1.4.1",
-    "Positron Emission Tomography Image Storage": "1.2.840.10008.5.1.4.1.1.128",
-    "RT Image Storage": "1.2.840.10008.5.1.4.1.1.481.1",
-    "RT Dose Storage": "1.2.840.10008.5.1.4.1.1.481.2",
-    "RT Structure Set Storage": "1.2.840.10008.5.1.4.1.1.481.3",
-    "RT Beams Treatment Record Storage": "1.2.840.10008.5.1.4.1.1.481.4",
-    "RT Plan Storage": "1.2.840.10008.5.1.4.1.1.481.5",
-    "RT Brachy Treatment Record Storage": "1.2.840.10008.5.1.4.1.1.481.6",
-    "RT Treatment Summary Record Storage": "1.2.840.10008.5.1.4.1.1.481.7",
-    "RT Ion Plan Storage": "1.2.840.10008.5.1.4.1.1.481.8",
-    "RT Ion Beams Treatment Record Storage": "1.2.840.10008.5.1.4.1.1.481.9",
-    "Spatial Registration Storage": "1.2.840.10008.5.1.4.1.1.66.1",
-    "Deformable Spatial Registration Storage": "1.2.840.10008.5.1.4.1.1.66.3",
-    "Secondary Capture Image Storage": "1.2.840.10008.5.1.4.1.1.7",
-}
 QR_MODELS = {
     ("patient", "find"): PatientRootQueryRetrieveInformationModelFind,
     ("patient", "move"): PatientRootQueryRetrieveInformationModelMove,

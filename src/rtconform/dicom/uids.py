@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from pydicom.uid import generate_uid
+from pydicom import uid as dicom_uid
+from pydicom.uid import UID, generate_uid
 
 # PS3.5 9.1: components of digits separated by '.', no leading zero in a
 # multi-digit component, at most 64 characters.
@@ -18,18 +19,33 @@ _UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$")
 # pydicom's registered root; any root can be given to the sample generator.
 DEFAULT_UID_ROOT = "1.2.826.0.1.3680043.8.498."
 
-CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
-MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
-PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
-RT_STRUCTURE_SET_STORAGE = "1.2.840.10008.5.1.4.1.1.481.3"
-RT_PLAN_STORAGE = "1.2.840.10008.5.1.4.1.1.481.5"
-RT_DOSE_STORAGE = "1.2.840.10008.5.1.4.1.1.481.2"
-RT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.481.1"
-RT_BEAMS_TREATMENT_RECORD_STORAGE = "1.2.840.10008.5.1.4.1.1.481.4"
-SPATIAL_REGISTRATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.1"
-SECONDARY_CAPTURE_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
+# The one SOP class table: pydicom's registry, by the names used here.
+CT_IMAGE_STORAGE = str(dicom_uid.CTImageStorage)
+MR_IMAGE_STORAGE = str(dicom_uid.MRImageStorage)
+PET_IMAGE_STORAGE = str(dicom_uid.PositronEmissionTomographyImageStorage)
+RT_STRUCTURE_SET_STORAGE = str(dicom_uid.RTStructureSetStorage)
+RT_PLAN_STORAGE = str(dicom_uid.RTPlanStorage)
+RT_DOSE_STORAGE = str(dicom_uid.RTDoseStorage)
+RT_IMAGE_STORAGE = str(dicom_uid.RTImageStorage)
+RT_BEAMS_TREATMENT_RECORD_STORAGE = str(dicom_uid.RTBeamsTreatmentRecordStorage)
+SPATIAL_REGISTRATION_STORAGE = str(dicom_uid.SpatialRegistrationStorage)
+SECONDARY_CAPTURE_STORAGE = str(dicom_uid.SecondaryCaptureImageStorage)
 
 IMAGE_SOP_CLASSES = frozenset({CT_IMAGE_STORAGE, MR_IMAGE_STORAGE, PET_IMAGE_STORAGE})
+# the SOP class of each modality a TRO transaction carries
+SOP_CLASS_BY_MODALITY = {"CT": CT_IMAGE_STORAGE, "RTSTRUCT": RT_STRUCTURE_SET_STORAGE,
+                         "RTPLAN": RT_PLAN_STORAGE, "RTDOSE": RT_DOSE_STORAGE}
+# Storage SOP classes every receiving actor accepts (RT and the images RT uses),
+# by their names in PS3.6
+STORAGE_SOP_CLASSES = {UID(str(u)).name: str(u) for u in (
+    dicom_uid.CTImageStorage, dicom_uid.EnhancedCTImageStorage, dicom_uid.MRImageStorage,
+    dicom_uid.EnhancedMRImageStorage, dicom_uid.PositronEmissionTomographyImageStorage,
+    dicom_uid.RTImageStorage, dicom_uid.RTDoseStorage, dicom_uid.RTStructureSetStorage,
+    dicom_uid.RTBeamsTreatmentRecordStorage, dicom_uid.RTPlanStorage,
+    dicom_uid.RTBrachyTreatmentRecordStorage, dicom_uid.RTTreatmentSummaryRecordStorage,
+    dicom_uid.RTIonPlanStorage, dicom_uid.RTIonBeamsTreatmentRecordStorage,
+    dicom_uid.SpatialRegistrationStorage, dicom_uid.DeformableSpatialRegistrationStorage,
+    dicom_uid.SecondaryCaptureImageStorage)}
 
 
 def uid_problem(value: object) -> str | None:

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
+from rtconform.dicom.uids import (
+    CT_IMAGE_STORAGE,
+    RT_DOSE_STORAGE,
+    RT_PLAN_STORAGE,
+    RT_STRUCTURE_SET_STORAGE,
+)
+
 # (module, usage M/C/U, attributes whose presence shows the module)
 MODULES = {
-    "1.2.840.10008.5.1.4.1.1.2": ("CT Image", [
+    CT_IMAGE_STORAGE: ("CT Image", [
         ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
         ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
         ("General Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),
@@ -22,7 +29,7 @@ MODULES = {
         ("CT Image", "M", ["RescaleIntercept", "RescaleSlope", "KVP"]),
         ("SOP Common", "M", ["SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"]),
     ]),
-    "1.2.840.10008.5.1.4.1.1.481.3": ("RT Structure Set", [
+    RT_STRUCTURE_SET_STORAGE: ("RT Structure Set", [
         ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
         ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
         ("RT Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),
@@ -35,7 +42,7 @@ MODULES = {
         ("Approval", "U", ["ApprovalStatus"]),
         ("SOP Common", "M", ["SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"]),
     ]),
-    "1.2.840.10008.5.1.4.1.1.481.5": ("RT Plan", [
+    RT_PLAN_STORAGE: ("RT Plan", [
         ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
         ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
         ("RT Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),
@@ -50,7 +57,7 @@ MODULES = {
         ("Approval", "U", ["ApprovalStatus"]),
         ("SOP Common", "M", ["SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"]),
     ]),
-    "1.2.840.10008.5.1.4.1.1.481.2": ("RT Dose", [
+    RT_DOSE_STORAGE: ("RT Dose", [
         ("Patient", "M", ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]),
         ("General Study", "M", ["StudyInstanceUID", "StudyDate", "StudyTime", "StudyID"]),
         ("RT Series", "M", ["Modality", "SeriesInstanceUID", "SeriesNumber"]),

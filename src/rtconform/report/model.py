@@ -8,7 +8,6 @@ security, IOD annex; then the TRO scenario results and pictures.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +16,10 @@ import pydicom
 from pydicom.uid import UID
 
 from rtconform import __version__
-from rtconform.actors.recorder import AssociationRecord, read_associations
+from rtconform.actors.recorder import AssociationRecord
 from rtconform.redact import Redactor
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
+from rtconform.run_folder import RunFolder
 
 
 def uid_name(uid: str) -> str:
@@ -123,25 +123,8 @@ def _max_simultaneous(records: list[AssociationRecord]) -> int:
     return best
 
 
-SEED_AE = "RTC_SEED"  # the calling AE the harness seeds its own Archive with
-
-
 def stored_objects(run_dir: Path, received_only: bool) -> dict[str, Path]:
-    """Stored objects of a run, one file per SOP Instance UID, read from the
-    stores' SQLite indexes. With `received_only`, what the SUT sent or returned:
-    not what the harness seeded, nor the embedded SUT's own stores."""
-    import sqlite3
-
-    chosen: dict[str, Path] = {}
-    for index in sorted(Path(run_dir).glob("scenarios/**/index.sqlite")):
-        if received_only and "sut-" in index.relative_to(run_dir).as_posix():
-            continue
-        with sqlite3.connect(index) as db:
-            for uid, path, calling in db.execute(
-                    "SELECT sop_instance_uid, path, calling_ae FROM instances"):
-                if (not received_only or calling != SEED_AE) and Path(path).is_file():
-                    chosen.setdefault(uid, Path(path))
-    return chosen
+    return RunFolder(run_dir).stored_objects(received_only)
 
 
 def received_objects(run_dir: Path) -> list[Path]:
@@ -202,14 +185,11 @@ def media(summary: dict) -> dict | None:
             "dicomdir": any(p.name.upper() == "DICOMDIR" for p in files), "objects": rows}
 
 
-def results(run_dir: Path, summary: dict) -> list[dict]:
+def results(folder: RunFolder, summary: dict) -> list[dict]:
     findings = defaultdict(list)
-    path = run_dir / "findings.jsonl"
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            f = json.loads(line)
-            if f["severity"] == "error":
-                findings[f["scenario"]].append(f)
+    for f in folder.scenario_findings():
+        if f["severity"] == "error":
+            findings[f["scenario"]].append(f)
     out = []
     for s in summary.get("scenarios", []):
         evidence = [f"{f['rule_id']} {Path(f['file']).name} {f['tag_path']}: {f['message']}"
@@ -222,16 +202,16 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
     """The report model, the received objects it describes, and the redactor
     (which has learnt their PHI) for anything rendered later."""
     run_dir = Path(run_dir)
-    summary_path = run_dir / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    records = read_associations(run_dir / "associations.jsonl")
+    folder = RunFolder(run_dir)
+    summary = folder.summary()
+    records = folder.associations()
     paths = received_objects(run_dir)
     redactor = Redactor(enabled=redact)
     unreadable: list[dict] = []
     for _, ds in read_headers(paths, unreadable):  # learn the PHI of all the report may show
         redactor.learn(ds)
     tls = False  # the harness's actors offer no TLS, so no association of a run can use it
-    scenarios = results(run_dir, summary)
+    scenarios = results(folder, summary)
     counts = Counter(s["status"] for s in scenarios)
     model = {
         "tool": f"rtconform {__version__}", "run": str(run_dir), "redacted": redact,

@@ -13,6 +13,7 @@ import pydicom
 from rtconform.redact import Redactor
 from rtconform.report import model as report_model
 from rtconform.report.pictures import dvh_png, slice_pictures
+from rtconform.run_folder import RunFolder
 
 FORMATS = ("html", "md", "json")
 
@@ -75,11 +76,11 @@ def render(run_dir: Path, formats: tuple[str, ...] = FORMATS, redact: bool = Fal
     written = {}
     env = _env()
     if "json" in formats:
-        path = run_dir / "report.json"
+        path = RunFolder(run_dir).report("json")
         path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
         written["json"] = path
     if "html" in formats:
-        path = run_dir / "report.html"
+        path = RunFolder(run_dir).report("html")
         path.write_text(env.get_template("report.html.j2").render(r=data, pictures=sets),
                         encoding="utf-8")
         written["html"] = path
@@ -93,7 +94,7 @@ def render(run_dir: Path, formats: tuple[str, ...] = FORMATS, redact: bool = Fal
             if "dvh" in entry:
                 entry["dvh_file"] = f"report_files/set{i}_dvh.png"
                 (run_dir / entry["dvh_file"]).write_bytes(entry["dvh"])
-        path = run_dir / "report.md"
+        path = RunFolder(run_dir).report("md")
         path.write_text(env.get_template("report.md.j2").render(r=data, pictures=sets),
                         encoding="utf-8")
         written["md"] = path

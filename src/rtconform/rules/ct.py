@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from rtconform.dicom.geometry import slice_offset
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
 from rtconform.findings import Severity
@@ -32,17 +33,6 @@ def _outliers(series: list[Instance], attr: str, what: str, tag: str,
             yield Issue(f"{what} is missing", tag, inst)
         elif len(value) != len(ref) or not np.allclose(value, ref, atol=tol):
             yield Issue(f"{what} {value} differs from the series' {ref}", tag, inst)
-
-
-def normal(orientation: tuple[float, ...]) -> np.ndarray:
-    row, col = np.array(orientation[:3]), np.array(orientation[3:6])
-    return np.cross(row, col)
-
-
-def slice_offset(inst: Instance) -> float | None:
-    if inst.position is None or inst.orientation is None or len(inst.orientation) != 6:
-        return None
-    return float(np.dot(normal(inst.orientation), inst.position))
 
 
 @rule("CT-SERIES-FRAME-OF-REFERENCE", Severity.ERROR,

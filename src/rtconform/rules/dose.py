@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from rtconform.dicom.geometry import normal
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
 from rtconform.dicom.uids import RT_PLAN_STORAGE
+from rtconform.dicom.values import integer, items, number, numbers, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.ct import normal
 from rtconform.rules.plan import beam_numbers
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.values import integer, items, number, numbers, text, uid_of
 
 RO5 = "IHE-RO TRO RO-5"
 NEEDS_PLAN = {"PLAN", "MULTI_PLAN", "FRACTION", "BEAM", "BRACHY", "FRACTION_SESSION",

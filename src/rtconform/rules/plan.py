@@ -11,21 +11,14 @@ from pydicom.dataset import Dataset
 
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
+from rtconform.dicom.rt import is_dosimetric
 from rtconform.dicom.uids import RT_STRUCTURE_SET_STORAGE
+from rtconform.dicom.values import integer, items, number, numbers, text, uid_of
 from rtconform.findings import Severity
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.values import integer, items, number, numbers, text, uid_of
 
 RO3_4 = "IHE-RO TRO RO-3/RO-4"
 JAWS = {"X", "Y", "ASYMX", "ASYMY"}
-
-
-def is_dosimetric(plan: Dataset | None) -> bool:
-    """A dosimetric plan carries metersets; a geometric plan (RO-3) does not.
-    Dose Reference is not required: IHE-RO's own dosimetric plan has none."""
-    return any(number(ref, "BeamMeterset") is not None
-               for group in items(plan, "FractionGroupSequence")
-               for ref in items(group, "ReferencedBeamSequence"))
 
 
 def beam_numbers(plan: Dataset | None) -> list[int | None]:

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 from rtconform.dicom.graph import ObjectGraph
+from rtconform.dicom.values import items, text
 from rtconform.findings import Severity
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.values import items, text
 
 CRITICAL = "IHE-RO TRO (all transactions); IHE-RO test tool CriticalAttributeMappingRule"
 

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from rtconform.dicom.geometry import normal
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
 from rtconform.dicom.uids import CT_IMAGE_STORAGE, IMAGE_SOP_CLASSES
+from rtconform.dicom.values import integer, items, numbers, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.ct import normal
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.values import integer, items, numbers, text, uid_of
 
 RO2 = "IHE-RO TRO RO-2"
 CLOSED_PLANAR_TYPES = {"EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "BOLUS",

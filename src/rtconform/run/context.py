@@ -11,7 +11,6 @@ a real run would show: the harness's view of the SUT.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import select
@@ -26,31 +25,25 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from rtconform.actors.archive import Archive, ArchiveConfig
-from rtconform.actors.contourer import Contourer
-from rtconform.actors.dose_displayer import DoseDisplayer
 from rtconform.actors.node import Peer, ServiceUser, identifier
-from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
 from rtconform.actors.recorder import AssociationRecorder, read_associations
+from rtconform.actors.simulators import SIMULATORS
 from rtconform.actors.storage import share_objects
 from rtconform.dicom.faults import FAULTS, inject
 from rtconform.dicom.index import Unreadable, read_instance
+from rtconform.dicom.rt import is_dosimetric
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
 from rtconform.findings import Finding
-from rtconform.report.model import SEED_AE
-from rtconform.rules.plan import is_dosimetric
 from rtconform.run.sut import SutConfig
 from rtconform.run.transactions import (
     ARCHIVE,
     CONTOURER,
-    DOSE_DISPLAYER,
     DOSIMETRIC_PLANNER,
-    GEOMETRIC_PLANNER,
 )
+from rtconform.run_folder import SEED_AE, RunFolder
 from rtconform.validate import ValidationOptions, validate_paths
 
-ACTOR_CLASSES = {CONTOURER: Contourer, GEOMETRIC_PLANNER: GeometricPlanner,
-                 DOSIMETRIC_PLANNER: DosimetricPlanner, DOSE_DISPLAYER: DoseDisplayer}
 OBJECTS = {  # phrase in the scenarios → files of the synthetic patient
     "CT series": lambda name: name.startswith("CT_"),
     "structure set": lambda name: name == "RS_structure_set.dcm",
@@ -87,9 +80,11 @@ class RunContext:
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
-        share_objects(self.out / "objects")  # every store of the run: one copy per object
-        self.recorder = AssociationRecorder(self.out / "associations.jsonl")
-        self.sut_recorder = AssociationRecorder(self.out / "sut-associations.jsonl")
+        self.folder = RunFolder(self.out)
+        # every store of the run: one copy per object
+        share_objects(self.folder.file(RunFolder.OBJECTS))
+        self.recorder = AssociationRecorder(self.folder.file(RunFolder.ASSOCIATIONS))
+        self.sut_recorder = AssociationRecorder(self.folder.file(RunFolder.SUT_ASSOCIATIONS))
         names = list(self.engines)
         if names == ["auto"]:
             available = [e for e in make_engines(["dciodvfy"]) if not e.unavailable_reason()]
@@ -142,9 +137,7 @@ class RunContext:
                 f"standard engine {name} was asked for and did not run: {why}"
                 for name, why in engines.engine_notes.items()))
         findings = rules.findings + engines.findings
-        with (self.out / "findings.jsonl").open("a", encoding="utf-8") as fp:
-            for f in findings:
-                fp.write(json.dumps({"scenario": label, **f.to_dict()}) + "\n")
+        self.folder.append_findings(label, [f.to_dict() for f in findings])
         return findings
 
     def note(self, message: str, **data) -> None:
@@ -248,7 +241,7 @@ class Scenario:
 
     # -- the harness acts ------------------------------------------------------------
     def harness_actor(self, actor: str, method: str = "get"):
-        cls = ACTOR_CLASSES[actor]
+        cls = SIMULATORS[actor]
         user = cls(self.ctx.recorder, self.workdir / f"harness-{cls.default_ae.lower()}",
                    ae_title=f"RTC_{cls.default_ae}"[:16], method=method)
         self._stoppers.append(user.stop_receiver)
@@ -320,7 +313,7 @@ class Scenario:
     def _embedded_act(self, actor: str, transaction: str, archive: Archive) -> dict:
         if "," in transaction:
             return self._embedded_chain(actor, transaction, archive)
-        cls = ACTOR_CLASSES[actor]
+        cls = SIMULATORS[actor]
         ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
                   method="get")
         self._make_faulty(ref)
@@ -349,7 +342,7 @@ class Scenario:
     def _embedded_chain(self, actor: str, transactions: str, archive: Archive) -> dict:
         """The official tool's Contourer scenarios 2 and 3, by the reference
         Contourer."""
-        cls = ACTOR_CLASSES[actor]
+        cls = SIMULATORS[actor]
         ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
                   method="get")
         self._make_faulty(ref)

@@ -15,6 +15,7 @@ import pytest
 
 from rtconform.run.context import RunContext, Scenario
 from rtconform.run.sut import SutConfig, load_sut
+from rtconform.run.transactions import ACTORS, TRANSACTIONS, tag_of
 
 pytest_plugins = ["rtconform.run.steps"]
 
@@ -39,12 +40,12 @@ def pytest_configure(config) -> None:
     # Gherkin tags become markers (ro2, sut_archive, …): register them.
     for tag in ("conformance", "negative", "export", "acts_on_input"):
         config.addinivalue_line("markers", f"{tag}: rtconform scenario tag")
-    for n in range(1, 12):
-        config.addinivalue_line("markers", f"ro{n}: IHE-RO TRO transaction RO-{n}")
-    for actor in ("archive", "contourer", "geometric_planner", "dosimetric_planner",
-                  "dose_displayer"):
-        config.addinivalue_line("markers", f"sut_{actor}: scenario where the SUT plays it")
-        config.addinivalue_line("markers", f"{actor}: actor involved")
+    for transaction in TRANSACTIONS.values():
+        config.addinivalue_line("markers", f"{transaction.tag}: IHE-RO TRO {transaction.id} "
+                                           f"{transaction.name}")
+    for actor in ACTORS:
+        config.addinivalue_line("markers", f"sut_{tag_of(actor)}: the SUT plays the {actor}")
+        config.addinivalue_line("markers", f"{tag_of(actor)}: the {actor} takes part")
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +75,7 @@ def scenario(request, run_context: RunContext):
     if wanted and not wanted & plays:
         pytest.skip(f"the system under test plays none of {sorted(wanted)}")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:120]
-    state = Scenario(run_context, request.node.name, run_context.out / "scenarios" / name)
+    state = Scenario(run_context, request.node.name, run_context.folder.scenario_dir(name))
     state.workdir.mkdir(parents=True, exist_ok=True)
     yield state
     state.stop()

@@ -22,6 +22,7 @@ from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run.transactions import ACTORS, tag_of
+from rtconform.run_folder import RunFolder
 
 
 def _rule_id_pattern() -> re.Pattern:
@@ -85,7 +86,8 @@ def check_reachable(sut: SutConfig, out: Path) -> None:
     """A network SUT must answer C-ECHO within the timeout, else exit 2."""
     if sut.peer is None:
         return
-    user = ServiceUser(sut.harness_ae, AssociationRecorder(out / "associations.jsonl"),
+    user = ServiceUser(sut.harness_ae,
+                       AssociationRecorder(RunFolder(out).file(RunFolder.ASSOCIATIONS)),
                        "harness", Timeouts(connection=min(sut.timeout, 30.0),
                                            acse=min(sut.timeout, 30.0)))
     try:
@@ -108,6 +110,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     sut = load_sut(sut_file) if sut_file else SutConfig()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    folder = RunFolder(out)
     check_reachable(sut, out)
     features = (features or default_features_dir()).resolve()
     if not features.is_dir():
@@ -117,7 +120,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     if statement is not None:
         env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
     args = [str(features), "-p", "no:cacheprovider", "-m", marker_expression(sut, tags),
-            "--junitxml", str(out / "junit.xml"), "--cucumberjson", str(out / "cucumber.json"),
+            "--junitxml", str(folder.file(RunFolder.JUNIT)),
+            "--cucumberjson", str(folder.file(RunFolder.CUCUMBER)),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
             "--rtconform-stimulus", stimulus,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
@@ -129,8 +133,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     # so each run (with its own statement and SUT) needs a fresh interpreter.
     code = subprocess.run([sys.executable, "-m", "pytest", *args], env=env,
                           cwd=features.parent, check=False).returncode
-    results = read_results(out / "cucumber.json")
-    write_summary(out, sut, results, code)
+    results = read_results(folder.file(RunFolder.CUCUMBER))
+    write_summary(folder, sut, results, code)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not results:
         raise RunError(f"no scenario matches the SUT's actors {list(sut.actors)}"
                        + (f" and --tags {tags!r}" if tags else ""))
@@ -160,12 +164,8 @@ def read_results(cucumber: Path) -> list[ScenarioResult]:
     return results
 
 
-def write_summary(out: Path, sut: SutConfig, results: list[ScenarioResult], code: int) -> None:
-    findings = []
-    path = out / "findings.jsonl"
-    if path.is_file():
-        findings = [json.loads(line) for line in path.read_text().splitlines() if line]
-    (out / "findings.json").write_text(json.dumps(findings, indent=2), encoding="utf-8")
+def write_summary(folder: RunFolder, sut: SutConfig, results: list[ScenarioResult],
+                  code: int) -> None:
     counts = Counter(r.status for r in results)
     summary = {
         "sut": {"name": sut.name, "actors": list(sut.actors), "embedded": sut.embedded,
@@ -174,4 +174,4 @@ def write_summary(out: Path, sut: SutConfig, results: list[ScenarioResult], code
         "counts": dict(counts), "exit_code": 0 if code == 0 else 1,
         "scenarios": [r.__dict__ | {"rule_ids": list(r.rule_ids)} for r in results],
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    folder.write_summary(summary)

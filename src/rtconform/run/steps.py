@@ -11,12 +11,11 @@ from pynetdicom import AE
 from pytest_bdd import given, parsers, then, when
 
 from rtconform.actors.node import ServiceUser, identifier
+from rtconform.dicom.uids import SOP_CLASS_BY_MODALITY
 from rtconform.run.context import ScenarioFailure, find_problems, plan_kinds
 from rtconform.run.transactions import ARCHIVE
 
-SOP_CLASS_OF = {"CT": "1.2.840.10008.5.1.4.1.1.2", "RTSTRUCT": "1.2.840.10008.5.1.4.1.1.481.3",
-                "RTPLAN": "1.2.840.10008.5.1.4.1.1.481.5",
-                "RTDOSE": "1.2.840.10008.5.1.4.1.1.481.2"}
+SOP_CLASS_OF = SOP_CLASS_BY_MODALITY
 
 
 LEVEL2 = "ARCHIVE-STORAGE-LEVEL-2"  # IHE-RO test tool CompareRule: returned identical to received

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pydicom
 
-from rtconform.actors.recorder import read_associations
 from rtconform.findings import Finding, Severity
 from rtconform.report.model import received_objects, sut_associations, sut_role
+from rtconform.run_folder import RunFolder
 from rtconform.statement.compare import values_at
 from rtconform.statement.model import claims, constraints
 
@@ -19,12 +19,12 @@ SOURCE = "statement vs run"
 
 
 def verify(statement: dict, run_dir: Path) -> list[Finding]:
-    run_dir = Path(run_dir)
-    log = str(run_dir / "associations.jsonl")
+    folder = RunFolder(run_dir)
+    log = str(folder.file(RunFolder.ASSOCIATIONS))
     claimed = {(c.uid, c.role): c for c in claims(statement)}
     findings: list[Finding] = []
     seen = set()
-    for record in sut_associations(read_associations(run_dir / "associations.jsonl")):
+    for record in sut_associations(folder.associations()):
         where = f"association {record.id} with {record.peer.get('ae_title')}"
         for cx in record.contexts:
             role = sut_role(record, cx)

@@ -10,9 +10,9 @@ from pydicom.dataset import Dataset
 
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance, person_name
+from rtconform.dicom.values import items, uid_of
 from rtconform.findings import Severity
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.values import items, uid_of
 
 BRTO = "IHE-RO BRTO (TRO 2007)"
 PRODUCED_BY = {"image": "RO-11", "rtstruct": "RO-2", "rtplan": "RO-3/RO-4", "rtdose": "RO-5"}

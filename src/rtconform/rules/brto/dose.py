@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import numpy as np
 
 from rtconform.dicom.graph import ObjectGraph
+from rtconform.dicom.values import integer, items, numbers, text, uid_of
 from rtconform.findings import Severity
 from rtconform.rules.brto.common import BRTO, produced, tool
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.values import integer, items, numbers, text, uid_of
 
 RO5 = f"{BRTO} RO-5"
 GRID_FRAME_OFFSET_VECTOR = 0x3004000C

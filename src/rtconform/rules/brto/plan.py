@@ -11,11 +11,11 @@ from pydicom.dataset import Dataset
 
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
+from rtconform.dicom.rt import is_dosimetric
+from rtconform.dicom.values import integer, items, text, uid_of
 from rtconform.findings import Severity
 from rtconform.rules.brto.common import BRTO, produced, tool
-from rtconform.rules.plan import is_dosimetric
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.values import integer, items, text, uid_of
 
 RO3_4 = f"{BRTO} RO-3/RO-4"
 RO3 = f"{BRTO} RO-3"
