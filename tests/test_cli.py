@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +152,45 @@ def test_validate_with_local_standard(tmp_path, capsys):
     assert report["engines"]["dicom-validator"] == "ran"
     assert {f["rule_id"] for f in report["findings"]} == {"DV-UNKNOWN-SOP-CLASS"}
     capsys.readouterr()
+
+
+def test_a_fifo_and_markup_in_names_neither_hang_nor_crash(tmp_path, sample_dir):
+    """A FIFO named like a DICOM file is not read (it would block forever);
+    '[/]' in a path is data, not console markup."""
+    import os
+    import shutil
+
+    folder = tmp_path / "in[" / "]put"  # the path holds '[/]'
+    folder.mkdir(parents=True)
+    shutil.copy(sample_dir / "CT_001.dcm", folder / "CT_001.dcm")
+    os.mkfifo(folder / "x.dcm")
+    (folder / "odd[b]name.dcm").write_bytes(b"not dicom at all")
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "validate", str(folder),
+                           "--engines", "tro", "--json", str(tmp_path / "o.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    findings = json.loads((tmp_path / "o.json").read_text())["findings"]
+    unreadable = {Path(f["file"]).name: f["message"] for f in findings
+                  if f["rule_id"] == "FILE-UNREADABLE"}
+    assert "not a regular file" in unreadable["x.dcm"] and "odd[b]name.dcm" in unreadable
+    assert "in[/]put" in proc.stdout and "odd[b]name.dcm" in proc.stdout
+    missing = subprocess.run([sys.executable, "-m", "rtconform", "validate", "nonexist[/]"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "nonexist[/]" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_wildcard_matching_is_the_standard_one():
+    """PS3.4 wildcards, checked against fnmatch on every small case (and a
+    pattern that made a regex backtrack for seconds answers at once)."""
+    import fnmatch
+    import itertools
+
+    from rtconform.actors.query import wildcard_match
+
+    for n in range(5):
+        for pattern in map("".join, itertools.product("ab*?", repeat=n)):
+            for m in range(5):
+                for value in map("".join, itertools.product("ab", repeat=m)):
+                    assert wildcard_match(pattern, value) == fnmatch.fnmatchcase(value, pattern)
+    assert not wildcard_match("*a" * 7 + "*b", "a" * 64)

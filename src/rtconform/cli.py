@@ -14,12 +14,13 @@ import textwrap
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from rtconform import __version__
 from rtconform.findings import Finding
-from rtconform.usage import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
+from rtconform.usage import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
 from rtconform.usage import examples as _examples
 from rtconform.usage import formatter as _formatter
 
@@ -72,12 +73,13 @@ def _print_findings(console: Console, findings: list[Finding], limit: int, redac
         first = items[0]
         where = f"{Path(first.file).name} {first.tag_path}".strip()
         table.add_row(f"[{styles[severity]}]{severity}[/]", rule_id, str(len(items)),
-                      redact(f"{where}: {first.message}"))
+                      escape(redact(f"{where}: {first.message}")))
     console.print(table)
     shown = [f for f in findings if not f.waived and f.severity == "error"][:limit]
     for f in shown:
-        console.print(redact(f"[red]error[/] {f.rule_id} {f.file}"
-                             f"{' ' + f.tag_path if f.tag_path else ''}: {f.message}"),
+        # data (paths, ROI names, messages) is never console markup
+        console.print("[red]error[/] " + escape(redact(
+            f"{f.rule_id} {f.file}{' ' + f.tag_path if f.tag_path else ''}: {f.message}")),
                       highlight=False, markup=True)
     more = sum(1 for f in findings if not f.waived and f.severity == "error") - len(shown)
     if more > 0:
@@ -514,11 +516,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args, console)
     except UsageError as exc:
-        Console(stderr=True).print(f"[bold red]rtconform {args.command}:[/] {exc}",
-                                   highlight=False)
+        Console(stderr=True).print(f"[bold red]rtconform {args.command}:[/] "
+                                   f"{escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        Console(stderr=True).print(f"rtconform {args.command}: interrupted", highlight=False)
         return EXIT_USAGE
+    except Exception as exc:  # a defect of rtconform itself, never "findings": exit 3
+        Console(stderr=True).print(f"[bold red]rtconform {args.command}: internal error:[/] "
+                                   f"{escape(f'{type(exc).__name__}: {exc}')} (please report "
+                                   "it; RTCONFORM_DEBUG=1 shows the traceback)", highlight=False)
+        if os.environ.get("RTCONFORM_DEBUG"):
+            raise
+        return EXIT_INTERNAL
     except BrokenPipeError:  # `rtconform ... | head`: the reader left, as dcmtk tools allow
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

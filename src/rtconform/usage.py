@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import argparse
 
-# 0 conformant, 1 findings of severity error, 2 usage or environment error
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# 0 conformant, 1 findings of severity error, 2 usage or environment error,
+# 3 an internal error of rtconform (never confused with findings)
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):

@@ -6,7 +6,6 @@ with the computed counts and ModalitiesInStudy that receivers rely on.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 
 from pydicom.dataset import Dataset
@@ -34,10 +33,29 @@ def _matches_value(keyword: str, pattern: str, value: str) -> bool:
         low, _, high = pattern.partition("-")
         return (not low or value >= low) and (not high or value[: len(high)] <= high)
     if "*" in pattern or "?" in pattern:
-        regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
-                        for c in pattern)
-        return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+        return wildcard_match(pattern, value)
     return value == pattern
+
+
+def wildcard_match(pattern: str, value: str) -> bool:
+    """PS3.4 C.2.2.2.4 wildcard matching ('*' any run, '?' one character),
+    without backtracking: at most len(pattern) × len(value) steps, so no
+    identifier can stall the Archive (a regex takes exponential time on
+    '*a*a*a*…b')."""
+    p = v = 0
+    star, resume = -1, 0
+    while v < len(value):
+        if p < len(pattern) and pattern[p] in ("?", value[v]) and pattern[p] != "*":
+            p, v = p + 1, v + 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, resume = p, v
+            p += 1
+        elif star >= 0:
+            p, resume = star + 1, resume + 1
+            v = resume
+        else:
+            return False
+    return all(c == "*" for c in pattern[p:])
 
 
 def level_of(identifier: Dataset) -> str:

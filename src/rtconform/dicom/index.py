@@ -8,6 +8,7 @@ sequences. That is what keeps memory flat on a folder of 10,000 CT files.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,15 +158,22 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def read_instance(path: Path) -> tuple[Instance, Dataset] | Unreadable:
-    """One file → its index record and header dataset, or why it is unreadable."""
+    """One file → its index record and header dataset, or why it is unreadable.
+    Whatever a file holds, the answer is one of the two: never an exception."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read forever
+            return Unreadable(path, "not a regular file (FIFO, socket or device): not read")
         ds, structure = read_header(path)
+        inst = Instance.from_dataset(path, ds, structure.transfer_syntax, structure.part10,
+                                     structure.pixel_data_length)
     except UnreadableFile as exc:
         return Unreadable(path, str(exc))
     except OSError as exc:
         return Unreadable(path, f"cannot be read: {exc.strerror or exc}")
-    inst = Instance.from_dataset(path, ds, structure.transfer_syntax, structure.part10,
-                                 structure.pixel_data_length)
+    except RecursionError:
+        return Unreadable(path, "sequences nested too deep to decode")
+    except Exception as exc:  # a value pydicom cannot convert, on any attribute
+        return Unreadable(path, f"cannot be decoded: {type(exc).__name__}: {exc}")
     return inst, ds
 
 
