@@ -180,3 +180,22 @@ def test_unreachable_peer_exits_2_with_its_address(tmp_path):
         timeout=60)
     assert proc.returncode == 2
     assert f"SUT@127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_sub_operations_are_counted_by_their_sop_class():
+    """harness_sent's count can fail: a CT sub-operation is not an RT Structure
+    Set one, and a failed response is not a delivery."""
+    from rtconform.actors.recorder import AssociationRecord
+
+    ct, ss = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.481.3"
+
+    def exchange(message_id, sop_class, status):
+        return [{"command": "C-STORE-RQ", "direction": "sent", "message_id": message_id,
+                 "sop_class": sop_class, "sop_instance": f"1.2.{message_id}"},
+                {"command": "C-STORE-RSP", "direction": "received", "message_id": message_id,
+                 "sop_class": "", "status": status}]
+
+    record = AssociationRecord("a1", dimse=exchange(1, ct, "0x0000") + exchange(2, ss, "0x0000")
+                               + exchange(3, ct, "0xA700"))
+    assert record.stores_sent(ct) == 1 and record.stores_sent(ss) == 1
+    assert record.stores_sent(ct, "0xA700") == 1

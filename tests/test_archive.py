@@ -110,6 +110,12 @@ def test_received_bytes_are_kept_as_sent(archive, sample_dir):
     # storage level 2, byte for byte: the dataset as sent (same transfer syntax)
     assert _dataset_bytes(path) == _dataset_bytes(sample_dir / "RS_structure_set.dcm")
     assert pydicom.dcmread(path) == pydicom.dcmread(sample_dir / "RS_structure_set.dcm")
+    # control: one byte changed in the dataset is seen
+    changed = bytearray(path.read_bytes())
+    changed[-1] ^= 0x01
+    (archive.store.folder / "changed.dcm").write_bytes(bytes(changed))
+    assert _dataset_bytes(archive.store.folder / "changed.dcm") != \
+        _dataset_bytes(sample_dir / "RS_structure_set.dcm")
 
 
 def test_find_matching_kinds(archive, sample_dir):

@@ -19,9 +19,19 @@ def test_truncation_anywhere_is_detected_with_its_offset(sample_dir, tmp_path, n
     cut.write_bytes(data[: int(len(data) * fraction)])
     with pytest.raises(UnreadableFile) as caught:
         read_header(cut)
-    # located: a byte offset within the file, whatever the point of the cut
-    offsets = [int(n) for n in re.findall(r"byte (\d+)", str(caught.value))]
-    assert offsets and all(0 <= n <= len(data) for n in offsets), str(caught.value)
+    assert _located(str(caught.value), len(data)), str(caught.value)
+
+
+def _located(message: str, size: int) -> bool:
+    """The message names a byte offset within the file."""
+    offsets = [int(n) for n in re.findall(r"byte (\d+)", message)]
+    return bool(offsets) and all(0 <= n <= size for n in offsets)
+
+
+def test_the_location_check_can_fail():
+    assert _located("truncated at byte 120", 1000)
+    assert not _located("truncated", 1000)  # no offset
+    assert not _located("truncated at byte 5000", 1000)  # beyond the file
 
 
 def test_intact_files_pass_and_report_pixel_data_length(sample_dir):

@@ -182,7 +182,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from rtconform.report import model as report_model
     from rtconform.report.render import FORMATS, render
-    from rtconform.report.statement import write_statement
+    from rtconform.statement.observed import write_statement
 
     run_dir = Path(args.run_dir)
     from rtconform.run_folder import RunFolder
@@ -318,18 +318,8 @@ def _print_coverage(args: argparse.Namespace, console: Console) -> int:
 
 
 # -- parser ----------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rtconform", formatter_class=_formatter,
-        description="Does a system speak DICOM RT the way IHE-RO TRO and its conformance "
-                    "statement say it does?",
-        epilog=_examples("rtconform sample /tmp/patient", "rtconform validate /tmp/patient",
-                         "rtconform simulate archive --port 11112 --store /tmp/archive",
-                         "rtconform rules") + "\n\nexit codes: 0 conformant, 1 errors found, "
-                                              "2 usage or environment error")
-    parser.add_argument("--version", action="version", version=f"rtconform {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+# -- parser: each command registers its own arguments ------------------------------
+def _register_sample(sub) -> None:
     p = sub.add_parser("sample", formatter_class=_formatter,
                        help="write the synthetic RT patient (optionally with one fault)",
                        description="Write a deterministic synthetic RT patient: 60 CT slices, a "
@@ -354,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"UID root the UIDs are derived from (default {DEFAULT_UID_ROOT})")
     p.set_defaults(func=cmd_sample)
 
+
+def _register_validate(sub) -> None:
     p = sub.add_parser(
         "validate", formatter_class=_formatter,
         help="validate DICOM RT files: standard engines + IHE-RO TRO rules",
@@ -402,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     p.set_defaults(func=cmd_validate)
 
+
+def _register_run(sub) -> None:
+    from rtconform.dicom.sample import SAMPLE_SETS
+
     p = sub.add_parser(
         "run", formatter_class=_formatter,
         help="run the IHE-RO TRO scenarios against a system under test (default: embedded)",
@@ -431,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.set_defaults(func=cmd_run)
 
+
+def _register_report(sub) -> None:
     p = sub.add_parser(
         "report", formatter_class=_formatter,
         help="conformance-statement-style report of what the SUT did in a run",
@@ -447,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write observed-statement.yaml instead of the report")
     p.set_defaults(func=cmd_report)
 
+
+def _register_statement(sub) -> None:
     p = sub.add_parser("statement", formatter_class=_formatter,
                        help="machine-readable conformance statements",
                        epilog=_examples("rtconform statement check "
@@ -458,6 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.set_defaults(func=cmd_statement_check)
 
+
+def _register_compare(sub) -> None:
     p = sub.add_parser(
         "compare", formatter_class=_formatter,
         help="can A and B talk? flows, transfer syntaxes, character sets, import constraints",
@@ -474,6 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where compare.html/md/json go (default reports/compare)")
     p.set_defaults(func=cmd_compare)
 
+
+def _register_verify_statement(sub) -> None:
     p = sub.add_parser("verify-statement", formatter_class=_formatter,
                        help="what a SUT claims vs what it did in a run",
                        epilog=_examples("rtconform verify-statement vendor.yaml reports/vendor"))
@@ -482,9 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE")
     p.set_defaults(func=cmd_verify_statement)
 
-    from rtconform.actors.cli import register as register_simulate
 
-    register_simulate(sub, _formatter)
+def _register_rules(sub) -> None:
+    from rtconform.rules.profiles import PROFILES
 
     p = sub.add_parser("rules", formatter_class=_formatter,
                        help="list every rule with its id, severity and source",
@@ -499,6 +503,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coverage", action="store_true",
                    help="the IHE-RO test tool's BRTO checklist, row by row, and what checks it")
     p.set_defaults(func=cmd_rules)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtconform", formatter_class=_formatter,
+        description="Does a system speak DICOM RT the way IHE-RO TRO and its conformance "
+                    "statement say it does?",
+        epilog=_examples("rtconform sample /tmp/patient", "rtconform validate /tmp/patient",
+                         "rtconform simulate archive --port 11112 --store /tmp/archive",
+                         "rtconform rules") + "\n\nexit codes: 0 conformant, 1 errors found, "
+                                              "2 usage or environment error, 3 internal error")
+    parser.add_argument("--version", action="version", version=f"rtconform {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _register_sample(sub)
+    _register_validate(sub)
+    _register_run(sub)
+    _register_report(sub)
+    _register_statement(sub)
+    _register_compare(sub)
+    _register_verify_statement(sub)
+    from rtconform.actors.cli import register as register_simulate
+
+    register_simulate(sub, _formatter)
+    _register_rules(sub)
     return parser
 
 

@@ -192,6 +192,30 @@ class AssociationRecord:
     def statuses(self, command: str) -> list[str]:
         return [d["status"] for d in self.dimse if d["command"] == command and d.get("status")]
 
+    def final_statuses(self, *commands: str) -> list[str]:
+        """Statuses of `commands` that end an operation (not Pending)."""
+        return [s for c in commands for s in self.statuses(c) if s not in ("0xFF00", "0xFF01")]
+
+    def stores_sent(self, sop_class: str, status: str = "0x0000") -> int:
+        """C-STORE requests of `sop_class` this side sent that were answered
+        with `status`, paired by message id (a response need not repeat the
+        SOP class)."""
+        classes = {d["message_id"]: d["sop_class"] for d in self.dimse
+                   if d["command"] == "C-STORE-RQ" and d["direction"] == "sent"}
+        return sum(1 for d in self.dimse if d["command"] == "C-STORE-RSP"
+                   and d["direction"] == "received" and d.get("status") == status
+                   and classes.get(d["message_id"]) == sop_class)
+
+    def stores_received(self) -> list[str]:
+        """SOP Instance UIDs of the C-STORE requests this side received."""
+        return [d["sop_instance"] for d in self.dimse
+                if d["command"] == "C-STORE-RQ" and d["direction"] == "received"]
+
+    def proposals(self) -> list[tuple[str, str]]:
+        """(abstract syntax, transfer syntax) pairs the requestor proposed."""
+        return [(p["abstract_syntax"], t) for p in self.proposed
+                for t in p.get("transfer_syntaxes", [])]
+
 
 def read_events(path: Path) -> list[dict]:
     if not Path(path).exists():

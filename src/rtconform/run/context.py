@@ -289,6 +289,11 @@ class Scenario:
     def new_associations(self):
         return read_associations(self.ctx.recorder.path)[self._log_mark:]
 
+    def sut_requested(self):
+        """This scenario's associations the SUT opened with the harness Archive."""
+        return [r for r in self.new_associations()
+                if r.actor == ARCHIVE and r.direction == "inbound"]
+
     def sut_performs(self, actor: str, transaction: str) -> None:
         """Make the SUT act as `actor` in `transaction` (or several, in order:
         'RO-6, RO-11 and RO-2') against the harness Archive: in-process for
@@ -431,10 +436,8 @@ class Scenario:
             if paths or time.monotonic() >= deadline:
                 break
             time.sleep(0.5)
-        reused = sorted({d["sop_instance"] for r in self.new_associations()
-                         if r.actor == ARCHIVE and r.direction == "inbound" for d in r.dimse
-                         if d["command"] == "C-STORE-RQ" and d["direction"] == "received"
-                         and d["sop_instance"] in self.harness_seeded})
+        reused = sorted({uid for r in self.sut_requested() for uid in r.stores_received()
+                         if uid in self.harness_seeded})
         if reused:  # the harness keeps its own copy: say so rather than lose it silently
             raise ScenarioFailure(
                 f"BRTO-NEW-SOP-INSTANCE: the system under test stored {len(reused)} object(s) "

@@ -130,9 +130,7 @@ def sut_stores_succeeded(scenario):
         broken = scenario.unreadable_exports()
         assert not broken, "FILE-UNREADABLE: " + "; ".join(broken[:5])
         return
-    statuses = [d["status"] for r in scenario.new_associations()
-                if r.actor == ARCHIVE and r.direction == "inbound"
-                for d in r.dimse if d["command"] == "C-STORE-RSP"]
+    statuses = [s for r in scenario.sut_requested() for s in r.statuses("C-STORE-RSP")]
     assert statuses, "the system under test sent no C-STORE to the harness Archive"
     assert set(statuses) == {"0x0000"}, f"statuses {sorted(set(statuses))}"
 
@@ -181,18 +179,9 @@ def harness_sent(scenario, modality):
     assert count, f"the harness holds no {modality} object"
     sop_class = SOP_CLASS_OF[modality]
     records = [r for r in scenario.new_associations() if r.actor == ARCHIVE]
-    finals = [d["status"] for r in records for d in r.dimse
-              if d["command"] in ("C-GET-RSP", "C-MOVE-RSP") and d["status"] != "0xFF00"]
+    finals = [s for r in records for s in r.final_statuses("C-GET-RSP", "C-MOVE-RSP")]
     assert finals and set(finals) == {"0x0000"}, f"retrieve statuses {finals}"
-    # sub-operations: our C-STORE requests of that class, paired with their
-    # responses by message id (a response need not repeat the SOP class)
-    delivered = 0
-    for r in records:
-        classes = {d["message_id"]: d["sop_class"] for d in r.dimse
-                   if d["command"] == "C-STORE-RQ" and d["direction"] == "sent"}
-        delivered += sum(1 for d in r.dimse if d["command"] == "C-STORE-RSP"
-                         and d["direction"] == "received" and d.get("status") == "0x0000"
-                         and classes.get(d["message_id"]) == sop_class)
+    delivered = sum(r.stores_sent(sop_class) for r in records)  # the sub-operations
     assert delivered == count, f"{delivered} {modality} sub-operations succeeded, the harness " \
                                f"holds {count}"
 
@@ -247,7 +236,5 @@ def refuses(scenario, actor):
 
 @then(parsers.parse("the system under test proposed {sop_class} with {transfer_syntax}"))
 def sut_proposed(scenario, sop_class, transfer_syntax):
-    proposals = [(p["abstract_syntax"], t) for r in scenario.new_associations()
-                 if r.actor == ARCHIVE and r.direction == "inbound"
-                 for p in r.proposed for t in p.get("transfer_syntaxes", [])]
+    proposals = [pair for r in scenario.sut_requested() for pair in r.proposals()]
     assert (sop_class, transfer_syntax) in proposals, "not proposed"
