@@ -334,3 +334,45 @@ def test_a_find_answer_is_compared_with_what_was_stored():
     assert find_problems([], sent, "RTPLAN", "SERIES") == ["no RTPLAN match at SERIES level"]
     assert len(find_problems([item("1.2.3.5", "RTPLAN")], sent, "RTPLAN", "SERIES")) == 1
     assert len(find_problems([item("1.2.3.4", "CT")], sent, "RTPLAN", "SERIES")) == 1
+
+
+def test_dcmqrscp_as_the_archive_under_test(tmp_path, shared_dir):
+    """dcmtk's dcmqrscp with its own statement: the Archive scenarios and every
+    conformance-table row generated from conformance/dcmtk-dcmqrscp.yaml pass,
+    C-FIND keys sent by the book (Patient Root for PATIENT level, the unique
+    keys of the levels above)."""
+    from peers import dcmtk, fill_template
+
+    port, receive = free_port(), free_port()
+    store = tmp_path / "store"
+    store.mkdir()
+    config = fill_template(shared_dir / "peers" / "dcmqrscp.cfg", tmp_path / "qr.cfg",
+                           PORT=port, MOVE_PORT=receive, STORE=store)
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(f"name: dcmqrscp\nactors: [Archive]\nnetwork: {{ae_title: DCMQRSCP, "
+                   f"host: 127.0.0.1, port: {port}}}\ntimeout: 30\n"
+                   f"harness: {{receive_ae: HARNESS, receive_port: {receive}}}\n")
+    statement = ROOT / "conformance" / "dcmtk-dcmqrscp.yaml"
+    with running([dcmtk("dcmqrscp"), "-c", str(config)], port, tmp_path / "qr.log"):
+        code, results = run(sut, tmp_path / "run", statement=statement)
+    failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
+    assert code == 0 and not failed, failed
+    conformance = [r for r in results if r.transaction == "conformance"]
+    assert len(results) - len(conformance) == 17 and len(conformance) > 40
+    assert any("C-FIND" in r.name or "matches" in r.name for r in conformance)
+
+
+def test_a_broken_statement_is_refused_before_any_association(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("schema: rtconform-statement/1\nproduct: {name: x}\n"
+                      "application_entities: [{ae_title: A, sop_classes: [{uid: 1.2, "
+                      "roles: [SERVER]}]}]\n")
+    port = free_port()
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(f"actors: [Archive]\nnetwork: {{ae_title: VENDOR, host: 127.0.0.1, "
+                   f"port: {port}}}\ntimeout: 5\n")
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut),
+                           "--statement", str(broken), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "broken.yaml" in proc.stderr and "SERVER" in proc.stderr
+    assert not (tmp_path / "run" / "associations.jsonl").exists()  # nobody was called

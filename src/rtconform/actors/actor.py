@@ -37,7 +37,8 @@ class TROActor(ServiceUser):
         found = self.find(peer, identifier("SERIES", StudyInstanceUID=study_uid,
                                            Modality=modality, SeriesInstanceUID=""))
         if not found.ok:
-            raise RetrieveFailed(f"C-FIND of {modality} series failed: {found.statuses}")
+            raise RetrieveFailed(f"C-FIND of {modality} series failed: "
+                                 f"{found.describe('C-FIND')}")
         return [str(ds.SeriesInstanceUID) for ds in found.datasets]
 
     def retrieve(self, peer: Peer, query: Dataset) -> list[Dataset]:

@@ -188,6 +188,25 @@ class OperationResult:
     datasets: list[Dataset] = field(default_factory=list)
     message: str = ""
 
+    def describe(self, service: str = "") -> str:
+        """The statuses as a reviewer reads them: hex with their PS3.4 meaning."""
+        text = ", ".join(status_text(code, service) for code in self.statuses) or "no response"
+        return f"{text}{f' ({self.message})' if self.message else ''}"
+
+
+def status_text(code: int, service: str = "") -> str:
+    """'0xC000 Failure: Unable to Process' (PS3.4 status tables, via pynetdicom)."""
+    from pynetdicom import status as statuses
+
+    tables = {"C-FIND": statuses.QR_FIND_SERVICE_CLASS_STATUS,
+              "C-MOVE": statuses.QR_MOVE_SERVICE_CLASS_STATUS,
+              "C-GET": statuses.QR_GET_SERVICE_CLASS_STATUS,
+              "C-STORE": statuses.STORAGE_SERVICE_CLASS_STATUS}
+    meaning = tables.get(service, {}).get(code) or statuses.GENERAL_STATUS.get(code)
+    if code == 0xFFFF:
+        return "no status (association lost or refused)"
+    return f"0x{code:04X}" + (f" {meaning[0]}: {meaning[1]}" if meaning else "")
+
 
 class ServiceUser:
     """An actor's SCU side: each operation opens one recorded association."""

@@ -128,3 +128,25 @@ def _computed(keyword: str, members: list[dict], rows: list[dict], first: dict):
                 return len({r["series_uid"] for r in related})
             return len(related)
     return None
+
+
+# PS3.4 C.4.1.2.1: below the top level of the model, a query carries the
+# unique key of every level above it (hierarchical search)
+UNIQUE_KEYS = {"PATIENT": "PatientID", "STUDY": "StudyInstanceUID",
+               "SERIES": "SeriesInstanceUID", "IMAGE": "SOPInstanceUID"}
+
+
+def hierarchical_identifier(level: str, held: Dataset, **keys) -> tuple[Dataset, str]:
+    """An identifier at `level` for an object like `held`, with the unique
+    keys of the levels above it, and the information model to send it in
+    (Patient Root for PATIENT level, Study Root otherwise)."""
+    model = "patient" if level == "PATIENT" else "study"
+    top = LEVELS.index("PATIENT" if model == "patient" else "STUDY")
+    ds = Dataset()
+    ds.QueryRetrieveLevel = level
+    for above in LEVELS[top:LEVELS.index(level)]:
+        setattr(ds, UNIQUE_KEYS[above], str(held.get(UNIQUE_KEYS[above], "")))
+    setattr(ds, UNIQUE_KEYS[level], "")  # return the unique key of the level asked
+    for keyword, value in keys.items():
+        setattr(ds, keyword, value)
+    return ds, model

@@ -26,6 +26,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import Peer, ServiceUser, identifier
+from rtconform.actors.query import hierarchical_identifier
 from rtconform.actors.recorder import AssociationRecorder, read_associations
 from rtconform.actors.simulators import SIMULATORS
 from rtconform.actors.storage import share_objects
@@ -206,7 +207,7 @@ class Scenario:
     def seed(self, peer: Peer, datasets: list[Dataset], as_ae: str = SEED_AE) -> None:
         result = ServiceUser(as_ae, self.ctx.recorder, "Image Source").store(peer, datasets)
         if not result.ok:
-            raise ScenarioFailure(f"seeding {peer} failed: statuses {result.statuses}")
+            raise ScenarioFailure(f"seeding {peer} failed: {result.describe('C-STORE')}")
 
     def harness_holds(self, phrase: str, sample_set: str | None = None) -> None:
         """Preload the harness's own Archive directly: it is ours, and what is
@@ -272,6 +273,19 @@ class Scenario:
         self.received = [Path(ds.filename) for ds in datasets]
         return datasets
 
+    def query_key(self, level: str, keyword: str, value: str) -> list[Dataset]:
+        """A conformance-table C-FIND: one key and its matching, in the
+        hierarchy of the information model (the structure set it should find
+        gives the unique keys above the level)."""
+        held = self.objects("structure set")[0]
+        query, model = hierarchical_identifier(level, held, **{keyword: value})
+        user = ServiceUser("RTC_FINDSCU", self.ctx.recorder, "harness")
+        result = user.find(self.sut_archive_peer(), query, model)
+        if not result.ok:
+            raise ScenarioFailure(f"C-FIND at {level} level ({model} root) failed: "
+                                  f"{result.describe('C-FIND')}")
+        return result.datasets
+
     def harness_finds(self, modality: str, level: str) -> list[Dataset]:
         user = ServiceUser("RTC_FINDSCU", self.ctx.recorder, "harness")
         keys = {"StudyInstanceUID": self.study_uid, "Modality": modality,
@@ -279,7 +293,7 @@ class Scenario:
             {"StudyInstanceUID": self.study_uid, "ModalitiesInStudy": modality}
         result = user.find(self.sut_archive_peer(), identifier(level, **keys))
         if not result.ok:
-            raise ScenarioFailure(f"C-FIND at {level} level failed: {result.statuses}")
+            raise ScenarioFailure(f"C-FIND at {level} level failed: {result.describe('C-FIND')}")
         return result.datasets
 
     # -- the SUT acts -----------------------------------------------------------------

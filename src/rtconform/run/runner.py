@@ -68,12 +68,13 @@ def default_out() -> Path:
     return Path("reports") / dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
 
 
-def marker_expression(sut: SutConfig, tags: str | None) -> str:
+def marker_expression(sut: SutConfig, tags: str | None, statement: Path | None = None) -> str:
     """Scenarios for the actors the SUT plays; the conformance tables only
-    when there is a statement to test them against."""
+    when there is a statement to test them against (the SUT file's or
+    --statement)."""
     plays = " or ".join(f"sut_{tag_of(a)}" for a in ACTORS if sut.plays(a))
     expr = f"({plays})"
-    if not sut.embedded and sut.statement is None:
+    if not sut.embedded and (statement or sut.statement) is None:
         expr += " and not conformance"
     if sut.exports_files:  # a folder cannot react to what the harness gives it
         expr += " and not acts_on_input"
@@ -111,15 +112,22 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     folder = RunFolder(out)
+    statement = statement or sut.statement
+    env = dict(os.environ)
+    if statement is not None:
+        from rtconform.statement.model import StatementError, load_statement
+
+        try:  # a statement with a schema error is said before any association
+            load_statement(Path(statement))
+        except StatementError as exc:
+            raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
+        env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
     check_reachable(sut, out)
     features = (features or default_features_dir()).resolve()
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
-    statement = statement or sut.statement
-    env = dict(os.environ)
-    if statement is not None:
-        env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
-    args = [str(features), "-p", "no:cacheprovider", "-m", marker_expression(sut, tags),
+    args = [str(features), "-p", "no:cacheprovider", "-m",
+            marker_expression(sut, tags, statement),
             "--junitxml", str(folder.file(RunFolder.JUNIT)),
             "--cucumberjson", str(folder.file(RunFolder.CUCUMBER)),
             "--rtconform-out", str(out), "--rtconform-engines", engines,

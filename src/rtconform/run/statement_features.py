@@ -20,7 +20,13 @@ from rtconform.dicom.sample import build_sample
 from rtconform.run.transactions import ARCHIVE, tag_of
 from rtconform.statement.model import load_statement, transfer_syntaxes
 
-UNCLAIMED = ("1.2.840.10008.5.1.4.1.1.88.22", "Enhanced SR Storage")
+# SOP classes an RT archive may well not store; the first the statement does
+# not claim is proposed and must be rejected. When it claims them all, a SOP
+# class no one has registered stands in (every SCP must refuse what it does
+# not know, PS3.7 D.3.3.2).
+UNCLAIMED = (("1.2.840.10008.5.1.4.1.1.88.22", "Enhanced SR Storage"),
+             ("1.2.840.10008.5.1.4.1.1.6.1", "Ultrasound Image Storage"),
+             ("1.2.826.0.1.3680043.8.498.99.1", "an unregistered SOP class"))
 STATEMENT_ENV = "RTCONFORM_STATEMENT"
 
 
@@ -63,6 +69,8 @@ def statement_features(statement: dict, source: str) -> dict[str, str]:
 def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
     rows = [(e["name"], e["uid"], ts) for e in ae.get("sop_classes", [])
             if "SCP" in e.get("roles", []) for ts in transfer_syntaxes(e, lists)]
+    claimed = {e["uid"] for e in ae.get("sop_classes", [])}
+    unclaimed = next(uid for uid, _ in UNCLAIMED if uid not in claimed)
     keys = []
     for key in ae.get("query_keys", []):
         for matching in key.get("matching", []):
@@ -83,7 +91,7 @@ def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
         *(f"      | {n} | {u} | {t} |" for n, u, t in rows),
         "",
         "  Scenario: The Archive under test rejects an SOP class it does not claim",
-        f"    When the harness proposes {UNCLAIMED[0]} with 1.2.840.10008.1.2.1 to the Archive "
+        f"    When the harness proposes {unclaimed} with 1.2.840.10008.1.2.1 to the Archive "
         "under test",
         "    Then the Archive under test rejects it",
     ]

@@ -10,7 +10,6 @@ import pydicom
 from pynetdicom import AE
 from pytest_bdd import given, parsers, then, when
 
-from rtconform.actors.node import ServiceUser, identifier
 from rtconform.dicom.uids import SOP_CLASS_BY_MODALITY
 from rtconform.run.context import ScenarioFailure, find_problems, plan_kinds
 from rtconform.run.transactions import ARCHIVE
@@ -91,11 +90,7 @@ def harness_proposes(scenario, sop_class, transfer_syntax):
 @when(parsers.parse('the harness queries the Archive under test at {level} level with '
                     '{keyword} matching "{value}"'), target_fixture="matches")
 def harness_queries(scenario, level, keyword, value):
-    user = ServiceUser("RTC_FINDSCU", scenario.ctx.recorder, "harness")
-    result = user.find(scenario.sut_archive_peer(), identifier(level, **{keyword: value}))
-    if not result.ok:
-        raise ScenarioFailure(f"C-FIND failed: {result.statuses}")
-    return result.datasets
+    return scenario.query_key(level, keyword, value)
 
 
 # -- Then -------------------------------------------------------------------------------
