@@ -544,14 +544,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args, console)
     except UsageError as exc:
-        Console(stderr=True).print(f"[bold red]rtconform {args.command}:[/] "
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]rtconform {args.command}:[/] "
                                    f"{escape(str(exc))}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        Console(stderr=True).print(f"rtconform {args.command}: interrupted", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"rtconform {args.command}: interrupted", highlight=False)
         return EXIT_USAGE
     except Exception as exc:  # a defect of rtconform itself, never "findings": exit 3
-        Console(stderr=True).print(f"[bold red]rtconform {args.command}: internal error:[/] "
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]rtconform {args.command}: internal error:[/] "
                                    f"{escape(f'{type(exc).__name__}: {exc}')} (please report "
                                    "it; RTCONFORM_DEBUG=1 shows the traceback)", highlight=False)
         if os.environ.get("RTCONFORM_DEBUG"):

@@ -31,6 +31,8 @@ class TROActor(ServiceUser):
         self.workdir = Path(workdir)
         self.method = method
         self.uid_root = uid_root
+        # where C-MOVE sends: this AE by default; the harness names its receive AE
+        self.move_destination: str | None = None
 
     def series(self, peer: Peer, study_uid: str, modality: str) -> list[str]:
         """Series Instance UIDs of one modality in a study (C-FIND, SERIES level)."""
@@ -50,7 +52,7 @@ class TROActor(ServiceUser):
         else:
             self.start_receiver(target)
             before = _paths(target)
-            result = self.move(peer, query)
+            result = self.move(peer, query, self.move_destination)
         _check(result, query)
         new = sorted(_paths(target) - before)
         return [pydicom.dcmread(p) for p in new] or self._already_held(target, query)

@@ -204,8 +204,9 @@ class Scenario:
         sample = self.ctx.sample(fault, sample_set)
         return [ds for n in names for name, ds in sample.datasets.items() if OBJECTS[n](name)]
 
-    def seed(self, peer: Peer, datasets: list[Dataset], as_ae: str = SEED_AE) -> None:
-        result = ServiceUser(as_ae, self.ctx.recorder, "Image Source").store(peer, datasets)
+    def seed(self, peer: Peer, datasets: list[Dataset]) -> None:
+        result = ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder,
+                             "Image Source").store(peer, datasets)
         if not result.ok:
             raise ScenarioFailure(f"seeding {peer} failed: {result.describe('C-STORE')}")
 
@@ -244,7 +245,7 @@ class Scenario:
     def harness_actor(self, actor: str, method: str = "get"):
         cls = SIMULATORS[actor]
         user = cls(self.ctx.recorder, self.workdir / f"harness-{cls.default_ae.lower()}",
-                   ae_title=f"RTC_{cls.default_ae}"[:16], method=method)
+                   ae_title=self.ctx.sut.harness_ae, method=method)
         self._stoppers.append(user.stop_receiver)
         return user
 
@@ -261,13 +262,12 @@ class Scenario:
         sut = self.ctx.sut
         user = self.harness_actor(actor, method)
         peer = self.sut_archive_peer()
-        if method == "move":
-            if self.sut_archive is None:  # a real Archive knows the harness by configuration
-                user.ae_title = sut.receive_ae
+        if method == "move":  # calls as the harness AE, moves to its receive AE
+            user.move_destination = sut.receive_ae
             receiver = user.start_receiver(user.workdir / "received", port=sut.receive_port
                                            if self.sut_archive is None else 0)
-            if self.sut_archive is not None:
-                self.sut_archive.add_move_destination(user.ae_title, receiver.host,
+            if self.sut_archive is not None:  # a real Archive knows it by configuration
+                self.sut_archive.add_move_destination(sut.receive_ae, receiver.host,
                                                       receiver.port)
         datasets = user.retrieve_modality(peer, self.study_uid, modality)
         self.received = [Path(ds.filename) for ds in datasets]
@@ -279,7 +279,7 @@ class Scenario:
         gives the unique keys above the level)."""
         held = self.objects("structure set")[0]
         query, model = hierarchical_identifier(level, held, **{keyword: value})
-        user = ServiceUser("RTC_FINDSCU", self.ctx.recorder, "harness")
+        user = ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder, "harness")
         result = user.find(self.sut_archive_peer(), query, model)
         if not result.ok:
             raise ScenarioFailure(f"C-FIND at {level} level ({model} root) failed: "
@@ -287,7 +287,7 @@ class Scenario:
         return result.datasets
 
     def harness_finds(self, modality: str, level: str) -> list[Dataset]:
-        user = ServiceUser("RTC_FINDSCU", self.ctx.recorder, "harness")
+        user = ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder, "harness")
         keys = {"StudyInstanceUID": self.study_uid, "Modality": modality,
                 "SeriesInstanceUID": ""} if level == "SERIES" else \
             {"StudyInstanceUID": self.study_uid, "ModalitiesInStudy": modality}

@@ -94,7 +94,7 @@ def check_reachable(sut: SutConfig, out: Path) -> None:
     try:
         result = user.echo(sut.peer)
     except PeerUnreachable as exc:
-        raise RunError(f"system under test unreachable: {exc}") from exc
+        raise RunError(f"system under test not reached: {exc}") from exc
     if not result.ok:
         raise RunError(f"system under test {sut.peer} answered C-ECHO with "
                        f"0x{result.statuses[0]:04X}")

@@ -74,7 +74,7 @@ def harness_retrieves(scenario, actor, modality, method):
                     "under test"), target_fixture="negotiation")
 def harness_proposes(scenario, sop_class, transfer_syntax):
     peer = scenario.sut_archive_peer()
-    ae = AE("RTC_PROBE")
+    ae = AE(scenario.ctx.sut.harness_ae)  # the harness calls from one AE title
     ae.acse_timeout = ae.connection_timeout = scenario.ctx.sut.timeout
     ae.add_requested_context(sop_class, [transfer_syntax])
     ae.add_requested_context("1.2.840.10008.1.1")  # so the association itself is possible

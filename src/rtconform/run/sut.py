@@ -42,7 +42,7 @@ class SutConfig:
     trigger: str | None = None
     interactive: bool = False
     timeout: float = 120.0
-    harness_ae: str = "RTCONFORM"
+    harness_ae: str = "RTCONFORM"  # every association the harness opens calls from it
     harness_port: int = 0
     receive_ae: str = "HARNESS"  # the harness's C-MOVE destination, known to a SUT Archive
     receive_port: int = 0
