@@ -541,26 +541,27 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    errors = Console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping
     try:
         return args.func(args, console)
     except UsageError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]rtconform {args.command}:[/] "
-                                   f"{escape(str(exc))}", highlight=False)
+        errors.print(f"[bold red]rtconform {args.command}:[/] {escape(str(exc))}",
+                     highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        Console(stderr=True, soft_wrap=True).print(f"rtconform {args.command}: interrupted", highlight=False)
+        errors.print(f"rtconform {args.command}: interrupted", highlight=False)
         return EXIT_USAGE
-    except Exception as exc:  # a defect of rtconform itself, never "findings": exit 3
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]rtconform {args.command}: internal error:[/] "
-                                   f"{escape(f'{type(exc).__name__}: {exc}')} (please report "
-                                   "it; RTCONFORM_DEBUG=1 shows the traceback)", highlight=False)
-        if os.environ.get("RTCONFORM_DEBUG"):
-            raise
-        return EXIT_INTERNAL
     except BrokenPipeError:  # `rtconform ... | head`: the reader left, as dcmtk tools allow
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # a defect of rtconform itself, never "findings": exit 3
+        errors.print(f"[bold red]rtconform {args.command}: internal error:[/] "
+                     f"{escape(f'{type(exc).__name__}: {exc}')} (please report it; "
+                     "RTCONFORM_DEBUG=1 shows the traceback)", highlight=False)
+        if os.environ.get("RTCONFORM_DEBUG"):
+            raise
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
