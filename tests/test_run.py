@@ -410,3 +410,30 @@ def test_orthanc_that_knows_only_the_harness_ae(tmp_path, shared_dir):
             assert "17 passed, 0 failed" in proc.stdout
         else:
             assert "rejected the association from RTCONFORM" in proc.stderr
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("actors: [Archive]\nnetwork: {ae_title: X, host: 127.0.0.1, port: 104, aet: Y}\n",
+     "sut.yaml:2: network: Additional properties are not allowed ('aet' was unexpected)"),
+    ("actors: [Archive]\nnetwork: {ae_title: X, host: 127.0.0.1, port: 104}\n"
+     "harness: {recieve_port: 5}\n", "did you mean 'receive_port'?"),
+    ("actors: [Archive]\nnetwork: {ae_title: X, host: 127.0.0.1, port: forty}\n",
+     "sut.yaml:2: network.port: 'forty' is not of type 'integer'"),
+    ("actors: [Radiologist]\nembedded: {}\n", "unknown IHE-RO TRO actor 'Radiologist'"),
+    ("actors: [Archive]\nnetwork: {ae_title: THIS-AE-TITLE-IS-TOO-LONG, host: h, port: 1}\n",
+     "network.ae_title"),
+])
+def test_malformed_sut_files_are_one_clear_line_each(tmp_path, text, said):
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut), "--out",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_tags_syntax_error_is_said_as_such(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--tags", "ro2 and",
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "is not a valid expression" in proc.stderr

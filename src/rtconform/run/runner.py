@@ -83,6 +83,17 @@ def marker_expression(sut: SutConfig, tags: str | None, statement: Path | None =
     return expr
 
 
+def check_tags(tags: str) -> None:
+    """A --tags expression pytest cannot parse is a usage error, said as such
+    (not 'no scenario matches')."""
+    from _pytest.mark.expression import Expression  # pytest's own -m grammar
+
+    try:
+        Expression.compile(tags)
+    except SyntaxError as exc:  # pytest 8 raises its ParseError as a SyntaxError
+        raise RunError(f"--tags {tags!r} is not a valid expression: {exc}") from exc
+
+
 def check_reachable(sut: SutConfig, out: Path) -> None:
     """A network SUT must answer C-ECHO within the timeout, else exit 2."""
     if sut.peer is None:
@@ -108,6 +119,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
 
     if stimulus not in SAMPLE_SETS:
         raise RunError(f"unknown stimulus {stimulus!r}; one of {', '.join(SAMPLE_SETS)}")
+    if tags:
+        check_tags(tags)
     sut = load_sut(sut_file) if sut_file else SutConfig()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)

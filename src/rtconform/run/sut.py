@@ -20,13 +20,14 @@ default, which must pass every scenario.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-
-import yaml
 
 from rtconform.actors.node import Peer
 from rtconform.run.transactions import ACTORS, TRANSACTIONS, actor_of
+from rtconform.yaml_config import ConfigError, load_checked
 
 
 class SutError(ValueError):
@@ -63,17 +64,17 @@ class SutConfig:
         return self.export_dir is not None and self.peer is None
 
 
+def sut_schema() -> dict:
+    return json.loads(resources.files("rtconform.run").joinpath("sut.schema.json").read_text())
+
+
 def load_sut(path: Path) -> SutConfig:
+    """The SUT file, checked against its schema (nested keys, types, ranges)
+    before anything is built from it: every mistake located as file:line."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SutError(f"{path}: cannot be read: {exc}") from exc
-    if not isinstance(data, dict):
-        raise SutError(f"{path}: expected a mapping")
-    unknown = set(data) - {"name", "actors", "network", "export_dir", "trigger", "interactive",
-                           "timeout", "harness", "statement", "embedded"}
-    if unknown:
-        raise SutError(f"{path}: unknown keys {sorted(unknown)}")
+        data = load_checked(Path(path), sut_schema())
+    except ConfigError as exc:
+        raise SutError(str(exc)) from exc
     try:
         actors = tuple(actor_of(a) for a in data.get("actors") or [])
     except ValueError as exc:
