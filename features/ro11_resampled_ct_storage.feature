@@ -3,7 +3,7 @@ Feature: RO-11 Resampled/Combined CT Series Storage
   The Contourer stores a resampled or combined CT series: a new single series
   in the Frame of Reference of its source.
 
-  @sut_contourer @contourer @archive
+  @sut_contourer @contourer @archive @acts_on_input
   Scenario: The Contourer under test stores a resampled CT series
     Given the harness Archive holds the synthetic CT series
     When the Contourer under test performs RO-11

@@ -163,14 +163,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     table = Table("transaction", "scenario", "result", "rule ids", title=f"rtconform run: {out}")
-    style = {"passed": "green", "failed": "bold red", "skipped": "dim"}
+    style = {"passed": "green", "failed": "bold red", "skipped": "dim", "not applicable": "dim"}
     for r in results:
         table.add_row(r.transaction, r.name, f"[{style[r.status]}]{r.status}[/]",
                       ", ".join(r.rule_ids))
     console.print(table)
-    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "skipped")}
+    counts = {s: sum(r.status == s for r in results)
+              for s in ("passed", "failed", "skipped", "not applicable")}
     console.print(f"{counts['passed']} passed, {counts['failed']} failed, "
-                  f"{counts['skipped']} skipped; evidence in {out}", highlight=False)
+                  f"{counts['skipped']} skipped"
+                  + (f", {counts['not applicable']} not applicable" if counts["not applicable"]
+                     else "") + f"; evidence in {out}", highlight=False)
     from rtconform.report.render import render
 
     written = render(out, redact=args.redact)

@@ -127,6 +127,14 @@ def stored_objects(run_dir: Path, received_only: bool) -> dict[str, Path]:
     return RunFolder(run_dir).stored_objects(received_only)
 
 
+def exported_objects(summary: dict) -> list[Path]:
+    """A file exporter's objects: its export folder stands for what it sent."""
+    export = (summary.get("sut") or {}).get("export_dir")
+    if not export or not Path(export).is_dir():
+        return []
+    return sorted(p for p in Path(export).rglob("*") if p.is_file() and p.name != "DICOMDIR")
+
+
 def received_objects(run_dir: Path) -> list[Path]:
     return list(stored_objects(run_dir, received_only=True).values())
 
@@ -205,7 +213,7 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
     folder = RunFolder(run_dir)
     summary = folder.summary()
     records = folder.associations()
-    paths = received_objects(run_dir)
+    paths = received_objects(run_dir) or exported_objects(summary)
     redactor = Redactor(enabled=redact)
     unreadable: list[dict] = []
     for _, ds in read_headers(paths, unreadable):  # learn the PHI of all the report may show

@@ -413,6 +413,31 @@ class Scenario:
         raise ScenarioFailure("the SUT file gives neither 'trigger' nor 'interactive': the "
                               "harness cannot make the SUT act")
 
+    def plans_of_kind(self, kind: str) -> None:
+        """What a planner sent in RO-3 (RO-4) is a geometric (dosimetric)
+        plan. An export folder holds both kinds: each transaction judges its
+        own, and there must be one."""
+        kinds = dict(zip(self.received, plan_kinds(self.received), strict=True))
+        if self.ctx.sut.exports_files:
+            self.received = [p for p, k in kinds.items() if k == kind]
+            if not self.received:
+                raise ScenarioFailure(f"no {kind} plan in the export folder")
+            return
+        other = [p.name for p, k in kinds.items() if k != kind]
+        if other:
+            raise ScenarioFailure(f"expected {kind} plans only; {', '.join(other)} is not")
+
+    def judging_context(self) -> tuple[list[Path], list[Path]]:
+        """(what the SUT was given, the other objects its references may
+        name). A file exporter was given nothing by the harness: its own
+        export is the context of each object it exported."""
+        if self.ctx.sut.exports_files:
+            export = [p for p in self.ctx.sut.export_dir.rglob("*") if p.is_file()]
+            return [], [p for p in export if p not in self.received]
+        given = self.given_paths()
+        return given, [p for p in self.all_harness_objects()
+                       if p not in self.received and p not in given]
+
     def unreadable_exports(self) -> list[str]:
         """For a file exporter, what a C-STORE status says on the wire: the
         exported objects of this scenario that are not complete DICOM files."""

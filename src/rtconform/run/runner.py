@@ -76,11 +76,35 @@ def marker_expression(sut: SutConfig, tags: str | None, statement: Path | None =
     expr = f"({plays})"
     if not sut.embedded and (statement or sut.statement) is None:
         expr += " and not conformance"
-    if sut.exports_files:  # a folder cannot react to what the harness gives it
-        expr += " and not acts_on_input"
+    if sut.exports_files:  # a folder stands for what it sent; it cannot react to input
+        expr += f" and ({EXPORTER_APPLICABLE})"
     if tags:
         expr += f" and ({tags})"
     return expr
+
+
+# What a file exporter can take part in: the storage transactions it makes,
+# judged on its files; not retrieves, nor acts on what the harness gives it.
+EXPORTER_APPLICABLE = ("(ro2 or ro3 or ro4 or ro5 or ro11) and not sut_archive "
+                       "and not acts_on_input")
+
+
+def not_applicable(features: Path, sut: SutConfig, tags: str | None) -> list[ScenarioResult]:
+    """For a file exporter: the scenarios of its actors it cannot take part
+    in, listed as such (never as failed)."""
+    if not sut.exports_files:
+        return []
+    plays = " or ".join(f"sut_{tag_of(a)}" for a in ACTORS if sut.plays(a))
+    expr = f"({plays}) and not conformance and not ({EXPORTER_APPLICABLE})"
+    if tags:
+        expr += f" and ({tags})"
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(features), "--collect-only",
+                           "-q", "-p", "no:cacheprovider", "-m", expr], capture_output=True,
+                          text=True, cwd=features.parent, check=False)
+    names = [line.split("::", 1)[1] for line in proc.stdout.splitlines() if "::" in line]
+    return [ScenarioResult("", "", name.removeprefix("test_").replace("_", " "),
+                           "not applicable", "a file exporter takes part only in the storage "
+                           "transactions it makes") for name in names]
 
 
 def check_tags(tags: str) -> None:
@@ -155,8 +179,10 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     code = subprocess.run([sys.executable, "-m", "pytest", *args], env=env,
                           cwd=features.parent, check=False).returncode
     results = read_results(folder.file(RunFolder.CUCUMBER))
+    results += not_applicable(features, sut, tags)
     write_summary(folder, sut, results, code)
-    if code == pytest.ExitCode.NO_TESTS_COLLECTED or not results:
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED or not any(
+            r.status != "not applicable" for r in results):
         raise RunError(f"no scenario matches the SUT's actors {list(sut.actors)}"
                        + (f" and --tags {tags!r}" if tags else ""))
     if code not in (0, 1):

@@ -11,7 +11,7 @@ from pynetdicom import AE
 from pytest_bdd import given, parsers, then, when
 
 from rtconform.dicom.uids import SOP_CLASS_BY_MODALITY
-from rtconform.run.context import ScenarioFailure, find_problems, plan_kinds
+from rtconform.run.context import ScenarioFailure, find_problems
 from rtconform.run.transactions import ARCHIVE
 
 SOP_CLASS_OF = SOP_CLASS_BY_MODALITY
@@ -108,9 +108,7 @@ def harness_received(scenario, modality):
                     "engines"))
 def received_pass(scenario, modality):
     assert scenario.received, f"no {modality} objects were received"
-    given = scenario.given_paths()
-    context = [p for p in scenario.all_harness_objects()
-               if p not in scenario.received and p not in given]
+    given, context = scenario.judging_context()
     findings = scenario.ctx.validate(scenario.received, context, scenario.name, given)
     mine = {str(p) for p in scenario.received}
     errors = [f for f in findings if f.severity == "error" and not f.waived
@@ -183,7 +181,7 @@ def harness_sent(scenario, modality):
 
 @then(parsers.parse("the received plan is a {kind} plan"))
 def plan_kind(scenario, kind):
-    assert plan_kinds(scenario.received) == [kind]
+    scenario.plans_of_kind(kind)
 
 
 @then("the new CT series has its own Series Instance UID and the source's Frame of Reference")
