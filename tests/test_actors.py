@@ -199,3 +199,23 @@ def test_sub_operations_are_counted_by_their_sop_class():
                                + exchange(3, ct, "0xA700"))
     assert record.stores_sent(ct) == 1 and record.stores_sent(ss) == 1
     assert record.stores_sent(ct, "0xA700") == 1
+
+
+def test_query_identifiers_are_in_the_log(tmp_path, sample_dir):
+    """The association log keeps what was asked and what was answered."""
+    from rtconform.actors.archive import Archive, ArchiveConfig
+    from rtconform.actors.node import ServiceUser, identifier
+    from rtconform.actors.recorder import AssociationRecorder, read_associations
+
+    recorder = AssociationRecorder(tmp_path / "log.jsonl")
+    with Archive(ArchiveConfig(store_dir=tmp_path / "store"), recorder) as archive:
+        user = ServiceUser("FINDER", recorder, "test")
+        user.store(archive.peer, [sample_dir / "RS_structure_set.dcm"])
+        result = user.find(archive.peer, identifier("SERIES", StudyInstanceUID="",
+                                                    Modality="RTSTRUCT", SeriesInstanceUID=""))
+    assert result.ok and len(result.datasets) == 1
+    (record,) = [r for r in read_associations(recorder.path) if r.identifiers]
+    sent, answered = record.identifiers
+    assert sent["command"] == "C-FIND-RQ" and sent["keys"]["Modality"] == "RTSTRUCT"
+    assert answered["command"] == "C-FIND-RSP"
+    assert answered["keys"]["SeriesInstanceUID"] == str(result.datasets[0].SeriesInstanceUID)

@@ -461,3 +461,16 @@ def test_ihe_ro_reference_data_as_an_export(tmp_path, reference_dir):
     findings = json.loads((tmp_path / "run" / "findings.json").read_text())
     rules = {f["rule_id"] for f in findings if f["severity"] == "error"}
     assert rules <= {"UID-VALID", "DCIODVFY-ERROR"}, rules
+
+
+def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):
+    """Query identifiers are evidence in the log; with --redact the patient's
+    identity in them is masked (control: without it, the ID is there)."""
+    from rtconform.dicom.sample import PATIENT_ID
+
+    for redact in (False, True):
+        out = tmp_path / f"run{redact}"
+        code, _ = run(None, out, tags="conformance and sut_archive", redact=redact)
+        assert code == 0
+        log = (out / "associations.jsonl").read_text()
+        assert ('"C-FIND-RQ"' in log) and ((PATIENT_ID in log) != redact)

@@ -159,7 +159,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
                             Path(args.statement) if args.statement else None, args.engines,
-                            quiet=not args.verbose, stimulus=args.stimulus)
+                            quiet=not args.verbose, stimulus=args.stimulus,
+                            redact=args.redact)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     table = Table("transaction", "scenario", "result", "rule ids", title=f"rtconform run: {out}")

@@ -283,11 +283,13 @@ class ServiceUser:
         ae.add_requested_context(uid, self.transfer_syntaxes[:2])
         assoc = self._associate(ae, peer)
         result = OperationResult(True)
+        self.recorder.identifier(assoc, self.actor, "C-FIND-RQ", identifier)
         try:
             for status, rsp in assoc.send_c_find(identifier, uid):
                 code = int(status.Status) if status else 0xFFFF
                 result.statuses.append(code)
                 if code in (0xFF00, 0xFF01) and rsp is not None:
+                    self.recorder.identifier(assoc, self.actor, "C-FIND-RSP", rsp)
                     result.datasets.append(rsp)
                 elif code != 0:
                     result.ok = False
@@ -326,6 +328,7 @@ class ServiceUser:
         uid = QR_MODELS[(model, "move")]
         ae.add_requested_context(uid, self.transfer_syntaxes[:2])
         assoc = self._associate(ae, peer)
+        self.recorder.identifier(assoc, self.actor, "C-MOVE-RQ", identifier)
         try:
             return _retrieve_result(assoc.send_c_move(identifier, destination or self.ae_title,
                                                       uid))
@@ -350,6 +353,7 @@ class ServiceUser:
         if not assoc.is_established:
             store.close()
             raise PeerUnreachable(_no_association(assoc, peer, self.ae_title, self.timeouts))
+        self.recorder.identifier(assoc, self.actor, "C-GET-RQ", identifier)
         try:
             return _retrieve_result(assoc.send_c_get(identifier, uid))
         finally:

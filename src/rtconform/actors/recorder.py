@@ -20,6 +20,8 @@ from pathlib import Path
 from pynetdicom import evt
 from pynetdicom.association import Association
 
+from rtconform.redact import MASK, PHI_KEYWORDS
+
 _ids = itertools.count(1)
 
 COMMANDS = {0x0001: "C-STORE-RQ", 0x8001: "C-STORE-RSP", 0x0020: "C-FIND-RQ",
@@ -56,8 +58,9 @@ def _context(cx, proposed: bool = False) -> dict:
 class AssociationRecorder:
     """Write association events of any number of actors to one JSON-lines file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, redact: bool = False) -> None:
         self.path = Path(path)
+        self.redact = redact  # identity values of query identifiers kept out of the log
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, int], float] = {}
@@ -68,6 +71,20 @@ class AssociationRecorder:
         line = json.dumps(data, default=str)
         with self._lock, self.path.open("a", encoding="utf-8") as fp:
             fp.write(line + "\n")
+
+    def identifier(self, assoc: Association, actor: str, command: str, ds) -> None:
+        """A Query/Retrieve identifier as sent or answered: the evidence of
+        what was asked (redacted with the report, like every PHI)."""
+        keys = {}
+        for element in ds or []:
+            if element.VR == "SQ":
+                continue
+            value = str(element.value or "")
+            if self.redact and value and element.keyword in PHI_KEYWORDS:
+                value = MASK
+            keys[element.keyword or str(element.tag)] = value
+        self.write("identifier", assoc=self.assoc_id(assoc), actor=actor, command=command,
+                   keys=keys)
 
     @staticmethod
     def assoc_id(assoc: Association) -> str:
@@ -188,6 +205,7 @@ class AssociationRecord:
     stored: list[dict] = field(default_factory=list)
     outcome: str = "open"  # accepted | released | aborted | rejected
     reject: dict = field(default_factory=dict)
+    identifiers: list[dict] = field(default_factory=list)  # query keys sent and answered
 
     def statuses(self, command: str) -> list[str]:
         return [d["status"] for d in self.dimse if d["command"] == command and d.get("status")]
@@ -253,4 +271,6 @@ def read_associations(path: Path) -> list[AssociationRecord]:
             rec.dimse.append(e)
         elif kind == "stored":
             rec.stored.append(e)
+        elif kind == "identifier":
+            rec.identifiers.append(e)
     return list(records.values())

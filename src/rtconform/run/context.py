@@ -73,6 +73,7 @@ class RunContext:
     engines: tuple[str, ...] = ("auto",)
     stimulus: str = "equidistant"  # the sample set the harness gives the SUT
     profile: str = "brto"  # the content profile what the SUT produces is judged by
+    redact: bool = False  # keep patient identity out of the logs too (public artifacts)
     recorder: AssociationRecorder = field(init=False)
     sut_recorder: AssociationRecorder = field(init=False)
     _samples: dict[str, SampleSet] = field(default_factory=dict)
@@ -84,8 +85,9 @@ class RunContext:
         self.folder = RunFolder(self.out)
         # every store of the run: one copy per object
         share_objects(self.folder.file(RunFolder.OBJECTS))
-        self.recorder = AssociationRecorder(self.folder.file(RunFolder.ASSOCIATIONS))
-        self.sut_recorder = AssociationRecorder(self.folder.file(RunFolder.SUT_ASSOCIATIONS))
+        self.recorder = AssociationRecorder(self.folder.file(RunFolder.ASSOCIATIONS), self.redact)
+        self.sut_recorder = AssociationRecorder(self.folder.file(RunFolder.SUT_ASSOCIATIONS),
+                                                self.redact)
         names = list(self.engines)
         if names == ["auto"]:
             available = [e for e in make_engines(["dciodvfy"]) if not e.unavailable_reason()]

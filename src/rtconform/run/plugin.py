@@ -31,6 +31,8 @@ def pytest_addoption(parser) -> None:
     group.addoption("--rtconform-engines", default="auto",
                     help="standard engines used on what the SUT sends (comma list; default "
                          "auto: those installed)")
+    group.addoption("--rtconform-redact", action="store_true",
+                    help="keep patient identity out of the run's logs")
     group.addoption("--rtconform-stimulus", default="equidistant",
                     help="sample set the harness gives the SUT: equidistant, uneven, "
                          "multi-series, limited")
@@ -58,7 +60,8 @@ def run_context(request):
     temporary = out is None  # nobody asked for the evidence: do not leave it behind
     out = out or tempfile.mkdtemp(prefix="rtconform-run-")
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
-    yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"))
+    yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"),
+                     redact=opt("--rtconform-redact"))
     if temporary:
         shutil.rmtree(out, ignore_errors=True)
 

@@ -138,7 +138,8 @@ def check_reachable(sut: SutConfig, out: Path) -> None:
 def run(sut_file: Path | None, out: Path, tags: str | None = None,
         features: Path | None = None, interactive: bool = False,
         statement: Path | None = None, engines: str = "auto",
-        quiet: bool = True, stimulus: str = "equidistant") -> tuple[int, list[ScenarioResult]]:
+        quiet: bool = True, stimulus: str = "equidistant",
+        redact: bool = False) -> tuple[int, list[ScenarioResult]]:
     from rtconform.dicom.sample import SAMPLE_SETS
 
     if stimulus not in SAMPLE_SETS:
@@ -174,6 +175,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         args += ["--sut", str(Path(sut_file).resolve())]
     if interactive:
         args += ["--interactive", "-s"]
+    if redact:
+        args += ["--rtconform-redact"]
     # A process of its own: scenarios are bound when their module is imported,
     # so each run (with its own statement and SUT) needs a fresh interpreter.
     code = subprocess.run([sys.executable, "-m", "pytest", *args], env=env,
