@@ -118,3 +118,14 @@ def test_standard_folder_is_not_modified_beyond_its_json_cache(tmp_path, mini_st
     assert snapshot() == before  # names, bytes and times
     shutil.rmtree(mini_standard / "2025b" / "json")
     assert DicomValidator(mini_standard).unavailable_reason() is None  # rebuilt
+
+
+def test_a_crashing_dciodvfy_is_said_per_file(tmp_path, sample_dir):
+    """An engine that dies (dciodvfy aborts on some 32-bit doses) is an
+    ENGINE-FAILED finding on that file, never 'checked, no finding'."""
+    stand_in = tmp_path / "dciodvfy"
+    stand_in.write_text("#!/bin/sh\nkill -ABRT $$\n")
+    stand_in.chmod(0o755)
+    (finding,) = Dciodvfy(str(stand_in)).check_file(sample_dir / "RD_plan.dcm", "1.2.3")
+    assert finding.rule_id == "ENGINE-FAILED" and "SIGABRT" in finding.message
+    assert finding.file.endswith("RD_plan.dcm")

@@ -25,7 +25,8 @@ def test_clean_sample_has_no_finding(sample_dir):
 @pytest.mark.parametrize("name", sorted(n for n, f in FAULTS.items() if not f.scenario_only))
 def test_fault_trips_exactly_its_rules(name, tmp_path):
     write_sample(tmp_path, name)
-    findings = tro_findings(tmp_path, profile=FAULTS[name].profile)
+    findings = tro_findings(tmp_path, profile=FAULTS[name].profile,
+                            complete=FAULTS[name].complete)
     assert rule_ids(findings) == set(FAULTS[name].rule_ids)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     severities = {r.id: r.severity for r in rules_of(FAULTS[name].profile)}
@@ -144,3 +145,16 @@ def test_findings_carry_tag_paths(tmp_path):
     assert finding.tag_path == "ROIContourSequence[1].ContourSequence[3].NumberOfContourPoints"
     assert finding.sop_instance_uid
     assert "IHE-RO TRO RO-2" in finding.source
+
+
+def test_a_partial_export_is_legal_until_complete_is_asked(tmp_path):
+    """A consistent export that ships one CT slice of sixty: references to the
+    others are warnings (no false alarm); --complete makes them errors."""
+    write_sample(tmp_path)
+    for path in sorted(tmp_path.glob("CT_*.dcm"))[1:]:
+        path.unlink()
+    partial = tro_findings(tmp_path)
+    assert [f for f in partial if f.severity is Severity.ERROR] == []
+    assert "SS-CONTOUR-IMAGE-RESOLVES" in rule_ids(partial, ("warning",))
+    complete = tro_findings(tmp_path, complete=True)
+    assert "SS-CONTOUR-IMAGE-RESOLVES" in rule_ids(complete, ("error",))

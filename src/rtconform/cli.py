@@ -34,6 +34,8 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         width = max(map(len, FAULTS))
         for fault in FAULTS.values():
             profile = f" --profile {fault.profile}" if fault.profile != "dicom-rt" else ""
+            profile += " --complete" if fault.complete else ""
+            profile += " (shows in a scenario only)" if fault.scenario_only else ""
             print(f"{fault.name:<{width}}  {fault.description} "
                   f"[{', '.join(sorted(fault.rule_ids))}]{profile}")
         return EXIT_OK

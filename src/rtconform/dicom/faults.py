@@ -29,6 +29,9 @@ class Fault:
     # a producer's defect that shows only against its input (a scenario), not
     # in the sample alone: proven by a broken-SUT run, not by `validate`
     scenario_only: bool = False
+    # a reference to what is not in the set: an error only when the set must be
+    # self-contained (--complete); a partial export is legal
+    complete: bool = False
 
 
 FAULTS: dict[str, Fault] = {}
@@ -36,12 +39,13 @@ FAULTS: dict[str, Fault] = {}
 
 def fault(name: str, description: str, *rule_ids: str,
           after_write: Callable[[Path], None] | None = None, profile: str = "dicom-rt",
-          beam_doses: bool = False, scenario_only: bool = False) -> Callable:
+          beam_doses: bool = False, scenario_only: bool = False,
+          complete: bool = False) -> Callable:
     def register(func: Callable[[SampleSet], None]) -> Callable[[SampleSet], None]:
         if name in FAULTS:
             raise ValueError(f"fault {name} registered twice")
         FAULTS[name] = Fault(name, description, frozenset(rule_ids), func, after_write, profile,
-                             beam_doses, scenario_only)
+                             beam_doses, scenario_only, complete)
         return func
 
     return register
@@ -135,7 +139,7 @@ def _open_planar(s: SampleSet) -> None:
 
 
 @fault("unknown-contour-image", "a contour referencing a CT image that is not in the set",
-       "SS-CONTOUR-IMAGE-RESOLVES")
+       "SS-CONTOUR-IMAGE-RESOLVES", complete=True)
 def _unknown_image(s: SampleSet) -> None:
     _contour(s).ContourImageSequence[0].ReferencedSOPInstanceUID = _new_uid(s, "ct")
 
@@ -176,7 +180,7 @@ def _two_frames(s: SampleSet) -> None:
 
 
 @fault("referenced-series-missing", "the structure set names a CT series that is not in the set",
-       "SS-REFERENCED-SERIES")
+       "SS-REFERENCED-SERIES", complete=True)
 def _series_missing(s: SampleSet) -> None:
     (_ss(s).ReferencedFrameOfReferenceSequence[0].RTReferencedStudySequence[0]
      .RTReferencedSeriesSequence[0].SeriesInstanceUID) = _new_uid(s, "series")
@@ -213,7 +217,7 @@ def _dos(s: SampleSet) -> Dataset:
 
 
 @fault("plan-missing-structure-set", "the dosimetric plan references an absent structure set",
-       "PLAN-STRUCTURE-SET-REF")
+       "PLAN-STRUCTURE-SET-REF", complete=True)
 def _plan_missing_ss(s: SampleSet) -> None:
     _dos(s).ReferencedStructureSetSequence[0].ReferencedSOPInstanceUID = _new_uid(s, "ss")
 
@@ -260,7 +264,8 @@ def _plan_dose(s: SampleSet) -> Dataset:
     return s.datasets["RD_plan.dcm"]
 
 
-@fault("dose-missing-plan", "the plan dose references an absent RT Plan", "DOSE-PLAN-REF")
+@fault("dose-missing-plan", "the plan dose references an absent RT Plan", "DOSE-PLAN-REF",
+       complete=True)
 def _dose_missing_plan(s: SampleSet) -> None:
     _plan_dose(s).ReferencedRTPlanSequence[0].ReferencedSOPInstanceUID = _new_uid(s, "plan")
 

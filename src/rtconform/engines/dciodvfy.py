@@ -84,4 +84,13 @@ class Dciodvfy:
             return [Finding("ENGINE-FAILED", Severity.WARNING,
                             f"dciodvfy did not finish within {TIMEOUT_S} s", SOURCE, str(path),
                             sop_instance_uid, engine=self.name)]
-        return parse(proc.stdout + proc.stderr, str(path), sop_instance_uid)
+        findings = parse(proc.stdout + proc.stderr, str(path), sop_instance_uid)
+        if proc.returncode < 0:  # killed by a signal (it aborts on some 32-bit doses)
+            import signal
+
+            name = signal.Signals(-proc.returncode).name
+            findings.append(Finding("ENGINE-FAILED", Severity.WARNING,
+                                    f"dciodvfy crashed ({name}): this file was not fully checked "
+                                    "by it", SOURCE, str(path), sop_instance_uid,
+                                    engine=self.name))
+        return findings

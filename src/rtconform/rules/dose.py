@@ -20,6 +20,23 @@ NEEDS_PLAN = {"PLAN", "MULTI_PLAN", "FRACTION", "BEAM", "BRACHY", "FRACTION_SESS
               "BEAM_SESSION", "BRACHY_SESSION", "CONTROL_POINT"}
 
 
+def _partial_ct(graph: ObjectGraph, frame: str) -> bool:
+    """Some image a structure set of this Frame of Reference contours on is
+    not in the set: the CT present is not the whole volume."""
+    for ss in graph.structure_sets:
+        frames = {text(f, "FrameOfReferenceUID")
+                  for f in items(ss.dataset, "ReferencedFrameOfReferenceSequence")}
+        if frame not in frames:
+            continue
+        for f in items(ss.dataset, "ReferencedFrameOfReferenceSequence"):
+            for study in items(f, "RTReferencedStudySequence"):
+                for series in items(study, "RTReferencedSeriesSequence"):
+                    if any(graph.get(uid_of(ref)) is None
+                           for ref in items(series, "ContourImageSequence")):
+                        return True
+    return False
+
+
 def _grid(dose: Instance) -> bool:
     return "PixelData" in dose.dataset or dose.pixel_data_length is not None \
         or "GridFrameOffsetVector" in dose.dataset
@@ -193,9 +210,10 @@ def _corners(ds, offsets) -> np.ndarray | None:
     return np.array(out)
 
 
-@rule("DOSE-GRID-IN-CT", Severity.ERROR,
-      "The dose grid lies inside the CT volume and has the CT's orientation",
-      f"{RO5}; IHE-RO Dose Displayer (dose on the CT); DICOM PS3.3 C.8.8.3")
+@rule("DOSE-GRID-IN-CT", Severity.WARNING,
+      "The dose grid lies inside the CT volume and has the CT's orientation (what a Dose "
+      "Displayer overlays; no standard makes it an error)",
+      f"{RO5}; IHE-RO Dose Displayer (dose on the CT)")
 def grid_inside_ct(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for dose in graph.doses:
         if not _grid(dose):
@@ -205,6 +223,8 @@ def grid_inside_ct(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
                   and i.position is not None and i.orientation]
         if not images:
             continue  # no images in this Frame of Reference: nothing to compare with
+        if not ctx.complete and _partial_ct(graph, dose.frame_of_reference_uid):
+            continue  # only the CT that covers the grid can judge it: not a partial export
         orientation = numbers(dose.dataset, "ImageOrientationPatient")
         if orientation is None or len(orientation) != 6 \
                 or not np.allclose(orientation, images[0].orientation, atol=1e-3):

@@ -45,16 +45,16 @@ class RuleContext:
 
     def missing_reference(self, graph: ObjectGraph, referrer: Instance, sop_class: str,
                           what: str, tag_path: str) -> Issue:
-        """An unresolved reference: error when dangling or --complete, else a
-        warning, since a partial export is legal."""
-        if graph.is_dangling(referrer, sop_class):
-            return Issue(f"{what} is not in the set, though objects of that class are "
-                         "(dangling reference)", tag_path, referrer, Severity.ERROR)
+        """An unresolved reference: an error with --complete (the set must be
+        self-contained), else a warning, since a partial export is legal, even
+        one that ships some objects of the class and not others."""
         if self.complete:
             return Issue(f"{what} is not among the validated files (--complete)", tag_path,
                          referrer, Severity.ERROR)
-        return Issue(f"{what} is not among the validated files (partial set)", tag_path,
-                     referrer, Severity.WARNING)
+        dangling = " though objects of that class are" if graph.is_dangling(
+            referrer, sop_class) else ""
+        return Issue(f"{what} is not among the validated files{dangling} (partial set; "
+                     "--complete makes it an error)", tag_path, referrer, Severity.WARNING)
 
 
 InstanceCheck = Callable[[Instance, Dataset, RuleContext], Iterable[Issue]]

@@ -36,6 +36,7 @@ from rtconform.dicom.rt import is_dosimetric
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
 from rtconform.findings import Finding
+from rtconform.rules.registry import RuleContext
 from rtconform.run.sut import SutConfig
 from rtconform.run.transactions import (
     ARCHIVE,
@@ -131,8 +132,11 @@ class RunContext:
         the SUT was `given`, with the other objects it made as context) and by
         the standard engines; findings appended to findings.jsonl with the
         scenario's label."""
-        rules = validate_paths(produced + context, ValidationOptions(profile=self.profile,
-                                                                     given=list(given)))
+        # what a SUT made from the harness's input must reference what it was
+        # given (or made): a self-contained set; an exporter's folder may be partial
+        rules = validate_paths(produced + context, ValidationOptions(
+            profile=self.profile, given=list(given),
+            context=RuleContext(complete=not self.sut.exports_files)))
         engines = validate_paths(produced, ValidationOptions(engines=self._engine_objs,
                                                              use_tro_rules=False))
         if engines.engine_notes:  # asked for by name and did not run: no verdict without it
