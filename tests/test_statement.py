@@ -87,7 +87,7 @@ def test_reference_exports_against_brainlab_imports():
     assert verdicts[("RT Structure Set", "ROIContourSequence.ContourSequence.ContourGeometricType"
                      )] == "differs: POINT"
     assert verdicts[("RT Structure Set", "RTROIObservationsSequence.RTROIInterpretedType")] == \
-        "differs: MARKER, ORGAN"
+        "differs: ISOCENTER, MARKER, ORGAN"
     assert verdicts[("RT Plan", "RTPlanGeometry")] == "satisfied"
     assert verdicts[("RT Dose", "DoseUnits")] == "satisfied"
     assert verdicts[("RT Dose", "DoseSummationType")] == "differs: BEAM"

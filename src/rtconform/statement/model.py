@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
-import yaml
+from rtconform.yaml_config import ConfigError, load_checked
 
 
 class StatementError(ValueError):
@@ -20,46 +19,13 @@ def schema() -> dict:
     return json.loads(resources.files("rtconform.statement").joinpath("schema.json").read_text())
 
 
-def _lines(text: str) -> dict[tuple, int]:
-    """YAML path → line number, for located error messages."""
-    out: dict[tuple, int] = {}
-
-    def walk(node, path):
-        out[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                walk(value, (*path, key.value))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, value in enumerate(node.value):
-                walk(value, (*path, i))
-
-    root = yaml.compose(text)
-    if root is not None:
-        walk(root, ())
-    return out
-
-
 def load_statement(path: Path) -> dict:
-    path = Path(path)
+    """A statement, valid against the schema; every error located as
+    file:line (a misspelt key answered with the nearest known one)."""
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise StatementError(f"{path}: cannot be read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise StatementError(f"{path}: not valid YAML: {exc}") from exc
-    lines = _lines(text)
-    errors = sorted(jsonschema.Draft202012Validator(schema()).iter_errors(data),
-                    key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        located = []
-        for e in errors[:20]:
-            where = tuple(e.absolute_path)
-            line = lines.get(where) or lines.get(where[:-1], 0)
-            dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
-            located.append(f"{path}:{line}: {dotted.lstrip('.') or '(top)'}: {e.message}")
-        raise StatementError("\n".join(located))
-    return data
+        return load_checked(Path(path), schema())
+    except ConfigError as exc:
+        raise StatementError(str(exc)) from exc
 
 
 @dataclass(frozen=True)
