@@ -474,3 +474,14 @@ def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):
         assert code == 0
         log = (out / "associations.jsonl").read_text()
         assert ('"C-FIND-RQ"' in log) and ((PATIENT_ID in log) != redact)
+
+
+def test_orthanc_with_its_statement(tmp_path, orthanc_sut):
+    """Orthanc with conformance/orthanc.yaml: the Archive scenarios and every
+    conformance-table row generated from its statement pass."""
+    code, results = run(orthanc_sut, tmp_path / "run",
+                        statement=ROOT / "conformance" / "orthanc.yaml")
+    failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
+    assert code == 0 and not failed, failed
+    conformance = [r for r in results if r.transaction == "conformance"]
+    assert len(results) - len(conformance) == 17 and len(conformance) > 40
