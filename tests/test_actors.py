@@ -37,8 +37,7 @@ def test_full_tro_flow_among_the_reference_actors(tmp_path, method):
         assert record.peer["implementation_version_name"].startswith("RTCONFORM")
         responses = [d for d in record.dimse if d["command"].endswith("-RSP")]
         # every response carries a status, and the flow ends each operation in Success
-        assert responses and all(re.fullmatch(r"0x[0-9A-F]{4}", d["status"] or "")
-                                 for d in responses), responses
+        assert _statuses_ok(responses), responses
         finals = [d["status"] for d in responses if d["status"] not in ("0xFF00", "0xFF01")]
         assert finals and set(finals) == {"0x0000"}, finals
     stores = [r for r in records if r.actor == "Archive" and r.direction == "inbound"
@@ -219,3 +218,16 @@ def test_query_identifiers_are_in_the_log(tmp_path, sample_dir):
     assert sent["command"] == "C-FIND-RQ" and sent["keys"]["Modality"] == "RTSTRUCT"
     assert answered["command"] == "C-FIND-RSP"
     assert answered["keys"]["SeriesInstanceUID"] == str(result.datasets[0].SeriesInstanceUID)
+
+
+def _statuses_ok(responses: list[dict]) -> bool:
+    """Every response carries a DICOM status (four hex digits)."""
+    return bool(responses) and all(re.fullmatch(r"0x[0-9A-F]{4}", d.get("status") or "")
+                                   for d in responses)
+
+
+def test_the_status_check_can_fail():
+    assert _statuses_ok([{"status": "0x0000"}, {"status": "0xFF00"}])
+    assert not _statuses_ok([{"status": None}])  # a response without a status
+    assert not _statuses_ok([{"status": "success"}])  # any truthy string is not a status
+    assert not _statuses_ok([])

@@ -37,8 +37,20 @@ def _studies(port: int) -> list[str]:
                     "-k", "StudyInstanceUID", "-k", "PatientID", "-k", "ModalitiesInStudy",
                     "-k", "NumberOfStudyRelatedInstances", "127.0.0.1", str(port))
     assert out.returncode == 0, out.stderr
-    return [line.split("[", 1)[1].split("]", 1)[0] for line in out.stderr.splitlines()
+    return _study_uids(out.stderr)
+
+
+def _study_uids(findscu_output: str) -> list[str]:
+    """The Study Instance UIDs findscu printed, one per answered study."""
+    return [line.split("[", 1)[1].split("]", 1)[0] for line in findscu_output.splitlines()
             if "StudyInstanceUID" in line and "UI [" in line]
+
+
+def test_the_study_check_can_fail():
+    one = "(0020,000d) UI [1.2.3]   #   6, 1 StudyInstanceUID\n"
+    two = one + "(0020,000d) UI [1.2.4]   #   6, 1 StudyInstanceUID\n"
+    assert _study_uids(one) == ["1.2.3"] and _study_uids(two) != ["1.2.3"]
+    assert _study_uids("(0010,0020) LO [RTC-PHANTOM-0001] # PatientID") == []
 
 
 def test_dcmtk_store_find_move_get_and_restart(tmp_path, recorder, sample_dir):

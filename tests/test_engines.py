@@ -116,6 +116,11 @@ def test_standard_folder_is_not_modified_beyond_its_json_cache(tmp_path, mini_st
     before = snapshot()
     DicomValidator(mini_standard).unavailable_reason()
     assert snapshot() == before  # names, bytes and times
+    part = mini_standard / "2025b" / "docbook" / "part03.xml"  # control: a change is seen
+    original = part.read_bytes()
+    part.write_bytes(original + b" ")
+    assert snapshot() != before
+    part.write_bytes(original)
     shutil.rmtree(mini_standard / "2025b" / "json")
     assert DicomValidator(mini_standard).unavailable_reason() is None  # rebuilt
 

@@ -5,6 +5,7 @@ unreachable one."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -485,3 +486,14 @@ def test_orthanc_with_its_statement(tmp_path, orthanc_sut):
     assert code == 0 and not failed, failed
     conformance = [r for r in results if r.transaction == "conformance"]
     assert len(results) - len(conformance) == 17 and len(conformance) > 40
+
+
+def test_a_pytest_session_leaves_no_temporary_folders(tmp_path):
+    """pytest on the features, without --rtconform-out, keeps nothing behind:
+    neither its run folder nor the generated conformance-table features."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "features"), "-q",
+                           "-p", "no:cacheprovider", "-k", "ro7 and not conformance"],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("rtconform-")] == []

@@ -90,11 +90,23 @@ def test_dciodvfy_reports_no_error_on_any_file(sample_dir, dciodvfy):
         assert errors == [], f"{path.name}: {errors}"
 
 
-def test_build_in_memory_does_not_touch_disk(tmp_path, monkeypatch):
+def _writes_nothing(build, folder, monkeypatch) -> bool:
+    """Run `build` with the current and temporary folders at `folder`: True
+    when it leaves nothing there."""
     import tempfile
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    sample = build_sample()
-    assert len(sample.datasets) == N_SLICES + 4
-    assert list(tmp_path.iterdir()) == []  # nothing in the current or temporary folder
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    build()
+    return list(folder.iterdir()) == []
+
+
+def test_build_in_memory_does_not_touch_disk(tmp_path, monkeypatch):
+    assert _writes_nothing(build_sample, tmp_path, monkeypatch)
+    assert len(build_sample().datasets) == N_SLICES + 4
+
+
+def test_the_disk_check_can_fail(tmp_path, monkeypatch):
+    import tempfile
+
+    assert not _writes_nothing(lambda: tempfile.mkstemp(), tmp_path, monkeypatch)
