@@ -462,6 +462,14 @@ def test_ihe_ro_reference_data_as_an_export(tmp_path, reference_dir):
     findings = json.loads((tmp_path / "run" / "findings.json").read_text())
     rules = {f["rule_id"] for f in findings if f["severity"] == "error"}
     assert rules <= {"UID-VALID", "DCIODVFY-ERROR"}, rules
+    # its report is built from the exported files: annex and pictures with a DVH
+    from rtconform.report import model
+    from rtconform.report.render import pictures
+
+    report, received, redactor = model.build(tmp_path / "run")
+    assert {i["iod"] for i in report["annex"]} >= {"RT Structure Set", "RT Plan", "RT Dose"}
+    (picture_set,) = pictures(tmp_path / "run", received, redactor, [])
+    assert len(picture_set["slices"]) == 3 and picture_set["dvh"]
 
 
 def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):

@@ -158,6 +158,14 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
     out = Path(args.out) if args.out else default_out()
     try:
+        from rtconform.run.sut import SutConfig, load_sut
+
+        sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
+        # said before the first association: what the SUT must know of the harness
+        console.print(f"system under test: {escape(sut.name)}; the harness calls as "
+                      f"{sut.harness_ae}, takes C-MOVE results as {sut.receive_ae}"
+                      + (f" on port {sut.receive_port}" if sut.receive_port else "")
+                      + f"; stimulus {args.stimulus}", highlight=False)
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
                             Path(args.statement) if args.statement else None, args.engines,

@@ -25,6 +25,9 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
     objects = report_model.stored_objects(run_dir, received_only=False)
     headers = dict(report_model.read_headers(sorted(set(received) | set(objects.values())),
                                              unreadable))
+    for path in received:  # an exporter's files are the objects themselves
+        if path in headers:
+            objects.setdefault(str(headers[path].get("SOPInstanceUID", "")), path)
     sets = []
     for path in received:
         ds = headers.get(path)
