@@ -89,15 +89,10 @@ def referenced_source(graph: ObjectGraph, inst: Instance) -> Instance | None:
     return None
 
 
-def source_of(graph: ObjectGraph, ctx: RuleContext, inst: Instance
-              ) -> tuple[Instance, str] | None:
-    """What `inst` must copy from: the input the actor was given when known
-    (a scenario, `validate --given`), else the object it references."""
-    if ctx.given:
-        given = sorted(ctx.given.values(), key=lambda g: KIND_ORDER.get(g.kind, 9))
-        return given[0], "the input the actor was given"
-    source = referenced_source(graph, inst)
-    return (source, "the object it references") if source is not None else None
+def given_source(ctx: RuleContext) -> Instance | None:
+    """The input an actor copies from when its input is known (a scenario,
+    `validate --given`): an image before a structure set before a plan."""
+    return min(ctx.given.values(), key=lambda g: KIND_ORDER.get(g.kind, 9), default=None)
 
 
 @rule("BRTO-COPIED-ATTRIBUTES", Severity.ERROR,
@@ -107,14 +102,14 @@ def source_of(graph: ObjectGraph, ctx: RuleContext, inst: Instance
       + tool("BRTO-RO2-03…13", "BRTO-RO3-03…15", "BRTO-RO4-03…15", "BRTO-RO5-03…15",
              "BRTO-RO11-03…15", "(CriticalAttributeMappingRule)"), profile="brto")
 def copied_attributes(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    given = given_source(ctx)  # once: the same input for every produced object
     for inst in produced(ctx, graph.instances.values()):
         if inst.kind == "other":
             continue
-        found = source_of(graph, ctx, inst)
-        if found is None:
-            continue
-        source, how = found
-        yield from _compare_copied(inst, source, how)
+        if given is not None:
+            yield from _compare_copied(inst, given, "the input the actor was given")
+        elif (source := referenced_source(graph, inst)) is not None:
+            yield from _compare_copied(inst, source, "the object it references")
 
 
 def _compare_copied(inst: Instance, source: Instance, how: str) -> Iterator[Issue]:
