@@ -15,6 +15,7 @@ from pathlib import Path
 import pydicom
 from pynetdicom import evt
 
+from rtconform.actors.guard import ConnectionLimits, start_guarded_server
 from rtconform.actors.node import (
     DEFAULT_TRANSFER_SYNTAXES,
     QR_MODELS,
@@ -29,6 +30,7 @@ from rtconform.actors.node import (
 from rtconform.actors.query import QueryError, find_responses, level_of, matching_rows
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore
+from rtconform.actors.tls import TLSConfig
 
 ACTOR = "Archive"
 
@@ -42,6 +44,9 @@ class ArchiveConfig:
     allow: list[str] = field(default_factory=list)  # calling AE titles; empty: anyone
     move_destinations: dict[str, tuple[str, int]] = field(default_factory=dict)
     max_associations: int = 10
+    max_pending: int = 64  # connections not yet associated, counted apart
+    check_called_ae: bool = True
+    tls: TLSConfig | None = None  # DICOM TLS, listening and for C-MOVE sub-associations
     transfer_syntaxes: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSFER_SYNTAXES))
     duplicate_policy: str = "keep"
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -68,7 +73,6 @@ class Archive:
     def start(self) -> Peer:
         cfg = self.config
         ae = make_ae(cfg.ae_title, cfg.timeouts)
-        ae.maximum_associations = cfg.max_associations
         if cfg.allow:
             ae.require_calling_aet = list(cfg.allow)
         ae.add_supported_context("1.2.840.10008.1.1", cfg.transfer_syntaxes)
@@ -89,7 +93,14 @@ class Archive:
             (evt.EVT_C_GET, self._on_get),
             *self.recorder.handlers(ACTOR),
         ]
-        self._server = ae.start_server((cfg.host, cfg.port), block=False, evt_handlers=handlers)
+        limits = ConnectionLimits(max_associations=cfg.max_associations,
+                                  max_pending=cfg.max_pending, artim=cfg.timeouts.acse,
+                                  idle=cfg.timeouts.network, check_called_ae=cfg.check_called_ae)
+        self._server = start_guarded_server(ae, (cfg.host, cfg.port), handlers, limits,
+                                            self.recorder, ACTOR,
+                                            cfg.tls.server_context() if cfg.tls else None)
+        for path in self.store.removed_partials:
+            self.recorder.note(ACTOR, f"removed {path}: half-written by an earlier run")
         return self.peer
 
     def stop(self) -> None:
@@ -162,6 +173,8 @@ class Archive:
         # the sub-association is recorded too, and gets TCP_NODELAY
         kwargs = {"evt_handlers": [(evt.EVT_CONN_OPEN, _nodelay),
                                    *self.recorder.handlers(ACTOR)]}
+        if self.config.tls is not None:
+            kwargs["tls_args"] = (self.config.tls.client_context(), host)
         yield from self._retrieve(event, destination=(host, port, kwargs))
 
     def _on_get(self, event):

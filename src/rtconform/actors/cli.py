@@ -16,10 +16,17 @@ from rtconform.actors.archive import (
     check_ae_title,
     parse_move_destinations,
 )
-from rtconform.actors.node import DEFAULT_TRANSFER_SYNTAXES, Peer, PeerUnreachable, identifier
+from rtconform.actors.node import (
+    DEFAULT_TRANSFER_SYNTAXES,
+    Peer,
+    PeerUnreachable,
+    Timeouts,
+    identifier,
+)
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.simulators import SIMULATORS, command_name
 from rtconform.actors.storage import DUPLICATE_POLICIES
+from rtconform.actors.tls import TLSConfig, TLSError
 from rtconform.usage import UsageError
 from rtconform.usage import examples as _examples
 
@@ -37,13 +44,45 @@ def _ae(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def add_tls_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("DICOM TLS (PS3.15 BCP 195 non-downgrading)")
+    g.add_argument("--tls-cert", metavar="PEM", help="own certificate (chain); turns TLS on")
+    g.add_argument("--tls-key", metavar="PEM", help="its private key (default: in --tls-cert)")
+    g.add_argument("--tls-ca", metavar="PEM", help="CA certificates to verify the peer with")
+    g.add_argument("--tls-require-client-cert", action="store_true",
+                   help="mutual authentication: refuse peers without a certificate")
+
+
+def tls_config(args: argparse.Namespace) -> TLSConfig | None:
+    """TLS as the options ask, checked now (a bad file is a usage error)."""
+    if not (args.tls_cert or args.tls_ca):
+        return None
+    config = TLSConfig(cert=Path(args.tls_cert) if args.tls_cert else None,
+                       key=Path(args.tls_key) if args.tls_key else None,
+                       ca=Path(args.tls_ca) if args.tls_ca else None,
+                       require_client_cert=args.tls_require_client_cert)
+    try:
+        config.client_context()
+        if config.cert:
+            config.server_context()
+    except TLSError as exc:
+        raise SimulateError(str(exc)) from exc
+    return config
+
+
 def run_archive(args: argparse.Namespace, console: Console) -> int:
     store = Path(args.store)
     recorder = AssociationRecorder(Path(args.log) if args.log else store / "associations.jsonl")
+    tls = tls_config(args)
+    if tls is not None and tls.cert is None:
+        raise SimulateError("a TLS Archive needs --tls-cert")
     config = ArchiveConfig(
         ae_title=args.aet, host=args.host, port=args.port, store_dir=store, allow=args.allow or [],
         move_destinations=parse_move_destinations(args.move_dest or []),
-        max_associations=args.max_associations,
+        max_associations=args.max_associations, max_pending=args.max_pending,
+        check_called_ae=not args.accept_any_called_ae,
+        timeouts=Timeouts(acse=args.artim, network=args.idle),
+        tls=tls,
         transfer_syntaxes=args.transfer_syntax or list(DEFAULT_TRANSFER_SYNTAXES),
         duplicate_policy=args.duplicates)
     archive = Archive(config, recorder)
@@ -55,8 +94,9 @@ def run_archive(args: argparse.Namespace, console: Console) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    console.print(f"Archive {peer} storing in {store} ({archive.store.count()} objects held); "
-                  f"log {recorder.path}; Ctrl-C stops", highlight=False)
+    console.print(f"Archive {peer} storing in {store} ({archive.store.count()} objects held)"
+                  f"{'; ' + tls.describe() if tls else ''}; log {recorder.path}; Ctrl-C stops",
+                  highlight=False, markup=False)
     while not stop.wait(0.5):
         pass
     archive.stop()
@@ -71,7 +111,7 @@ def run_actor(args: argparse.Namespace, console: Console) -> int:
     console.print(f"log and received objects in {out}", highlight=False)
     recorder = AssociationRecorder(Path(args.log) if args.log else out / "associations.jsonl")
     cls = ACTORS[args.actor]
-    actor = cls(recorder, out, ae_title=args.aet, method=args.method)
+    actor = cls(recorder, out, ae_title=args.aet, method=args.method, tls=tls_config(args))
     peer = Peer(args.aec, args.host, args.port)
     try:
         if args.method == "move" and args.action in ("retrieve", "run"):
@@ -135,7 +175,9 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
         epilog=_examples(
             "rtconform simulate archive --aet ARCHIVE --port 11112 --store /tmp/archive",
             "rtconform simulate archive --store /tmp/a --allow CONTOURER --move-dest "
-            "PLANNER=127.0.0.1:11113 --duplicates reject"))
+            "PLANNER=127.0.0.1:11113 --duplicates reject",
+            "rtconform simulate archive --store /tmp/a --port 2762 --tls-cert archive.pem "
+            "--tls-key archive.key --tls-ca ca.pem"))
     a.add_argument("--aet", default="ARCHIVE", type=_ae, help="own AE title (default ARCHIVE)")
     a.add_argument("--host", default="127.0.0.1", help="address to listen on")
     a.add_argument("--port", type=int, default=11112, help="port (0: any free port)")
@@ -144,7 +186,18 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
                    help="accept only these calling AE titles (repeatable)")
     a.add_argument("--move-dest", action="append", metavar="AE=HOST:PORT",
                    help="C-MOVE destination (repeatable)")
-    a.add_argument("--max-associations", type=int, default=10)
+    a.add_argument("--max-associations", type=int, default=10,
+                   help="associations at once; the next gets A-ASSOCIATE-RJ (default 10)")
+    a.add_argument("--max-pending", type=int, default=64,
+                   help="connections still waiting for their A-ASSOCIATE-RQ, counted apart "
+                        "from --max-associations; beyond it a connection is closed (64)")
+    a.add_argument("--artim", type=float, default=30.0, metavar="S",
+                   help="PS3.8 ARTIM: seconds from connect to A-ASSOCIATE-RQ (30)")
+    a.add_argument("--idle", type=float, default=60.0, metavar="S",
+                   help="an association silent this long is aborted (60)")
+    a.add_argument("--accept-any-called-ae", action="store_true",
+                   help="answer whatever called AE title a peer uses (default: own only)")
+    add_tls_options(a)
     a.add_argument("--transfer-syntax", action="append", metavar="UID",
                    help="accepted transfer syntax (repeatable; default Explicit, Implicit VR "
                         "Little Endian, Deflated)")
@@ -179,6 +232,7 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
         s.add_argument("--out", metavar="DIR",
                        help="log and received objects (default reports/actor-<actor>-<time>)")
         s.add_argument("--log", metavar="FILE")
+        add_tls_options(s)
         s.set_defaults(simulate=run_actor)
 
     f = actors.add_parser("flow", formatter_class=formatter,

@@ -33,8 +33,10 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
+from rtconform.actors.guard import ConnectionLimits, start_guarded_server
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore, StoreError
+from rtconform.actors.tls import TLSConfig
 from rtconform.dicom.read import check_bytes
 from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from rtconform.dicom.uids import STORAGE_SOP_CLASSES
@@ -213,8 +215,10 @@ class ServiceUser:
 
     def __init__(self, ae_title: str, recorder: AssociationRecorder, actor: str,
                  timeouts: Timeouts | None = None,
-                 transfer_syntaxes: list[str] | None = None) -> None:
+                 transfer_syntaxes: list[str] | None = None,
+                 tls: TLSConfig | None = None) -> None:
         self.ae_title = ae_title
+        self.tls = tls
         self.recorder = recorder
         self.actor = actor
         self.timeouts = timeouts or Timeouts()
@@ -226,8 +230,10 @@ class ServiceUser:
         return [(evt.EVT_CONN_OPEN, _nodelay), *self.recorder.handlers(self.actor)]
 
     def _associate(self, ae: AE, peer: Peer, **kwargs):
-        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title,
-                             evt_handlers=self._handlers(), **kwargs)
+        kwargs.setdefault("evt_handlers", self._handlers())
+        if self.tls is not None:
+            kwargs["tls_args"] = (self.tls.client_context(), peer.host)
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
         if not assoc.is_established:
             raise PeerUnreachable(_no_association(assoc, peer, self.ae_title, self.timeouts))
         return assoc
@@ -242,6 +248,16 @@ class ServiceUser:
             return OperationResult(code == 0, [code])
         finally:
             assoc.release()
+
+    def accepts(self, peer: Peer, sop_class: str, transfer_syntax: str) -> bool:
+        """Propose one context (and Verification): did the peer accept it?"""
+        ae = make_ae(self.ae_title, self.timeouts)
+        ae.add_requested_context(sop_class, [transfer_syntax])
+        ae.add_requested_context(Verification)
+        assoc = self._associate(ae, peer)
+        accepted = any(c.abstract_syntax == sop_class for c in assoc.accepted_contexts)
+        assoc.release()
+        return accepted
 
     def store(self, peer: Peer, items: Iterable[Path | Dataset]) -> OperationResult:
         """C-STORE files or datasets: one context per (SOP class, transfer
@@ -305,13 +321,15 @@ class ServiceUser:
             host, port = self._receiver_server.server_address[:2]
             return Peer(self.ae_title, host, port)
         self.receiver_store = InstanceStore(store_dir)
-        ae = make_ae(self.ae_title, self.timeouts)
+        # called as the C-MOVE destination the actor names (the harness's receive AE)
+        ae = make_ae(getattr(self, "move_destination", None) or self.ae_title, self.timeouts)
         for uid in STORAGE_SOP_CLASSES.values():
             ae.add_supported_context(uid, self.transfer_syntaxes)
         receiver = StorageReceiver(self.receiver_store, self.recorder, self.actor)
-        self._receiver_server = ae.start_server(
-            (host, port), block=False,
-            evt_handlers=[(evt.EVT_C_STORE, receiver), *self._handlers()])
+        limits = ConnectionLimits(artim=self.timeouts.acse, idle=self.timeouts.network)
+        self._receiver_server = start_guarded_server(
+            ae, (host, port), [(evt.EVT_C_STORE, receiver), *self._handlers()], limits,
+            self.recorder, self.actor, self.tls.server_context() if self.tls else None)
         host, port = self._receiver_server.server_address[:2]
         return Peer(self.ae_title, host, port)
 
@@ -348,11 +366,12 @@ class ServiceUser:
             roles.append(build_role(sop_class, scp_role=True))
         store = InstanceStore(store_dir)
         receiver = StorageReceiver(store, self.recorder, self.actor)
-        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, ext_neg=roles,
-                             evt_handlers=[(evt.EVT_C_STORE, receiver), *self._handlers()])
-        if not assoc.is_established:
+        try:
+            assoc = self._associate(ae, peer, ext_neg=roles, evt_handlers=[
+                (evt.EVT_C_STORE, receiver), *self._handlers()])
+        except PeerUnreachable:
             store.close()
-            raise PeerUnreachable(_no_association(assoc, peer, self.ae_title, self.timeouts))
+            raise
         self.recorder.identifier(assoc, self.actor, "C-GET-RQ", identifier)
         try:
             return _retrieve_result(assoc.send_c_get(identifier, uid))

@@ -104,8 +104,9 @@ class AssociationRecorder:
 
         def on_requested(event):
             rq = event.assoc.requestor
+            calling = getattr(rq.primitive, "calling_ae_title", None) or rq.ae_title
             self.write("requested", **self._base(event.assoc, actor),
-                       calling_ae=str(rq.ae_title).strip(),
+                       calling_ae=str(calling).strip(),
                        called_ae=str(event.assoc.acceptor.ae_title).strip(),
                        proposed=[_context(c, proposed=True) for c in rq.requested_contexts],
                        roles=_roles(rq))
@@ -116,6 +117,7 @@ class AssociationRecorder:
             data["calling_ae"] = str(assoc.requestor.ae_title).strip()
             data["called_ae"] = str(assoc.acceptor.ae_title).strip()
             data["application_context"] = "1.2.840.10008.3.1.1.1"
+            data["tls"] = _tls(assoc)
             data["proposed"] = [_context(c, proposed=True)
                                 for c in assoc.requestor.requested_contexts]
             data["contexts"] = [_context(c) for c in
@@ -180,6 +182,17 @@ class AssociationRecorder:
         self.write("note", actor=actor, message=message, **data)
 
 
+def _tls(assoc) -> dict | None:
+    """TLS version and cipher of the association's socket, None over plain TCP."""
+    sock = getattr(getattr(assoc.dul, "socket", None), "socket", None)
+    version = getattr(sock, "version", None)
+    if not callable(version) or version() is None:
+        return None
+    cipher = sock.cipher() or ("", "", 0)
+    return {"version": version(), "cipher": cipher[0],
+            "peer_certificate": bool(sock.getpeercert())}
+
+
 def _roles(user) -> list[dict]:
     roles = []
     for item in getattr(user, "role_selection", {}).values():
@@ -206,6 +219,7 @@ class AssociationRecord:
     outcome: str = "open"  # accepted | released | aborted | rejected
     reject: dict = field(default_factory=dict)
     identifiers: list[dict] = field(default_factory=list)  # query keys sent and answered
+    tls: dict | None = None  # protocol and cipher when the association ran over TLS
 
     def statuses(self, command: str) -> list[str]:
         return [d["status"] for d in self.dimse if d["command"] == command and d.get("status")]
@@ -261,6 +275,7 @@ def read_associations(path: Path) -> list[AssociationRecord]:
             rec.proposed = e.get("proposed") or rec.proposed
         if kind == "accepted":
             rec.contexts = e["contexts"]
+            rec.tls = e.get("tls")
             rec.outcome = "accepted"
         elif kind == "rejected":
             rec.outcome = "rejected"

@@ -77,6 +77,21 @@ def share_objects(folder: Path | None) -> None:
     scenarios is on disk once, each store's index pointing at it."""
     global _SHARED_OBJECTS
     _SHARED_OBJECTS = Path(folder) if folder is not None else None
+    if _SHARED_OBJECTS is not None:
+        remove_partials(_SHARED_OBJECTS)
+
+
+def remove_partials(folder: Path) -> list[Path]:
+    """Delete the temporary files a killed writer left (`.incoming-*.part`):
+    nothing was acknowledged for them, and a restart must start clean."""
+    removed = []
+    for path in sorted(Path(folder).rglob(".incoming-*.part")) if Path(folder).is_dir() else []:
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
 
 
 class InstanceStore:
@@ -87,6 +102,7 @@ class InstanceStore:
         self.objects = objects or _SHARED_OBJECTS  # None: files under `folder` by UID
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.removed_partials = remove_partials(self.folder)
         self.duplicate_policy = duplicate_policy
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.folder / "index.sqlite", check_same_thread=False,

@@ -206,6 +206,18 @@ def results(folder: RunFolder, summary: dict) -> list[dict]:
     return out
 
 
+def security(over_tls: list, accepted: list) -> dict:
+    """What the associations showed of PS3.15 transport security."""
+    if not over_tls:
+        return {"tls": False, "text": "No TLS: every association of the run was plain DICOM "
+                                      "over TCP; no security profile was observed."}
+    kinds = sorted({f"{r.tls['version']} {r.tls['cipher']}" for r in over_tls})
+    mutual = sum(1 for r in over_tls if r.tls.get("peer_certificate"))
+    return {"tls": True, "text": f"TLS on {len(over_tls)} of {len(accepted)} accepted "
+                                 f"associations ({', '.join(kinds)}); a peer certificate was "
+                                 f"verified on {mutual}."}
+
+
 def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redactor]:
     """The report model, the received objects it describes, and the redactor
     (which has learnt their PHI) for anything rendered later."""
@@ -218,7 +230,8 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
     unreadable: list[dict] = []
     for _, ds in read_headers(paths, unreadable):  # learn the PHI of all the report may show
         redactor.learn(ds)
-    tls = False  # the harness's actors offer no TLS, so no association of a run can use it
+    over_tls = [r for r in records if r.outcome != "rejected" and r.tls]
+    accepted = [r for r in records if r.contexts]
     scenarios = results(folder, summary)
     counts = Counter(s["status"] for s in scenarios)
     model = {
@@ -232,9 +245,7 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
         "networking": networking(records),
         "media": media(summary),
         "character_sets": character_sets(paths, unreadable),
-        "security": {"tls": tls, "text": "TLS was used." if tls else
-                     "No TLS: every association of the run was plain DICOM over TCP; no "
-                     "security profile was observed."},
+        "security": security(over_tls, accepted),
         "annex": annex(paths, unreadable),
         "unreadable": unreadable,
         "results": scenarios,

@@ -25,7 +25,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from rtconform.actors.archive import Archive, ArchiveConfig
-from rtconform.actors.node import Peer, ServiceUser, identifier
+from rtconform.actors.node import Peer, PeerUnreachable, ServiceUser, identifier
 from rtconform.actors.query import hierarchical_identifier
 from rtconform.actors.recorder import AssociationRecorder, read_associations
 from rtconform.actors.simulators import SIMULATORS
@@ -175,13 +175,18 @@ class Scenario:
         if self.harness_archive is None:
             sut = self.ctx.sut
             config = ArchiveConfig(ae_title=sut.harness_ae, port=sut.harness_port,
-                                   store_dir=self.workdir / "harness-archive")
+                                   store_dir=self.workdir / "harness-archive",
+                                   tls=self._server_tls())
             if sut.peer is not None and not sut.plays(ARCHIVE):
                 config.move_destinations[sut.peer.ae_title] = (sut.peer.host, sut.peer.port)
             self.harness_archive = Archive(config, self.ctx.recorder)
             self.harness_archive.start()
             self._stoppers.append(self.harness_archive.stop)
         return self.harness_archive
+
+    def _server_tls(self):
+        tls = self.ctx.sut.tls
+        return tls if tls is not None and tls.cert else None
 
     def sut_archive_peer(self) -> Peer:
         """The Archive under test: the configured node, or in the embedded
@@ -195,7 +200,8 @@ class Scenario:
             drops = [self.ctx.sut.archive_drops] if self.ctx.sut.archive_drops else []
             self.sut_archive = Archive(ArchiveConfig(ae_title="SUT_ARCHIVE",
                                                      store_dir=self.workdir / "sut-archive",
-                                                     drop_attributes=drops),
+                                                     drop_attributes=drops,
+                                                     tls=self._server_tls()),
                                        self.ctx.sut_recorder)
             self.sut_archive.start()
             self._stoppers.append(self.sut_archive.stop)
@@ -211,8 +217,7 @@ class Scenario:
         return [ds for n in names for name, ds in sample.datasets.items() if OBJECTS[n](name)]
 
     def seed(self, peer: Peer, datasets: list[Dataset]) -> None:
-        result = ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder,
-                             "Image Source").store(peer, datasets)
+        result = self.harness_user("Image Source").store(peer, datasets)
         if not result.ok:
             raise ScenarioFailure(f"seeding {peer} failed: {result.describe('C-STORE')}")
 
@@ -248,10 +253,25 @@ class Scenario:
                    .StudyInstanceUID)
 
     # -- the harness acts ------------------------------------------------------------
+    def harness_user(self, actor: str = "harness") -> ServiceUser:
+        """An SCU as the harness: its one calling AE title, TLS when the SUT has it."""
+        return ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder, actor,
+                           tls=self.ctx.sut.tls)
+
+    def proposes(self, sop_class: str, transfer_syntax: str) -> bool:
+        """Whether the Archive under test accepts one presentation context
+        (Verification is proposed beside it so the association itself is possible)."""
+        peer = self.sut_archive_peer()
+        user = self.harness_user()
+        try:
+            return user.accepts(peer, sop_class, transfer_syntax)
+        except PeerUnreachable as exc:
+            raise ScenarioFailure(str(exc)) from exc
+
     def harness_actor(self, actor: str, method: str = "get"):
         cls = SIMULATORS[actor]
         user = cls(self.ctx.recorder, self.workdir / f"harness-{cls.default_ae.lower()}",
-                   ae_title=self.ctx.sut.harness_ae, method=method)
+                   ae_title=self.ctx.sut.harness_ae, method=method, tls=self.ctx.sut.tls)
         self._stoppers.append(user.stop_receiver)
         return user
 
@@ -285,15 +305,14 @@ class Scenario:
         gives the unique keys above the level)."""
         held = self.objects("structure set")[0]
         query, model = hierarchical_identifier(level, held, **{keyword: value})
-        user = ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder, "harness")
-        result = user.find(self.sut_archive_peer(), query, model)
+        result = self.harness_user().find(self.sut_archive_peer(), query, model)
         if not result.ok:
             raise ScenarioFailure(f"C-FIND at {level} level ({model} root) failed: "
                                   f"{result.describe('C-FIND')}")
         return result.datasets
 
     def harness_finds(self, modality: str, level: str) -> list[Dataset]:
-        user = ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder, "harness")
+        user = self.harness_user()
         keys = {"StudyInstanceUID": self.study_uid, "Modality": modality,
                 "SeriesInstanceUID": ""} if level == "SERIES" else \
             {"StudyInstanceUID": self.study_uid, "ModalitiesInStudy": modality}
@@ -340,7 +359,7 @@ class Scenario:
             return self._embedded_chain(actor, transaction, archive)
         cls = SIMULATORS[actor]
         ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
-                  method="get")
+                  method="get", tls=self.ctx.sut.tls)
         self._make_faulty(ref)
         study = self.study_uid
         peer = archive.peer
@@ -369,7 +388,7 @@ class Scenario:
         Contourer."""
         cls = SIMULATORS[actor]
         ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
-                  method="get")
+                  method="get", tls=self.ctx.sut.tls)
         self._make_faulty(ref)
         chains = {"RO-6,RO-11,RO-2": "combine_and_contour", "RO-1,RO-7,RO-2": "edit",
                   "RO-4,RO-5": "run", "RO-1,RO-7,RO-9,RO-10": "run"}

@@ -125,7 +125,7 @@ def check_reachable(sut: SutConfig, out: Path) -> None:
     user = ServiceUser(sut.harness_ae,
                        AssociationRecorder(RunFolder(out).file(RunFolder.ASSOCIATIONS)),
                        "harness", Timeouts(connection=min(sut.timeout, 30.0),
-                                           acse=min(sut.timeout, 30.0)))
+                                           acse=min(sut.timeout, 30.0)), tls=sut.tls)
     try:
         result = user.echo(sut.peer)
     except PeerUnreachable as exc:

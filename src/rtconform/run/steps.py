@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pydicom
-from pynetdicom import AE
 from pytest_bdd import given, parsers, then, when
 
 from rtconform.dicom.uids import SOP_CLASS_BY_MODALITY
-from rtconform.run.context import ScenarioFailure, find_problems
+from rtconform.run.context import find_problems
 from rtconform.run.transactions import ARCHIVE
 
 SOP_CLASS_OF = SOP_CLASS_BY_MODALITY
@@ -73,18 +72,7 @@ def harness_retrieves(scenario, actor, modality, method):
 @when(parsers.parse("the harness proposes {sop_class} with {transfer_syntax} to the Archive "
                     "under test"), target_fixture="negotiation")
 def harness_proposes(scenario, sop_class, transfer_syntax):
-    peer = scenario.sut_archive_peer()
-    ae = AE(scenario.ctx.sut.harness_ae)  # the harness calls from one AE title
-    ae.acse_timeout = ae.connection_timeout = scenario.ctx.sut.timeout
-    ae.add_requested_context(sop_class, [transfer_syntax])
-    ae.add_requested_context("1.2.840.10008.1.1")  # so the association itself is possible
-    assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title,
-                         evt_handlers=scenario.ctx.recorder.handlers("harness"))
-    if not assoc.is_established:
-        raise ScenarioFailure(f"no association with {peer}")
-    accepted = any(c.abstract_syntax == sop_class for c in assoc.accepted_contexts)
-    assoc.release()
-    return {"accepted": accepted}
+    return {"accepted": scenario.proposes(sop_class, transfer_syntax)}
 
 
 @when(parsers.parse('the harness queries the Archive under test at {level} level with '

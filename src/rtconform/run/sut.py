@@ -13,6 +13,10 @@
     harness:
       archive_ae: RTCONFORM                   # the harness Archive's AE title
       archive_port: 0                         # 0: a free port (tell your SUT the port)
+    tls:                                      # DICOM TLS with the SUT (optional)
+      cert: harness.pem                       # the harness's certificate and key …
+      key: harness.key
+      ca: ca.pem                              # … and the CA that signed the SUT's
 
 With no file, the harness's reference actors play every actor: the embedded
 default, which must pass every scenario.
@@ -26,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from rtconform.actors.node import Peer
+from rtconform.actors.tls import TLSConfig, TLSError
 from rtconform.run.transactions import ACTORS, TRANSACTIONS, actor_of
 from rtconform.yaml_config import ConfigError, load_checked
 
@@ -54,6 +59,7 @@ class SutConfig:
     archive_drops: str | None = None  # the reference Archive drops this attribute
     idle: tuple[str, ...] = ()  # transactions the reference actor silently does not perform
     lenient: bool = False  # the reference Contourer accepts a structure set without images
+    tls: TLSConfig | None = None  # every association with the SUT over DICOM TLS
 
     def plays(self, actor: str) -> bool:
         return actor in self.actors
@@ -108,7 +114,8 @@ def load_sut(path: Path) -> SutConfig:
         harness_port=int(harness.get("archive_port", 0)),
         receive_ae=str(harness.get("receive_ae", "HARNESS")),
         receive_port=int(harness.get("receive_port", 0)),
-        statement=statement or None, embedded=embedded is not None)
+        statement=statement or None, embedded=embedded is not None,
+        tls=_tls(path, data.get("tls")))
     if embedded is not None:
         from rtconform.dicom.faults import FAULTS
 
@@ -122,4 +129,24 @@ def load_sut(path: Path) -> SutConfig:
             raise SutError(f"{path}: embedded.idle: unknown transactions {unknown_idle}")
         if config.fault and config.fault not in FAULTS:
             raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
+    return config
+
+
+def _tls(path: Path, data: dict | None) -> TLSConfig | None:
+    """The tls: block, files relative to the SUT file, checked now."""
+    if not data:
+        return None
+    files = {}
+    for key in ("cert", "key", "ca"):
+        if data.get(key):
+            files[key] = (Path(path).parent / data[key]).resolve()
+            if not files[key].is_file():
+                raise SutError(f"{path}: tls.{key}: {files[key]} does not exist")
+    config = TLSConfig(**files, require_client_cert=bool(data.get("require_client_cert")))
+    try:
+        config.client_context()
+        if config.cert:
+            config.server_context()
+    except TLSError as exc:
+        raise SutError(f"{path}: tls: {exc}") from exc
     return config

@@ -1,0 +1,266 @@
+"""Every SCP the harness runs stands behind this guard, because a vendor's
+unfinished product (or an attacker next to a production node) must not be
+able to lock it out, exhaust its memory or make it hang.
+
+pynetdicom alone counts a connection that never sends an A-ASSOCIATE-RQ
+against the association limit, reads a PDU of any declared length into
+memory, and blocks without a timeout on a PDU that stops half-way. The guard
+adds, per PS3.8:
+
+- the ARTIM time (9.1.5) as the socket timeout until the association is
+  accepted, then the idle (network) timeout: a stalled partial PDU cannot hold
+  a thread forever;
+- a bound on connections still waiting for their A-ASSOCIATE-RQ, separate
+  from the association limit: beyond it a new connection is closed at once,
+  and idle sockets cannot take the slots of real senders;
+- the association limit counted over requested associations only, answered
+  with A-ASSOCIATE-RJ (transient, local limit exceeded);
+- the PDU stream followed as it is read: a PDU longer than the maximum we
+  announced (P-DATA-TF) or than any sane association PDU gets an A-ABORT
+  (invalid PDU parameter value) before its body is buffered;
+- an A-ASSOCIATE-RQ without presentation contexts is rejected (permanent);
+  the called AE title is checked unless configured otherwise;
+- TLS (PS3.15 B.9 / BCP 195) when a context is given: the handshake runs in
+  the connection's own thread, bounded by ARTIM, and a peer speaking plain TCP
+  to the TLS port is refused and recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pynetdicom import evt
+
+from rtconform.actors.recorder import AssociationRecorder
+
+P_DATA_TF = 0x04
+KNOWN_PDU_TYPES = range(0x01, 0x08)
+# An A-ASSOCIATE-RQ/AC with 128 presentation contexts of ten transfer syntaxes
+# each stays far below this; anything longer is not a DICOM peer.
+MAX_ASSOCIATION_PDU = 1 << 20
+# When no maximum is announced (0: unlimited) a P-DATA-TF is still bounded.
+MAX_UNLIMITED_PDU = 64 << 20
+A_ABORT_INVALID_PARAMETER = bytes([0x07, 0, 0, 0, 0, 4, 0, 0, 0x02, 0x06])
+
+
+@dataclass
+class ConnectionLimits:
+    max_associations: int = 10
+    max_pending: int = 64  # connections waiting for their A-ASSOCIATE-RQ
+    artim: float = 30.0  # PS3.8 9.1.5: connect → A-ASSOCIATE-RQ, and TLS handshake
+    idle: float = 60.0  # an accepted association silent this long is closed
+    max_pdu: int = 16382  # our Maximum Length Received (P-DATA-TF variable field)
+    check_called_ae: bool = True
+
+
+class PDUStream:
+    """Follows PDU boundaries in a byte stream without keeping the bodies."""
+
+    def __init__(self, max_pdu: int) -> None:
+        self.max_pdu = max_pdu or MAX_UNLIMITED_PDU
+        self._header = bytearray()
+        self._body_left = 0
+
+    def feed(self, data: bytes) -> str | None:
+        """The reason the stream must be aborted, or None."""
+        view = memoryview(data)
+        while view:
+            if self._body_left:
+                take = min(self._body_left, len(view))
+                self._body_left -= take
+                view = view[take:]
+                continue
+            need = 6 - len(self._header)
+            self._header += view[:need]
+            view = view[need:]
+            if len(self._header) < 6:
+                break
+            pdu_type, _, length = struct.unpack(">BBL", self._header)
+            self._header.clear()
+            if pdu_type not in KNOWN_PDU_TYPES:
+                return None  # pynetdicom aborts an unknown PDU type itself (Evt19)
+            limit = self.max_pdu if pdu_type == P_DATA_TF else MAX_ASSOCIATION_PDU
+            if length > limit:
+                return (f"PDU type 0x{pdu_type:02X} declares {length} bytes, more than the "
+                        f"{limit} allowed")
+            self._body_left = length
+        return None
+
+
+class _Guarded:
+    """recv() that watches the PDU stream; shared by the plain and TLS sockets."""
+
+    pdu_stream: PDUStream
+    report: Callable[[str], None]
+
+    def _checked(self, data: bytes) -> bytes:
+        problem = self.pdu_stream.feed(data)
+        if problem:
+            self.report(f"A-ABORT sent: {problem}")
+            with contextlib.suppress(OSError):
+                self.sendall(A_ABORT_INVALID_PARAMETER)
+            raise ConnectionAbortedError(problem)
+        return data
+
+
+class GuardedSocket(_Guarded, socket.socket):
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        return self._checked(super().recv(bufsize, flags))
+
+
+class GuardedSSLSocket(_Guarded, ssl.SSLSocket):
+    _handshake_done = False
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        if not self._handshake_done:
+            try:
+                self.do_handshake()
+            except (OSError, ValueError) as exc:
+                self.report(f"TLS handshake failed: {exc}")
+                raise ConnectionAbortedError(f"TLS handshake failed: {exc}") from exc
+            self._handshake_done = True
+        return self._checked(super().recv(buflen, flags))
+
+
+class Guard:
+    """Wires the limits into one pynetdicom server."""
+
+    def __init__(self, limits: ConnectionLimits, recorder: AssociationRecorder | None,
+                 actor: str) -> None:
+        self.limits = limits
+        self.recorder = recorder
+        self.actor = actor
+        self._lock = threading.Lock()
+        self._slots: set[int] = set()
+        # sockets accepted and not yet past their A-ASSOCIATE-RQ (counted here,
+        # at accept time: pynetdicom's threads appear later)
+        self._waiting: list[socket.socket] = []
+
+    def note(self, message: str, **data) -> None:
+        if self.recorder is not None:
+            self.recorder.note(self.actor, message, **data)
+
+    def prepare(self, ae) -> None:
+        # pynetdicom's own limit counts waiting connections too: lift it above
+        # anything the guard lets through, the guard counts instead.
+        ae.maximum_associations = self.limits.max_associations + self.limits.max_pending + 1
+        ae.require_called_aet = self.limits.check_called_ae
+        ae.acse_timeout = self.limits.artim
+        ae.network_timeout = self.limits.idle
+        ae.maximum_pdu_size = self.limits.max_pdu
+
+    def handlers(self) -> list[tuple]:
+        return [(evt.EVT_REQUESTED, self._on_requested),
+                (evt.EVT_ACCEPTED, self._on_accepted),
+                (evt.EVT_CONN_CLOSE, self._on_closed)]
+
+    def install(self, server, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Replace the server's accept step (its socketserver loop calls
+        get_request and drops the connection on OSError)."""
+        if ssl_context is not None:
+            ssl_context.sslsocket_class = GuardedSSLSocket
+        server.ssl_context = None  # the guard wraps, in the connection's thread
+        # socketserver listens with a backlog of 5: a sixth simultaneous connect
+        # waits for a SYN retransmission (a second or more) before we even see it
+        server.socket.listen(max(128, 2 * self.limits.max_pending))
+
+        def get_request():
+            raw, address = server.socket.accept()
+            with self._lock:
+                self._waiting = [s for s in self._waiting
+                                 if s.fileno() != -1 and not getattr(s, "requested", False)]
+                waiting = len(self._waiting)
+            if waiting >= self.limits.max_pending:
+                _close(raw)
+                self.note(f"connection from {_address(address)} closed: "
+                          f"{waiting} connections already wait for an A-ASSOCIATE-RQ")
+                raise OSError("too many pending connections")
+            sock = self.wrap(raw, address, ssl_context)
+            with self._lock:
+                self._waiting.append(sock)
+            return sock, address
+
+        server.get_request = get_request
+
+    def wrap(self, raw: socket.socket, address, ssl_context: ssl.SSLContext | None):
+        peer = _address(address)
+
+        def report(message: str) -> None:
+            self.note(f"connection from {peer}: {message}")
+
+        if ssl_context is not None:
+            sock = ssl_context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+        else:
+            sock = GuardedSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+        sock.pdu_stream = PDUStream(self.limits.max_pdu)
+        sock.report = report
+        sock.settimeout(self.limits.artim)
+        return sock
+
+    # -- events -----------------------------------------------------------------
+    def _on_requested(self, event) -> None:
+        assoc = event.assoc
+        sock = getattr(assoc.dul.socket, "socket", None)
+        if sock is not None:
+            sock.requested = True
+        reason = None
+        rq = assoc.requestor.primitive
+        if not rq.presentation_context_definition_list:
+            reason = ((0x01, 0x01, 0x01), "the A-ASSOCIATE-RQ proposes no presentation context")
+        else:
+            with self._lock:
+                if len(self._slots) >= self.limits.max_associations:
+                    reason = ((0x02, 0x03, 0x02),
+                              f"{len(self._slots)} associations already active (limit "
+                              f"{self.limits.max_associations})")
+                else:
+                    self._slots.add(id(assoc))
+        if reason is None:
+            return
+        (result, source, diagnostic), text = reason
+        assoc.requestor.ae_title = rq.calling_ae_title  # pynetdicom sets it only later
+        self.note(f"A-ASSOCIATE-RJ sent: {text}")
+        assoc.acse.send_reject(result, source, diagnostic)
+        assoc.is_rejected = True
+        evt.trigger(assoc, evt.EVT_REJECTED, {})
+        assoc.kill()
+
+    def _on_accepted(self, event) -> None:
+        sock = getattr(event.assoc.dul.socket, "socket", None)
+        if sock is not None:
+            sock.settimeout(self.limits.idle)
+
+    def _on_closed(self, event) -> None:
+        with self._lock:
+            self._slots.discard(id(event.assoc))
+
+
+def start_guarded_server(ae, address: tuple[str, int], handlers: list[tuple],
+                         limits: ConnectionLimits, recorder: AssociationRecorder | None,
+                         actor: str, ssl_context: ssl.SSLContext | None = None):
+    """ae.start_server with the guard in front; returns the server."""
+    guard = Guard(limits, recorder, actor)
+    guard.prepare(ae)
+    server = ae.start_server(address, block=False,
+                             evt_handlers=[*handlers, *guard.handlers()])
+    guard.install(server, ssl_context)
+    return server
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+def _address(address) -> str:
+    try:
+        return f"{address[0]}:{address[1]}"
+    except (TypeError, IndexError):
+        return str(address)

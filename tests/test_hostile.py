@@ -1,0 +1,296 @@
+"""The Archive against peers that misbehave on purpose: raw sockets speaking
+half a PDU, garbage, absurd lengths, no presentation contexts, floods of
+idle connections, a plain-TCP client on a TLS port, and a kill -9 mid-push.
+Each is answered or closed within the configured time, and a real dcmtk
+`storescu` succeeds right after."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import require_program
+from peers import dcmtk, dcmtk_run, free_port
+from rtconform.actors.archive import Archive, ArchiveConfig
+from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
+from rtconform.actors.recorder import AssociationRecorder, read_events
+from rtconform.actors.tls import TLSConfig
+
+ARTIM = 2.0
+LIMIT = ARTIM + 3.0  # answered or closed within this
+
+
+@pytest.fixture
+def recorder(tmp_path) -> AssociationRecorder:
+    return AssociationRecorder(tmp_path / "associations.jsonl")
+
+
+@pytest.fixture
+def archive(tmp_path, recorder):
+    config = ArchiveConfig(store_dir=tmp_path / "store", max_pending=40,
+                           timeouts=Timeouts(acse=ARTIM, network=5.0))
+    with Archive(config, recorder) as arc:
+        yield arc
+
+
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=LIMIT + 5)
+    return sock
+
+
+def _answer(sock: socket.socket) -> tuple[str, float]:
+    """What the Archive did: 'RJ', 'AC', 'ABORT', 'closed' — and how fast."""
+    start = time.monotonic()
+    try:
+        head = sock.recv(6)
+    except (ConnectionResetError, TimeoutError):
+        return "closed", time.monotonic() - start
+    elapsed = time.monotonic() - start
+    kinds = {0x02: "AC", 0x03: "RJ", 0x07: "ABORT"}
+    return (kinds.get(head[0], f"0x{head[0]:02X}") if head else "closed"), elapsed
+
+
+def _ae(title: str) -> bytes:
+    return title.encode().ljust(16)
+
+
+def associate_rq(called: str = "ARCHIVE", calling: str = "RAW", contexts: bool = True,
+                 extra_length: int = 0) -> bytes:
+    """An A-ASSOCIATE-RQ built by hand (PS3.8 9.3.2): Verification only."""
+    def item(kind: int, body: bytes) -> bytes:
+        return struct.pack(">BBH", kind, 0, len(body)) + body
+
+    body = item(0x10, b"1.2.840.10008.3.1.1.1")
+    if contexts:
+        body += item(0x20, bytes([1, 0, 0, 0]) + item(0x30, b"1.2.840.10008.1.1")
+                     + item(0x40, b"1.2.840.10008.1.2"))
+    body += item(0x50, item(0x51, struct.pack(">I", 16384)) + item(0x52, b"1.2.3.4"))
+    fixed = struct.pack(">HH", 1, 0) + _ae(called) + _ae(calling) + bytes(32)
+    pdu = fixed + body
+    return struct.pack(">BBI", 0x01, 0, len(pdu) + extra_length) + pdu
+
+
+def _storescu_ok(port: int, sample_dir: Path) -> None:
+    out = dcmtk_run("storescu", "-aec", "ARCHIVE", "-aet", "AFTER", "127.0.0.1", str(port),
+                    str(sample_dir / "CT_001.dcm"))
+    assert out.returncode == 0, out.stderr
+
+
+def _notes(recorder: AssociationRecorder) -> list[str]:
+    return [e["message"] for e in read_events(recorder.path) if e["event"] == "note"]
+
+
+@pytest.mark.parametrize("name,payload,expected", [
+    ("garbage", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", {"ABORT", "closed"}),
+    ("unknown PDU type", struct.pack(">BBI", 0x09, 0, 4) + b"\0" * 4, {"ABORT", "closed"}),
+    ("PDU length 0xFFFFFFFF", struct.pack(">BBI", 0x01, 0, 0xFFFFFFFF) + b"\0" * 64,
+     {"ABORT"}),
+    ("truncated A-ASSOCIATE-RQ", associate_rq(extra_length=100), {"ABORT", "closed"}),
+    ("no presentation context", associate_rq(contexts=False), {"RJ"}),
+    ("wrong called AE title", associate_rq(called="NOT_ME"), {"RJ"}),
+    ("nothing at all", b"", {"ABORT", "closed"}),
+    ("5 bytes of a header, then a stall", b"\x01\x00\x00\x00\x00", {"ABORT", "closed"}),
+])
+def test_raw_socket_is_answered_within_the_timeout(archive, sample_dir, name, payload,
+                                                   expected):
+    with _connect(archive.peer.port) as sock:
+        sock.sendall(payload)
+        kind, elapsed = _answer(sock)
+    assert kind in expected, f"{name}: {kind}"
+    assert elapsed < LIMIT, f"{name}: {elapsed:.1f} s"
+    _storescu_ok(archive.peer.port, sample_dir)
+
+
+def test_a_well_formed_request_is_accepted(archive):
+    """Control: the hand-built A-ASSOCIATE-RQ is one the Archive accepts."""
+    with _connect(archive.peer.port) as sock:
+        sock.sendall(associate_rq())
+        assert _answer(sock)[0] == "AC"
+
+
+def test_oversized_pdu_is_aborted_before_it_is_buffered(archive, recorder, sample_dir):
+    """A peer announcing 1 GB and streaming it: A-ABORT after the header,
+    and the Archive's memory does not grow with what the peer sends."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sent = 0
+    with _connect(archive.peer.port) as sock:
+        sock.sendall(associate_rq())
+        assert _answer(sock)[0] == "AC"
+        sock.sendall(struct.pack(">BBI", 0x04, 0, 1 << 30))
+        chunk = b"\0" * (1 << 20)
+        with pytest.raises(OSError):
+            while sent < 1 << 30:
+                sock.sendall(chunk)
+                sent += len(chunk)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert sent < 1 << 30 and grown_mb < 64, (sent, grown_mb)
+    assert any("A-ABORT sent: PDU type 0x04 declares 1073741824 bytes" in n
+               for n in _notes(recorder))
+    _storescu_ok(archive.peer.port, sample_dir)
+
+
+def test_idle_and_stalled_connections_cannot_lock_out_real_senders(archive, sample_dir):
+    """12 connections sending half a PDU header and 20 silent ones, all held
+    open: a real association gets through at once (they are not counted
+    against the association limit), and all of them are closed by ARTIM."""
+    held = [_connect(archive.peer.port) for _ in range(32)]
+    try:
+        for sock in held[:12]:
+            sock.sendall(b"\x01\x00\xff\xff")
+        time.sleep(0.3)
+        start = time.monotonic()
+        _storescu_ok(archive.peer.port, sample_dir)
+        assert time.monotonic() - start < ARTIM
+        time.sleep(LIMIT)
+        closed = 0
+        for sock in held:
+            sock.settimeout(1)
+            if _answer(sock)[0] in ("closed", "ABORT"):
+                closed += 1
+        assert closed == 32
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_a_flood_beyond_the_pending_bound_is_closed_at_once(archive, recorder, sample_dir):
+    held = [_connect(archive.peer.port) for _ in range(40)]
+    try:
+        time.sleep(0.3)
+        with _connect(archive.peer.port) as extra:
+            kind, elapsed = _answer(extra)
+        assert kind == "closed" and elapsed < 1.0
+        assert any("already wait for an A-ASSOCIATE-RQ" in n for n in _notes(recorder))
+    finally:
+        for sock in held:
+            sock.close()
+    time.sleep(0.5)
+    _storescu_ok(archive.peer.port, sample_dir)
+
+
+def test_called_ae_check_can_be_turned_off(tmp_path, recorder):
+    config = ArchiveConfig(store_dir=tmp_path / "s", check_called_ae=False)
+    with Archive(config, recorder) as arc, _connect(arc.peer.port) as sock:
+        sock.sendall(associate_rq(called="ANY_NAME"))
+        assert _answer(sock)[0] == "AC"
+
+
+# -- a killed Archive ------------------------------------------------------------------
+def _start_archive_process(store: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rtconform", "simulate", "archive", "--store", str(store),
+         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    assert "storing in" in line, line
+    return proc
+
+
+def test_kill_9_mid_push_leaves_index_and_files_agreeing(tmp_path, sample_dir):
+    store = tmp_path / "store"
+    port = free_port()
+    archive = _start_archive_process(store, port)
+    files = sorted(sample_dir.glob("CT_*.dcm"))
+    push = subprocess.Popen([dcmtk("storescu"), "-aec", "ARCHIVE", "127.0.0.1", str(port),
+                             *map(str, files)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(list(store.rglob("*.dcm"))) < 5:
+        time.sleep(0.02)
+    os.kill(archive.pid, signal.SIGKILL)
+    archive.wait(timeout=10)
+    push.wait(timeout=30)
+    (store / "1.2.3" / ".incoming-abc.part").parent.mkdir(parents=True, exist_ok=True)
+    (store / "1.2.3" / ".incoming-abc.part").write_bytes(b"half")  # as a kill would leave
+    archive = _start_archive_process(store, port)
+    try:
+        assert not list(store.rglob("*.part"))
+        with sqlite3.connect(store / "index.sqlite") as db:
+            indexed = {Path(p) for (p,) in db.execute("SELECT path FROM instances")}
+        on_disk = set(store.rglob("*.dcm"))
+        assert indexed == on_disk and len(indexed) >= 5
+        out = dcmtk_run("storescu", "-aec", "ARCHIVE", "127.0.0.1", str(port),
+                        *map(str, files))
+        assert out.returncode == 0, out.stderr
+    finally:
+        archive.send_signal(signal.SIGTERM)
+        archive.wait(timeout=20)
+    notes = [e["message"] for e in read_events(store / "associations.jsonl")
+             if e["event"] == "note"]
+    assert any("half-written by an earlier run" in n for n in notes)
+
+
+# -- TLS ------------------------------------------------------------------------------------
+def _make_pki(folder: Path) -> dict[str, Path]:
+    """A CA and two certificates it signed (Archive for 127.0.0.1, a client)."""
+    openssl = require_program("openssl", "openssl")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {n: folder / f"{n}.pem" for n in ("ca", "ca_key", "server", "server_key",
+                                              "client", "client_key")}
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=rtc-ca",
+        "-keyout", str(paths["ca_key"]), "-out", str(paths["ca"]))
+    for name, extra in (("server", "subjectAltName=IP:127.0.0.1"), ("client", "")):
+        csr = folder / f"{name}.csr"
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN=rtc-{name}",
+            "-keyout", str(paths[f"{name}_key"]), "-out", str(csr))
+        ext = folder / f"{name}.ext"
+        ext.write_text(extra + "\n" if extra else "basicConstraints=CA:FALSE\n")
+        run("x509", "-req", "-in", str(csr), "-CA", str(paths["ca"]), "-CAkey",
+            str(paths["ca_key"]), "-CAcreateserial", "-days", "2", "-out", str(paths[name]),
+            "-extfile", str(ext))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> dict[str, Path]:
+    return _make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def tls_archive(tmp_path, recorder, pki):
+    server = TLSConfig(cert=pki["server"], key=pki["server_key"], ca=pki["ca"],
+                       require_client_cert=True)
+    config = ArchiveConfig(store_dir=tmp_path / "tls-store", tls=server,
+                           timeouts=Timeouts(acse=ARTIM, network=5.0))
+    with Archive(config, recorder) as arc:
+        yield arc
+
+
+def test_tls_association_with_own_ca(tls_archive, recorder, pki, sample_dir):
+    client = TLSConfig(cert=pki["client"], key=pki["client_key"], ca=pki["ca"])
+    user = ServiceUser("TLSUSER", recorder, "test", tls=client)
+    assert user.echo(tls_archive.peer).ok
+    assert user.store(tls_archive.peer, [sample_dir / "CT_001.dcm"]).ok
+    assert tls_archive.store.count() == 1
+    # dcmtk as the TLS client too
+    out = dcmtk_run("storescu", "+tls", str(pki["client_key"]), str(pki["client"]),
+                    "+cf", str(pki["ca"]), "-aec", "ARCHIVE", "127.0.0.1",
+                    str(tls_archive.peer.port), str(sample_dir / "CT_002.dcm"))
+    assert out.returncode == 0, out.stderr
+    assert tls_archive.store.count() == 2
+
+
+def test_plain_tcp_to_the_tls_port_is_refused_and_recorded(tls_archive, recorder, pki,
+                                                           sample_dir):
+    with pytest.raises(PeerUnreachable):
+        ServiceUser("PLAIN", recorder, "test").echo(tls_archive.peer)
+    with _connect(tls_archive.peer.port) as sock:  # and a raw one that says nothing
+        assert _answer(sock)[0] == "closed"
+    assert any("TLS handshake failed" in n for n in _notes(recorder))
+    without_cert = TLSConfig(ca=pki["ca"])  # mutual authentication is required
+    with pytest.raises(PeerUnreachable):
+        ServiceUser("NOCERT", recorder, "test", tls=without_cert).echo(tls_archive.peer)
+    assert tls_archive.store.count() == 0
