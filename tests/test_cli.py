@@ -110,12 +110,15 @@ def test_waivers(tmp_path, capsys):
     waivers.write_text("- rule: SS-CONTOUR-ON-PLANE\n  reason: r\n  expires: 2001-01-01\n"
                        "- rule: DOSE-UNITS-TYPE\n  reason: unused one\n")
     assert main(args) == 1
-    rules = sorted(f["rule_id"] for f in json.loads(out.read_text())["findings"])
+    found = json.loads(out.read_text())["findings"]
+    rules = sorted(f["rule_id"] for f in found)
     assert rules == ["SS-CONTOUR-ON-PLANE", "WAIVER-EXPIRED", "WAIVER-UNUSED"]
+    unused = next(f["message"] for f in found if f["rule_id"] == "WAIVER-UNUSED")
+    assert f"waiver {waivers}:4 (DOSE-UNITS-TYPE)" in unused  # file:line of the entry
 
     waivers.write_text("- rule: X\n")  # no reason
     assert main(args) == 2
-    assert "waiver #1" in capsys.readouterr().err
+    assert f"{waivers}:1: [0]: 'reason' is a required property" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(tmp_path, capsys):

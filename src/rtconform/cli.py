@@ -119,6 +119,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         given=given,
         redactor=redactor,
         workers=args.workers,
+        max_object_mb=args.max_object_mb,
     )
     total = sum(1 for _ in iter_files(paths))
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
@@ -127,6 +128,14 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     with progress:
         task = progress.add_task("files", total=total)
         result = validate_paths(paths, options, progress=lambda _: progress.advance(task))
+    if result.interrupted:
+        if args.json:
+            report = result.to_json(paths, args.redact)
+            Path(args.json).write_text(json.dumps(redactor.scrub(report), indent=2),
+                                       encoding="utf-8")
+        raise KeyboardInterrupt(f"after {result.files} of {total} files"
+                                + (f"; the findings so far are in {args.json}" if args.json
+                                   else ""))
     if waivers:
         result = result.with_waivers(waivers, Path(args.waivers))
     findings, counts = result.findings, result.counts
@@ -405,6 +414,9 @@ def _register_validate(sub) -> None:
                    help="error lines to print (default 50; --json has all)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="parallel engine processes")
+    p.add_argument("--max-object-mb", type=int, default=512, metavar="MB",
+                   help="a file whose data set (inflated, pixel data aside) is larger is "
+                        "not read but reported FILE-UNREADABLE (default 512)")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     p.set_defaults(func=cmd_validate)
 
@@ -562,8 +574,9 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(f"[bold red]rtconform {args.command}:[/] {escape(str(exc))}",
                      highlight=False)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        errors.print(f"rtconform {args.command}: interrupted", highlight=False)
+    except KeyboardInterrupt as exc:
+        errors.print(f"rtconform {args.command}: interrupted"
+                     + (f" {escape(str(exc))}" if str(exc) else ""), highlight=False)
         return EXIT_USAGE
     except BrokenPipeError:  # `rtconform ... | head`: the reader left, as dcmtk tools allow
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -1,22 +1,58 @@
 """Redaction: keep patient identity out of everything we print or write when
 --redact is given (CI artifacts are public).
 
-The PHI strings are collected from the data itself as it is read, then
-replaced wherever they appear: messages, tag values, file paths.
+Which attributes identify someone is PS3.15 Annex E's Basic Application
+Level Confidentiality Profile, as implemented by dicognito (a maintained
+de-identifier): every attribute it removes or replaces, every PN. Three of
+the profile's options are applied because a conformance report is about a
+device and its data flow: Retain UIDs (113110: UIDs are the evidence),
+Retain Longitudinal Temporal Information with Full Dates (113106; the birth
+date is still redacted) and Retain Device Identity (113109).
+
+The values are collected from the data itself as it is read, then replaced
+wherever they appear: fields, finding messages, tag values, file paths.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pydicom.dataset import Dataset
 
+PROFILE = ("PS3.15 Annex E Basic Application Level Confidentiality Profile (attributes as "
+           "dicognito de-identifies them), with the Retain UIDs, Retain Longitudinal Temporal "
+           "Information with Full Dates and Retain Device Identity options")
+# Our own floor, and the list used if dicognito cannot say.
 PHI_KEYWORDS = (
-    "PatientName", "PatientID", "PatientBirthDate", "OtherPatientIDs", "OtherPatientNames",
-    "PatientAddress", "PatientTelephoneNumbers", "PatientMotherBirthName", "MilitaryRank",
-    "EthnicGroup", "PatientBirthName", "IssuerOfPatientID",
+    "PatientName", "PatientID", "PatientBirthDate", "PatientBirthTime", "OtherPatientIDs",
+    "OtherPatientNames", "PatientAddress", "PatientTelephoneNumbers", "PatientMotherBirthName",
+    "MilitaryRank", "EthnicGroup", "PatientBirthName", "IssuerOfPatientID",
 )
+RETAINED_VRS = frozenset({"UI", "DA", "DT", "TM"})  # Retain UIDs; Retain Full Dates
+RETAINED_KEYWORDS = frozenset({"StationName", "InstitutionalDepartmentName"})  # Device Identity
 MASK = "[REDACTED]"
+
+
+@functools.cache
+def identifying() -> tuple[frozenset[str], frozenset[str]]:
+    """(keywords, VRs) whose values identify someone: what dicognito removes or
+    replaces, less what the retain options keep, plus our floor."""
+    keywords, vrs = set(PHI_KEYWORDS), {"PN"}
+    try:
+        from dicognito.anonymizer import Anonymizer
+
+        text = Anonymizer().describe_actions()
+    except Exception:  # an older or missing dicognito: the floor alone
+        return frozenset(keywords), frozenset(vrs)
+    keywords |= set(re.findall(r"^\* (?:Remove|Replace) ([A-Z][A-Za-z]+)\b", text, re.M))
+    vrs |= set(re.findall(r"^\* Replace all ([A-Z]{2}) elements", text, re.M))
+    return frozenset(keywords - RETAINED_KEYWORDS), frozenset(vrs - RETAINED_VRS)
+
+
+def is_identifying(keyword: str, vr: str) -> bool:
+    keywords, vrs = identifying()
+    return keyword in keywords or vr in vrs
 
 
 class Redactor:
@@ -28,13 +64,16 @@ class Redactor:
     def learn(self, ds: Dataset) -> None:
         if not self.enabled:
             return
-        for keyword in PHI_KEYWORDS:
-            value = ds.get(keyword)
-            if value in (None, ""):
+        for elem in ds.iterall():
+            if elem.VR == "SQ" or not is_identifying(elem.keyword, elem.VR):
                 continue
-            values = value if isinstance(value, list | tuple) else [value]
-            for v in values:
-                self.add(str(v))
+            value = elem.value
+            if value in (None, "", b""):
+                continue
+            for v in (value if isinstance(value, list | tuple) or type(value).__name__ ==
+                      "MultiValue" else [value]):
+                if not isinstance(v, bytes):
+                    self.add(str(v))
 
     def add(self, value: str) -> None:
         value = value.strip()

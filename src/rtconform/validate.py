@@ -24,13 +24,16 @@ from rtconform.dicom.index import (
     known_sop_class,
     read_instance,
 )
+from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES
 from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity, sort_key
+from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.rules.profiles import rules_of
 from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
 
 MAX_IN_FLIGHT = 16
+FORMAT = "rtconform-findings/1"  # the JSON layout; a breaking change bumps it
 
 
 @dataclass
@@ -45,6 +48,7 @@ class ValidationOptions:
     given: list[Path] = field(default_factory=list)
     redactor: Redactor | None = None
     workers: int = 2
+    max_object_mb: int = DEFAULT_MAX_OBJECT_BYTES >> 20  # beyond it a file is not read
 
 
 @dataclass
@@ -58,6 +62,7 @@ class ValidationResult:
     engine_notes: dict[str, str]  # engine name → why it did not run
     engines_ran: list[str] = field(default_factory=list)
     profile: str = "dicom-rt"
+    interrupted: bool = False  # Ctrl-C: the findings of the files done so far
 
     @property
     def errors(self) -> int:
@@ -82,11 +87,14 @@ class ValidationResult:
         from rtconform import __version__
 
         return {
-            "tool": "rtconform", "version": __version__, "command": "validate",
+            "format": FORMAT, "tool": "rtconform", "version": __version__,
+            "command": "validate",
             "inputs": [str(p) for p in inputs], "profile": self.profile, "files": self.files,
             "summary": self.graph.summary(), "counts": self.counts,
             "engines": {**{name: "ran" for name in self.engines_ran}, **self.engine_notes},
-            "redacted": redacted, "exit_code": self.exit_code,
+            "redacted": redacted, **({"redaction": REDACTION} if redacted else {}),
+            "interrupted": self.interrupted,
+            "exit_code": self.exit_code,
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -136,42 +144,70 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
     files = 0
     given_files = _add_given(options.given, graph, ctx, findings)
 
+    interrupted = False
+    max_bytes = options.max_object_mb << 20
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        for path in iter_files(paths):
-            files += 1
-            if progress:
-                progress(path)
-            read = read_instance(path)
-            if isinstance(read, Unreadable):
-                if options.use_tro_rules:
-                    rule = RULES["FILE-UNREADABLE"]
-                    findings += [_finding(rule, i, file=str(path))
-                                 for i in rule.check(str(path), read.reason)]
-                continue
-            inst, ds = read
-            if inst.sop_class_uid == MEDIA_STORAGE_DIRECTORY:
-                continue  # a DICOMDIR indexes files; it is not an object of the set
-            if options.redactor is not None:
-                options.redactor.learn(ds)
-            if options.use_tro_rules and not known_sop_class(inst.sop_class_uid):
-                rule = RULES["FILE-UNKNOWN-SOP-CLASS"]
-                findings += [_finding(rule, i, inst)
-                             for i in rule.check(str(path), inst.sop_class_uid)]
-            for rule in instance_rules:
-                findings += run_rule(rule, inst, ds, ctx, inst=inst)
-            graph.add(inst)
-            for engine in engines:
-                pending.append(pool.submit(engine.check_file, path, inst.sop_instance_uid))
-            if len(pending) >= MAX_IN_FLIGHT:
-                findings += pending.pop(0).result()
-        for future in pending:
-            findings += future.result()
+        try:
+            for path in iter_files(paths):
+                files += 1
+                if progress:
+                    progress(path)
+                findings += _check_file(path, options, instance_rules, graph, engines, pool,
+                                        pending, max_bytes)
+                while len(pending) >= MAX_IN_FLIGHT:
+                    findings += _engine_result(*pending.pop(0))
+            for item in pending:
+                findings += _engine_result(*item)
+        except KeyboardInterrupt:  # keep what is done; the caller writes it and says so
+            interrupted = True
+            for future, _, _ in pending:
+                future.cancel()
 
-    for rule in graph_rules:
-        findings += [f for f in run_rule(rule, graph, ctx) if f.file not in given_files]
+    if not interrupted:  # references across a half-read folder would be false alarms
+        for rule in graph_rules:
+            findings += [f for f in run_rule(rule, graph, ctx) if f.file not in given_files]
     findings.sort(key=sort_key)
     ran = [e.name for e in engines] + (["tro"] if options.use_tro_rules else [])
-    return ValidationResult(findings, graph, files, notes, ran, options.profile)
+    return ValidationResult(findings, graph, files, notes, ran, options.profile, interrupted)
+
+
+def _check_file(path: Path, options: ValidationOptions, instance_rules: list[Rule],
+                graph: ObjectGraph, engines: list[Engine], pool: ThreadPoolExecutor,
+                pending: list, max_bytes: int) -> list[Finding]:
+    """Read one file, run the instance rules, queue the engines on it."""
+    findings: list[Finding] = []
+    read = read_instance(path, max_bytes)
+    if isinstance(read, Unreadable):
+        if options.use_tro_rules:
+            rule = RULES["FILE-UNREADABLE"]
+            findings += [_finding(rule, i, file=str(path))
+                         for i in rule.check(str(path), read.reason)]
+        return findings
+    inst, ds = read
+    if inst.sop_class_uid == MEDIA_STORAGE_DIRECTORY:
+        return findings  # a DICOMDIR indexes files; it is not an object of the set
+    if options.redactor is not None:
+        options.redactor.learn(ds)
+    if options.use_tro_rules and not known_sop_class(inst.sop_class_uid):
+        rule = RULES["FILE-UNKNOWN-SOP-CLASS"]
+        findings += [_finding(rule, i, inst) for i in rule.check(str(path), inst.sop_class_uid)]
+    for rule in instance_rules:
+        findings += run_rule(rule, inst, ds, options.context, inst=inst)
+    graph.add(inst)
+    for engine in engines:
+        pending.append((pool.submit(engine.check_file, path, inst.sop_instance_uid), engine,
+                        inst))
+    return findings
+
+
+def _engine_result(future: Future, engine: Engine, inst: Instance) -> list[Finding]:
+    """An engine that raises on one file is a finding on that file, not a crash."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return [Finding("ENGINE-FAILED", Severity.WARNING,
+                        f"{engine.name} could not check the file: {type(exc).__name__}: {exc}",
+                        engine.name, str(inst.path), inst.sop_instance_uid)]
 
 
 def _add_given(paths: list[Path], graph: ObjectGraph, ctx: RuleContext,

@@ -16,11 +16,23 @@ import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from rtconform.findings import Finding, Severity
+from rtconform.yaml_config import ConfigError, load_checked
 
 SOURCE = "rtconform waivers file"
+SCHEMA = {
+    "type": ["array", "null"],
+    "items": {
+        "type": "object", "additionalProperties": False, "required": ["rule", "reason"],
+        "properties": {
+            "rule": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "pattern": "\\S"},
+            "file": {"type": "string"}, "sop_instance": {"type": "string"},
+            "message": {"type": "string"},
+            "expires": {},  # YYYY-MM-DD: YAML reads a date, checked below
+        },
+    },
+}
 
 
 class WaiverError(ValueError):
@@ -35,7 +47,7 @@ class Waiver:
     sop_instance: str | None = None
     message: str | None = None
     expires: dt.date | None = None
-    index: int = 0
+    where: str = ""  # file:line of the entry, as findings about it say
     used: int = 0
 
     def matches(self, finding: Finding) -> bool:
@@ -48,24 +60,14 @@ class Waiver:
 
 
 def load_waivers(path: Path) -> list[Waiver]:
+    lines: dict = {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise WaiverError(f"{path}: cannot be read as YAML: {exc}") from exc
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise WaiverError(f"{path}: expected a list of waivers, found {type(data).__name__}")
+        data = load_checked(Path(path), SCHEMA, lines) or []
+    except ConfigError as exc:
+        raise WaiverError(str(exc)) from exc
     waivers = []
     for i, entry in enumerate(data):
-        where = f"{path}: waiver #{i + 1}"
-        if not isinstance(entry, dict):
-            raise WaiverError(f"{where}: expected a mapping")
-        unknown = set(entry) - {"rule", "reason", "file", "sop_instance", "message", "expires"}
-        if unknown:
-            raise WaiverError(f"{where}: unknown keys {sorted(unknown)}")
-        if not entry.get("rule") or not str(entry.get("reason", "")).strip():
-            raise WaiverError(f"{where}: 'rule' and a non-empty 'reason' are required")
+        where = f"{path}:{lines.get((i,), 0)}"
         expires = entry.get("expires")
         if expires is not None and not isinstance(expires, dt.date):
             try:
@@ -75,7 +77,7 @@ def load_waivers(path: Path) -> list[Waiver]:
                     from exc
         waivers.append(Waiver(str(entry["rule"]), str(entry["reason"]).strip(),
                               entry.get("file"), entry.get("sop_instance"),
-                              entry.get("message"), expires, i + 1))
+                              entry.get("message"), expires, where))
     return waivers
 
 
@@ -92,7 +94,7 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], source: Path,
                 if not expired:
                     finding.waived = True
                     finding.waiver_reason = waiver.reason
-        where = f"waiver #{waiver.index} ({waiver.rule})"
+        where = f"waiver {waiver.where} ({waiver.rule})"
         if expired:
             extra.append(Finding("WAIVER-EXPIRED", Severity.WARNING,
                                  f"{where} expired on {waiver.expires}; its findings count again",

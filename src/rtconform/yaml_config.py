@@ -1,6 +1,10 @@
-"""User files in YAML (statements, SUT files) checked against a JSON Schema,
-every error located as file:line with the key path, and a misspelt key
-answered with the nearest known one ("did you mean 'ae_title'?")."""
+"""User files in YAML (statements, SUT files, waivers) checked against a JSON
+Schema, every error located as file:line with the key path, and a misspelt
+key answered with the nearest known one ("did you mean 'ae_title'?").
+
+A user file is input like any other: it is bounded in size, in nesting and
+in what its aliases expand to (a "billion laughs" file is refused before it
+is built), and must be UTF-8."""
 
 from __future__ import annotations
 
@@ -11,29 +15,89 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+MAX_BYTES = 32 << 20
+MAX_DEPTH = 64
+MAX_VALUES = 1_000_000  # scalars and collections once aliases are expanded
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class ConfigError(ValueError):
     """A user file that cannot be used: every line names file:line and why."""
 
 
-def yaml_lines(text: str) -> dict[tuple, int]:
-    """YAML path → line number."""
-    out: dict[tuple, int] = {}
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
-    def walk(node, path):
-        out[path] = node.start_mark.line + 1
+
+def check_bounds(root) -> str | None:
+    """Why the node graph is too deep or expands too far, or None. Aliases
+    make it a DAG: expanded sizes are computed once per node, iteratively."""
+    expanded: dict[int, int] = {}
+    stack = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"line {node.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels"
+        if id(node) in expanded:
+            continue
+        kids = _children(node)
+        if done or not kids:
+            expanded[id(node)] = 1 + sum(expanded[id(k)] for k in kids)
+            if expanded[id(node)] > MAX_VALUES:
+                return (f"line {node.start_mark.line + 1}: aliases expand to more than "
+                        f"{MAX_VALUES} values")
+            continue
+        stack.append((node, depth, True))
+        stack.extend((k, depth + 1, False) for k in kids if id(k) not in expanded)
+    return None
+
+
+def yaml_lines(root) -> dict[tuple, int]:
+    """YAML path → line number (of a bounded node graph)."""
+    out: dict[tuple, int] = {}
+    stack = [(root, ())] if root is not None else []
+    while stack:
+        node, path = stack.pop()
+        out.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 out[(*path, key.value)] = key.start_mark.line + 1
-                walk(value, (*path, key.value))
+                stack.append((value, (*path, key.value)))
         elif isinstance(node, yaml.SequenceNode):
-            for i, value in enumerate(node.value):
-                walk(value, (*path, i))
-
-    root = yaml.compose(text)
-    if root is not None:
-        walk(root, ())
+            stack.extend((value, (*path, i)) for i, value in enumerate(node.value))
     return out
+
+
+def load_yaml(path: Path):
+    """(data, root node) of a bounded, UTF-8 YAML file, or ConfigError."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_BYTES >> 20} MB")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    loader = _LOADER(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        problem = check_bounds(root)
+        if problem:
+            raise ConfigError(f"{path}: {problem}")
+        return loader.construct_document(root), root
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: nested too deeply to read") from exc
+    finally:
+        loader.dispose()
 
 
 def _suggestion(error: jsonschema.ValidationError) -> str:
@@ -46,22 +110,17 @@ def _suggestion(error: jsonschema.ValidationError) -> str:
     return (" — " + "; ".join(hints)) if hints else f" — known: {', '.join(known)}"
 
 
-def load_checked(path: Path, schema: dict) -> dict:
-    """The YAML mapping at `path`, valid against `schema`, or ConfigError."""
+def load_checked(path: Path, schema: dict, lines: dict | None = None):
+    """The YAML data at `path`, valid against `schema`, or ConfigError. Pass
+    a dict as `lines` to receive the line of every key path."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    lines = yaml_lines(text)
+    data, root = load_yaml(path)
+    if lines is not None:
+        lines.update(yaml_lines(root))
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),
                     key=lambda e: list(map(str, e.absolute_path)))
     if errors:
+        lines = lines or yaml_lines(root)
         located = []
         for e in errors[:20]:
             where = tuple(e.absolute_path)

@@ -20,7 +20,7 @@ from pathlib import Path
 from pynetdicom import evt
 from pynetdicom.association import Association
 
-from rtconform.redact import MASK, PHI_KEYWORDS
+from rtconform.redact import MASK, is_identifying
 
 _ids = itertools.count(1)
 
@@ -80,7 +80,7 @@ class AssociationRecorder:
             if element.VR == "SQ":
                 continue
             value = str(element.value or "")
-            if self.redact and value and element.keyword in PHI_KEYWORDS:
+            if self.redact and value and is_identifying(element.keyword, element.VR):
                 value = MASK
             keys[element.keyword or str(element.tag)] = value
         self.write("identifier", assoc=self.assoc_id(assoc), actor=actor, command=command,

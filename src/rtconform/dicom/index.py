@@ -16,7 +16,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from rtconform.dicom.read import UnreadableFile, read_header
+from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, UnreadableFile, read_header
 from rtconform.dicom.uids import (
     IMAGE_SOP_CLASSES,
     RT_DOSE_STORAGE,
@@ -157,13 +157,14 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_instance(path: Path) -> tuple[Instance, Dataset] | Unreadable:
+def read_instance(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+                  ) -> tuple[Instance, Dataset] | Unreadable:
     """One file → its index record and header dataset, or why it is unreadable.
     Whatever a file holds, the answer is one of the two: never an exception."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read forever
             return Unreadable(path, "not a regular file (FIFO, socket or device): not read")
-        ds, structure = read_header(path)
+        ds, structure = read_header(path, max_bytes)
         inst = Instance.from_dataset(path, ds, structure.transfer_syntax, structure.part10,
                                      structure.pixel_data_length)
     except UnreadableFile as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +29,10 @@ _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _UNDEFINED = 0xFFFFFFFF
 PIXEL_DATA = 0x7FE00010
+# What one object may take in memory once read (pixel data is never read):
+# a deflated file is inflated in a bounded stream first, so a small "zip
+# bomb" cannot take the harness to gigabytes (validate --max-object-mb).
+DEFAULT_MAX_OBJECT_BYTES = 512 << 20
 
 
 class UnreadableFile(Exception):
@@ -140,11 +145,35 @@ class _Walker:
                 self.dataset(explicit, endian, item_end, top=False)
 
 
-def check_structure(path: Path) -> Structure:
+def check_structure(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES) -> Structure:
     """Walk the whole element stream of a Part 10 file; raise UnreadableFile
     with the byte offset of the first problem."""
+    size = path.stat().st_size
     with path.open("rb") as fp:
-        return check_stream(fp, path.stat().st_size)
+        structure = check_stream(fp, size, max_bytes)
+    if size - (structure.pixel_data_length or 0) > max_bytes:
+        raise UnreadableFile(f"{size - (structure.pixel_data_length or 0)} bytes besides pixel "
+                             f"data: more than the {max_bytes >> 20} MB allowed "
+                             "(--max-object-mb)")
+    return structure
+
+
+def _inflated_size(fp: BinaryIO, max_bytes: int) -> int:
+    """Bytes a deflated data set inflates to, counted in bounded steps."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    while chunk := fp.read(1 << 16):
+        while chunk:
+            total += len(inflater.decompress(chunk, 1 << 20))
+            if total > max_bytes:
+                raise UnreadableFile(f"deflated data set inflates to more than "
+                                     f"{max_bytes >> 20} MB (--max-object-mb)")
+            chunk = inflater.unconsumed_tail
+    try:
+        total += len(inflater.flush())
+    except zlib.error as exc:
+        raise UnreadableFile(f"deflated data set cannot be inflated: {exc}") from exc
+    return total
 
 
 def check_bytes(data: bytes) -> Structure:
@@ -152,7 +181,8 @@ def check_bytes(data: bytes) -> Structure:
     return check_stream(io.BytesIO(data), len(data))
 
 
-def check_stream(fp: BinaryIO, size: int) -> Structure:
+def check_stream(fp: BinaryIO, size: int,
+                 max_bytes: int = DEFAULT_MAX_OBJECT_BYTES) -> Structure:
     head = fp.read(132)
     if len(head) < 132 or head[128:132] != b"DICM":
         raise NotPart10("not a DICOM Part 10 file (no 'DICM' prefix at byte 128)")
@@ -175,6 +205,10 @@ def check_stream(fp: BinaryIO, size: int) -> Structure:
     if not transfer_syntax:
         raise UnreadableFile("file meta information has no Transfer Syntax UID (0002,0010)")
     if transfer_syntax == DeflatedExplicitVRLittleEndian:
+        try:
+            _inflated_size(fp, max_bytes)
+        except zlib.error as exc:
+            raise UnreadableFile(f"deflated data set cannot be inflated: {exc}") from exc
         return Structure(transfer_syntax, None)  # pydicom inflates and checks it
     explicit = transfer_syntax != ImplicitVRLittleEndian
     endian = ">" if transfer_syntax == ExplicitVRBigEndian else "<"
@@ -189,14 +223,17 @@ def _walk_bare(path: Path, explicit: bool, little: bool) -> int | None:
         return walker.pixel_data_length
 
 
-def read_header(path: Path) -> tuple[pydicom.FileDataset, Structure]:
+def read_header(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+                ) -> tuple[pydicom.FileDataset, Structure]:
     """Check the structure, then read everything but the pixel data.
 
     A bare dataset without File Meta Information is read (dcmtk does too) and
     marked `part10=False` so a rule can report it."""
     try:
-        structure = check_structure(path)
+        structure = check_structure(path, max_bytes)
     except NotPart10:
+        if path.stat().st_size > max_bytes:
+            raise UnreadableFile(f"larger than {max_bytes >> 20} MB (--max-object-mb)") from None
         structure = None
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, force=structure is None)

@@ -17,6 +17,7 @@ from pydicom.uid import UID
 
 from rtconform import __version__
 from rtconform.actors.recorder import AssociationRecord
+from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
 from rtconform.run_folder import RunFolder
@@ -236,6 +237,7 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
     counts = Counter(s["status"] for s in scenarios)
     model = {
         "tool": f"rtconform {__version__}", "run": str(run_dir), "redacted": redact,
+        "redaction": REDACTION if redact else "",
         "sut": summary.get("sut", {}),
         "banner": {"passed": counts.get("passed", 0), "failed": counts.get("failed", 0),
                    "skipped": counts.get("skipped", 0),

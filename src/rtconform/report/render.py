@@ -11,6 +11,7 @@ import jinja2
 import pydicom
 
 from rtconform.redact import Redactor
+from rtconform.report import markdown as md
 from rtconform.report import model as report_model
 from rtconform.report.pictures import dvh_png, slice_pictures
 from rtconform.run_folder import RunFolder
@@ -58,13 +59,15 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
     return sets
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("rtconform.report", "templates"),
+def _env(markdown: bool = False) -> jinja2.Environment:
+    loader = jinja2.PackageLoader("rtconform.report", "templates")
+    if markdown:  # every value escaped for Markdown (markdown.escape)
+        env = md.environment(loader=loader, trim_blocks=True, lstrip_blocks=True)
+    else:
         # report.html.j2: the extension that decides is "html.j2" (values from DICOM
         # objects and SUT files must never become markup)
-        autoescape=jinja2.select_autoescape(["html", "html.j2"]), trim_blocks=True,
-        lstrip_blocks=True)
+        env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(
+            ["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["datauri"] = lambda png: "data:image/png;base64," + base64.b64encode(
         png).decode("ascii")
     env.filters["yesno"] = lambda v: "yes" if v else ""
@@ -98,7 +101,8 @@ def render(run_dir: Path, formats: tuple[str, ...] = FORMATS, redact: bool = Fal
                 entry["dvh_file"] = f"report_files/set{i}_dvh.png"
                 (run_dir / entry["dvh_file"]).write_bytes(entry["dvh"])
         path = RunFolder(run_dir).report("md")
-        path.write_text(env.get_template("report.md.j2").render(r=data, pictures=sets),
+        path.write_text(_env(markdown=True).get_template("report.md.j2").render(
+            r=data, pictures=sets),
                         encoding="utf-8")
         written["md"] = path
     return written

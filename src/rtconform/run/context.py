@@ -36,6 +36,7 @@ from rtconform.dicom.rt import is_dosimetric
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
 from rtconform.findings import Finding
+from rtconform.redact import Redactor
 from rtconform.rules.registry import RuleContext
 from rtconform.run.sut import SutConfig
 from rtconform.run.transactions import (
@@ -77,6 +78,7 @@ class RunContext:
     redact: bool = False  # keep patient identity out of the logs too (public artifacts)
     recorder: AssociationRecorder = field(init=False)
     sut_recorder: AssociationRecorder = field(init=False)
+    redactor: Redactor = field(init=False)  # learns identity from what the SUT makes
     _samples: dict[str, SampleSet] = field(default_factory=dict)
     _encoded: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
@@ -84,6 +86,7 @@ class RunContext:
         self.out = Path(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.folder = RunFolder(self.out)
+        self.redactor = Redactor(enabled=self.redact)
         # every store of the run: one copy per object
         share_objects(self.folder.file(RunFolder.OBJECTS))
         self.recorder = AssociationRecorder(self.folder.file(RunFolder.ASSOCIATIONS), self.redact)
@@ -135,7 +138,7 @@ class RunContext:
         # what a SUT made from the harness's input must reference what it was
         # given (or made): a self-contained set; an exporter's folder may be partial
         rules = validate_paths(produced + context, ValidationOptions(
-            profile=self.profile, given=list(given),
+            profile=self.profile, given=list(given), redactor=self.redactor,
             context=RuleContext(complete=not self.sut.exports_files)))
         engines = validate_paths(produced, ValidationOptions(engines=self._engine_objs,
                                                              use_tro_rules=False))
@@ -144,7 +147,7 @@ class RunContext:
                 f"standard engine {name} was asked for and did not run: {why}"
                 for name, why in engines.engine_notes.items()))
         findings = rules.findings + engines.findings
-        self.folder.append_findings(label, [f.to_dict() for f in findings])
+        self.folder.append_findings(label, self.redactor.scrub([f.to_dict() for f in findings]))
         return findings
 
     def note(self, message: str, **data) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jinja2
 
+from rtconform.report import markdown
+
 
 def _template() -> str:
     return resources.files("rtconform.statement").joinpath("compare.md.j2").read_text()
@@ -15,7 +17,7 @@ def _template() -> str:
 
 def write_comparison(result: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    md = jinja2.Environment(autoescape=False).from_string(_template()).render(r=result)
+    md = markdown.environment().from_string(_template()).render(r=result)
     html_body = jinja2.Environment(autoescape=True).from_string(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>compare</title>"
         "<style>body{font-family:sans-serif;margin:2em}pre{white-space:pre-wrap}</style></head>"

@@ -1,0 +1,95 @@
+"""Values from DICOM objects and SUT files are data in every output, never
+markup: a PatientName `<script>`, a Manufacturer `<iframe>`, an ROI name
+with Markdown link syntax and table pipes, a SUT name with an `onerror`
+image reach report.html, report.md, report.json, junit.xml, cucumber.json
+and the statement comparison escaped, and Chromium fires no dialog."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from helpers import require, require_module
+from rtconform.cli import main
+from rtconform.dicom.faults import write_sample
+
+NAME = "<script>alert(1)</script>"
+MAKER = "<iframe src=javascript:alert(2)>"
+ROI = "[x](javascript:alert(3)) | <b>bold</b>"
+SUT = "<img src=x onerror=alert(4)>"
+LINK = re.compile(r"(?<!\\)\]\(javascript:")
+RAW = ("<script>", "<iframe", "<img src=x", "<b>bold")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("inject")
+    export = tmp / "export"
+    write_sample(export)
+    for path in export.glob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        ds.PatientName = NAME
+        ds.Manufacturer = MAKER
+        if ds.Modality == "RTSTRUCT":
+            ds.StructureSetROISequence[0].ROIName = ROI
+        ds.save_as(path)
+    sut = tmp / "sut.yaml"
+    sut.write_text(f"name: '{SUT}'\nactors: [Contourer]\nexport_dir: {export}\n")
+    main(["run", "--sut", str(sut), "--tags", "ro2", "--out", str(tmp / "run")])
+    return tmp / "run"
+
+
+def test_no_output_carries_raw_markup(run_dir):
+    outputs = {p.name: p.read_text(encoding="utf-8") for p in (
+        run_dir / "report.html", run_dir / "report.md", run_dir / "report.json",
+        run_dir / "junit.xml", run_dir / "cucumber.json")}
+    # the values are there (the test can fail) …
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in outputs["report.html"]
+    assert "&lt;img src=x onerror=alert(4)&gt;" in outputs["report.md"]
+    assert NAME in json.loads(outputs["report.json"])["annex"].__repr__() or \
+        SUT in outputs["report.json"]
+    # … but never as markup
+    for name in ("report.html", "report.md"):
+        for raw in RAW:
+            assert raw not in outputs[name], (name, raw)
+    assert not LINK.search(outputs["report.md"])  # no Markdown link from data
+    for line in outputs["report.md"].splitlines():  # and no extra table column
+        if "bold" in line and line.startswith("|"):
+            assert "\\|" in line
+
+
+def test_chromium_fires_no_dialog(run_dir):
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
+    playwright = require_module("playwright.sync_api", "playwright")
+    dialogs = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto((run_dir / "report.html").as_uri())
+        page.wait_for_timeout(500)
+        frames = page.evaluate("document.querySelectorAll('iframe, script[src], img[src=x]')"
+                               ".length")
+        browser.close()
+    assert dialogs == [] and frames == 0
+
+
+def test_statement_comparison_escapes(tmp_path, capsys):
+    root = Path(__file__).parents[1] / "conformance"
+    text = (root / "rtconform-reference.yaml").read_text()
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(text.replace("name: rtconform reference actors",
+                                 f"name: '{SUT} | [y](javascript:alert(5))'", 1))
+    assert SUT in evil.read_text()
+    out = tmp_path / "cmp"
+    main(["compare", str(root / "rtconform-reference.yaml"), str(evil), "--out", str(out)])
+    for name in ("compare.md", "compare.html"):
+        text = (out / name).read_text()
+        assert "<img src=x" not in text and not LINK.search(text), name
