@@ -198,3 +198,28 @@ def test_wildcard_matching_is_the_standard_one():
                 for value in map("".join, itertools.product("ab", repeat=m)):
                     assert wildcard_match(pattern, value) == fnmatch.fnmatchcase(value, pattern)
     assert not wildcard_match("*a" * 7 + "*b", "a" * 64)
+
+
+def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
+    """SIGINT during a long validate: exit 2, 'interrupted after N of M files'
+    on stderr, and the JSON of the files done so far (marked interrupted)."""
+    import shutil
+    import signal
+    import time
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(1500):
+        shutil.copy(sample_dir / "CT_001.dcm", folder / f"CT_{i:04d}.dcm")
+    out = tmp_path / "partial.json"
+    proc = subprocess.Popen([sys.executable, "-m", "rtconform", "validate", str(folder),
+                             "--json", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    assert proc.poll() is None, "validate ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2, stderr
+    assert "interrupted after" in stderr and "Traceback" not in stderr
+    report = json.loads(out.read_text())
+    assert report["interrupted"] is True and 0 < report["files"] < 1500

@@ -15,7 +15,9 @@ from rtconform.rules.registry import all_rules
 # class, what needs the actor's input (--given), the info-only LOG rule, and
 # Contour Data too long to be written as Explicit VR at all (tests/test_brto.py).
 NOT_BY_FAULT = {"FILE-UNKNOWN-SOP-CLASS", "BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONAL-ATTRIBUTES",
-                "BRTO-SS-CONTOUR-DATA-LENGTH"}
+                "BRTO-SS-CONTOUR-DATA-LENGTH",
+                # a File-set is a folder, not an object: proven in tests/test_fileset.py
+                "FILESET-DICOMDIR", "FILESET-FILE-ID", "FILESET-UNREFERENCED"}
 
 
 def test_clean_sample_has_no_finding(sample_dir):

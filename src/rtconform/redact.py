@@ -43,7 +43,7 @@ def identifying() -> tuple[frozenset[str], frozenset[str]]:
         from dicognito.anonymizer import Anonymizer
 
         text = Anonymizer().describe_actions()
-    except Exception:  # an older or missing dicognito: the floor alone
+    except ImportError:  # a dependency, but an install may lack it: the floor alone
         return frozenset(keywords), frozenset(vrs)
     keywords |= set(re.findall(r"^\* (?:Remove|Replace) ([A-Z][A-Za-z]+)\b", text, re.M))
     vrs |= set(re.findall(r"^\* Replace all ([A-Z]{2}) elements", text, re.M))

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import (
-    MEDIA_STORAGE_DIRECTORY,
     Instance,
     Unreadable,
+    is_dicomdir,
     iter_files,
     known_sop_class,
     read_instance,
@@ -29,6 +29,7 @@ from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity, sort_key
 from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
+from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
 from rtconform.rules.profiles import rules_of
 from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
 
@@ -184,8 +185,12 @@ def _check_file(path: Path, options: ValidationOptions, instance_rules: list[Rul
                          for i in rule.check(str(path), read.reason)]
         return findings
     inst, ds = read
-    if inst.sop_class_uid == MEDIA_STORAGE_DIRECTORY:
-        return findings  # a DICOMDIR indexes files; it is not an object of the set
+    if is_dicomdir(ds):
+        # a DICOMDIR indexes files, it is not an object of the set: its own checks
+        if options.use_tro_rules:
+            for rule_id in FILESET_RULES:  # PS3.10 / PS3.11
+                findings += run_rule(RULES[rule_id], str(path), ds, inst=inst)
+        return findings
     if options.redactor is not None:
         options.redactor.learn(ds)
     if options.use_tro_rules and not known_sop_class(inst.sop_class_uid):

@@ -32,6 +32,13 @@ KIND_BY_CLASS = {
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 
 
+def is_dicomdir(ds: Dataset) -> bool:
+    """A DICOMDIR names its class only in the file meta (it has no SOP Common)."""
+    meta = getattr(ds, "file_meta", None) or {}
+    return (str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY
+            or "DirectoryRecordSequence" in ds)
+
+
 def person_name(value: object) -> str:
     """PN with insignificant trailing delimiters removed (PS3.5 6.2.1):
     'IHE_RO^Patient^^^' and 'IHE_RO^Patient' are the same name."""

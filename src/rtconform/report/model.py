@@ -191,7 +191,26 @@ def media(summary: dict) -> dict | None:
         except Exception as exc:
             rows.append({"file": str(path.relative_to(export)), "error": str(exc)[:120]})
     return {"export_dir": export, "files": len(files),
-            "dicomdir": any(p.name.upper() == "DICOMDIR" for p in files), "objects": rows}
+            "dicomdir": any(p.name.upper() == "DICOMDIR" for p in files), "objects": rows,
+            "file_set": file_set_checks(files)}
+
+
+def file_set_checks(files: list[Path]) -> list[dict]:
+    """The PS3.10/PS3.11 File-set checks of every DICOMDIR in the export."""
+    from rtconform.rules.fileset import RULE_IDS
+    from rtconform.rules.registry import RULES
+
+    out = []
+    for path in files:
+        if path.name.upper() != "DICOMDIR":
+            continue
+        for rule_id in RULE_IDS:
+            rule = RULES[rule_id]
+            issues = list(rule.check(str(path), None))
+            out.append({"dicomdir": str(path), "rule_id": rule_id, "title": rule.title,
+                        "source": rule.source, "verdict": "passed" if not issues else
+                        str(rule.severity), "messages": [i.message for i in issues]})
+    return out
 
 
 def results(folder: RunFolder, summary: dict) -> list[dict]:

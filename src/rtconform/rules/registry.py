@@ -121,6 +121,7 @@ def all_rules() -> list[Rule]:
         ct,
         dose,
         files,
+        fileset,
         plan,
         references,
         structure_set,
