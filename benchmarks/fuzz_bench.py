@@ -5,9 +5,10 @@ corruption, byte flips, 4 GB declared lengths, sequences nested up to 10,000
 deep, deflate bombs, non-DICOM junk, empty files) drawn with a fixed seed
 from the synthetic patient's CT, structure set and plan, in folders of 200.
 Each folder is one `rtconform validate --json` process (dciodvfy included),
-with a timeout. Printed: cases, tracebacks (exit 3 or a traceback on stderr),
-hangs (timeouts), folders without JSON, certainly-broken files not named in
-a finding, peak memory of one validate process.
+with a timeout and a 4 GB address-space cap. Printed: cases, tracebacks
+(exit 3 or a traceback on stderr), hangs (timeouts), folders without JSON,
+certainly-broken files not named in a finding, peak memory of one validate
+process.
 
 The named baseline, in the same process: `dciodvfy` over the unbroken
 sample, per file, against rtconform's per-file cost on the fuzz.
@@ -34,6 +35,11 @@ from rtconform.dicom.faults import write_sample
 
 FOLDER = 200
 TIMEOUT = 900
+MEMORY_CAP = 4 << 30  # address space of one validate process: a blow-up fails, not the machine
+
+
+def _cap() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
 def _folder(root: Path, index: int, rng: random.Random, bases: list[bytes]) -> tuple[Path, set]:
@@ -56,13 +62,15 @@ def _validate(folder: Path) -> dict:
         proc = subprocess.run([sys.executable, "-m", "rtconform", "validate", str(folder),
                                "--json", str(out), "--max-object-mb",
                                str(m.FUZZ_MAX_OBJECT_MB), "--workers", "1", "-q"],
-                              capture_output=True, text=True, timeout=TIMEOUT)
+                              capture_output=True, text=True, timeout=TIMEOUT,
+                              preexec_fn=_cap)
     except subprocess.TimeoutExpired:
         return {"hang": True, "secs": time.perf_counter() - start}
     named = set()
     if out.is_file():
         named = {f["file"] for f in json.loads(out.read_text())["findings"]}
     return {"hang": False, "secs": time.perf_counter() - start, "code": proc.returncode,
+            "folder": folder.name,
             "traceback": proc.returncode == 3 or "Traceback" in proc.stderr,
             "json": out.is_file(), "named": named, "stderr": proc.stderr[-300:]}
 
@@ -115,7 +123,7 @@ def main() -> int:
           f"{(secs * args.jobs / cases) / base_secs:.2f}x")
     for r in results:
         if r.get("traceback") or r["hang"]:
-            print("  problem:", r.get("stderr", "timeout"))
+            print("  problem in", r.get("folder"), r.get("stderr", "timeout"))
     return 0 if tracebacks == hangs == no_json == unnamed == 0 else 1
 
 

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import require
+from helpers import require, require_program
 
 DCMTK_DIRS = ("/usr/bin", "/usr/local/bin")
 
@@ -79,3 +79,28 @@ def fill_template(template: Path, target: Path, **values) -> Path:
 def dcmtk_run(tool: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([dcmtk(tool), *args], capture_output=True, text=True,
                           timeout=timeout)
+
+
+def make_pki(folder: Path) -> dict[str, Path]:
+    """A CA and two certificates it signed for 127.0.0.1: a server and a client
+    (the harness is both: it calls, and receives C-MOVE results)."""
+    openssl = require_program("openssl", "openssl")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {n: folder / f"{n}.pem" for n in ("ca", "ca_key", "server", "server_key",
+                                              "client", "client_key")}
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=rtc-ca",
+        "-keyout", str(paths["ca_key"]), "-out", str(paths["ca"]))
+    for name in ("server", "client"):
+        csr = folder / f"{name}.csr"
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN=rtc-{name}",
+            "-keyout", str(paths[f"{name}_key"]), "-out", str(csr))
+        ext = folder / f"{name}.ext"
+        ext.write_text("subjectAltName=IP:127.0.0.1\n")
+        run("x509", "-req", "-in", str(csr), "-CA", str(paths["ca"]), "-CAkey",
+            str(paths["ca_key"]), "-CAcreateserial", "-days", "2", "-out", str(paths[name]),
+            "-extfile", str(ext))
+    return paths

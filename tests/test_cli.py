@@ -223,3 +223,17 @@ def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
     assert "interrupted after" in stderr and "Traceback" not in stderr
     report = json.loads(out.read_text())
     assert report["interrupted"] is True and 0 < report["files"] < 1500
+
+
+def test_require_engines_gates_on_checks_that_did_not_happen(tmp_path, sample_dir):
+    out = tmp_path / "o.json"
+    base = ["validate", str(sample_dir), "--json", str(out)]
+    assert main([*base, "--require-engines", "dciodvfy"]) == 0  # it ran on every file
+    assert main([*base, "--engines", "tro", "--require-engines", "dciodvfy"]) == 1
+    (finding,) = [f for f in json.loads(out.read_text())["findings"]
+                  if f["rule_id"] == "ENGINE-REQUIRED"]
+    assert "dciodvfy is required" in finding["message"]
+    # dicom-validator without a standard folder: skipped, so the gate fails
+    assert main([*base, "--engines", "tro,dicom-validator", "--standard-path",
+                 str(tmp_path / "none"), "--require-engines", "dicom-validator"]) == 1
+    assert json.loads(out.read_text())["format"] == "rtconform-findings/1"

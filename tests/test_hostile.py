@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import require_program
-from peers import dcmtk, dcmtk_run, free_port
+from peers import dcmtk, dcmtk_run, free_port, make_pki
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
 from rtconform.actors.recorder import AssociationRecorder, read_events
@@ -234,33 +233,9 @@ def test_kill_9_mid_push_leaves_index_and_files_agreeing(tmp_path, sample_dir):
 
 
 # -- TLS ------------------------------------------------------------------------------------
-def _make_pki(folder: Path) -> dict[str, Path]:
-    """A CA and two certificates it signed (Archive for 127.0.0.1, a client)."""
-    openssl = require_program("openssl", "openssl")
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {n: folder / f"{n}.pem" for n in ("ca", "ca_key", "server", "server_key",
-                                              "client", "client_key")}
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=rtc-ca",
-        "-keyout", str(paths["ca_key"]), "-out", str(paths["ca"]))
-    for name, extra in (("server", "subjectAltName=IP:127.0.0.1"), ("client", "")):
-        csr = folder / f"{name}.csr"
-        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN=rtc-{name}",
-            "-keyout", str(paths[f"{name}_key"]), "-out", str(csr))
-        ext = folder / f"{name}.ext"
-        ext.write_text(extra + "\n" if extra else "basicConstraints=CA:FALSE\n")
-        run("x509", "-req", "-in", str(csr), "-CA", str(paths["ca"]), "-CAkey",
-            str(paths["ca_key"]), "-CAcreateserial", "-days", "2", "-out", str(paths[name]),
-            "-extfile", str(ext))
-    return paths
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory) -> dict[str, Path]:
-    return _make_pki(tmp_path_factory.mktemp("pki"))
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

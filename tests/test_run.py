@@ -20,6 +20,7 @@ from helpers import ROOT, require
 from peers import fill_template, free_port, running
 from rtconform.run.runner import run
 from rtconform.run.transactions import TRANSACTIONS
+from rtconform.run_folder import RunFolder
 
 FEATURES = ROOT / "features"
 
@@ -51,10 +52,18 @@ def test_run_writes_the_evidence(tmp_path):
                            "ro2 or ro5"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "7 passed, 0 failed" in proc.stdout
-    cases = ElementTree.parse(out / "junit.xml").getroot().iter("testcase")
-    assert len(list(cases)) == 7
+    # the header first, then one named line per scenario, in the order they ran
+    assert proc.stdout.startswith("system under test: rtconform reference actors")
+    assert "harness: calls as RTCONFORM" in proc.stdout and "7 scenarios" in proc.stdout
+    assert len(re.findall(r"^  passed  RO-[25] +The ", proc.stdout, re.M)) == 7
+    cases = list(ElementTree.parse(out / "junit.xml").getroot().iter("testcase"))
+    assert len(cases) == 7
+    assert {c.get("classname") for c in cases} == {"rtconform.RO-2", "rtconform.RO-5"}
+    assert all(c.get("name").startswith("The ") for c in cases)  # Gherkin names
     cucumber = json.loads((out / "cucumber.json").read_text())
     assert {f["name"] for f in cucumber} == {"RO-2 Structure Set Storage", "RO-5 Dose Storage"}
+    assert all(f["uri"].startswith("features/") and (ROOT / f["uri"]).is_file()
+               for f in cucumber)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"] == {"passed": 7} and summary["exit_code"] == 0
     log = [json.loads(line) for line in (out / "associations.jsonl").read_text().splitlines()]
@@ -64,7 +73,7 @@ def test_run_writes_the_evidence(tmp_path):
     received = stored_objects(out, received_only=False)
     assert len(received) >= 60 + 1 + 1 and all(p.is_file() for p in received.values())
     assert (out / "findings.json").is_file()
-    assert (out / "report.html").is_file() and f"report: {out / 'report.html'}" in proc.stdout
+    assert (out / "report.html").is_file() and f"report {out / 'report.html'}" in proc.stdout
 
 
 def test_broken_contourer_fails_its_scenario_with_the_rule_id(tmp_path):
@@ -505,3 +514,70 @@ def test_a_pytest_session_leaves_no_temporary_folders(tmp_path):
                           capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("rtconform-")] == []
+
+
+def test_orthanc_over_dicom_tls(tmp_path, shared_dir):
+    """Orthanc with DicomTlsEnabled, mutual authentication, as the Archive under
+    test: the SUT file's tls: block makes every association of the harness
+    (its calls, and the C-MOVE results Orthanc sends to HARNESS) TLS, every
+    Archive scenario passes, and the report's security section says so."""
+    from peers import make_pki
+
+    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
+    pki = make_pki(tmp_path / "pki")
+    dicom_port, http_port, move_port = free_port(), free_port(), free_port()
+    store = tmp_path / "store"
+    store.mkdir()
+    config = json.loads(fill_template(
+        shared_dir / "peers" / "orthanc.json", tmp_path / "template.json", STORE=store,
+        DICOM_PORT=dicom_port, HTTP_PORT=http_port, MOVE_PORT=move_port).read_text())
+    config.update({"DicomTlsEnabled": True, "DicomTlsCertificate": str(pki["server"]),
+                   "DicomTlsPrivateKey": str(pki["server_key"]),
+                   "DicomTlsTrustedCertificates": str(pki["ca"]),
+                   "DicomTlsRemoteCertificateRequired": True,
+                   "DicomModalities": {"harness": {"AET": "HARNESS", "Host": "127.0.0.1",
+                                                   "Port": move_port, "UseDicomTls": True}}})
+    (tmp_path / "orthanc.json").write_text(json.dumps(config))
+    sut = tmp_path / "sut.yaml"
+    sut.write_text(f"name: Orthanc over TLS\nactors: [Archive]\nnetwork: {{ae_title: ORTHANC, "
+                   f"host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
+                   f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n"
+                   f"tls: {{cert: {pki['client']}, key: {pki['client_key']}, "
+                   f"ca: {pki['ca']}}}\n")
+    with running([executable, str(tmp_path / "orthanc.json")], dicom_port,
+                 tmp_path / "orthanc.log"):
+        code, results = run(sut, tmp_path / "run")
+    failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
+    assert code == 0 and not failed and len(results) == 17, failed
+    from rtconform.report.model import build
+
+    model, _, _ = build(tmp_path / "run")
+    assert model["security"]["tls"] and "TLSv1." in model["security"]["text"], model["security"]
+    plain = [r for r in RunFolder(tmp_path / "run").associations() if r.contexts and not r.tls]
+    assert plain == []  # not one association in the clear
+
+
+def test_a_failure_reads_as_evidence_everywhere(tmp_path):
+    """The README's broken Contourer: console, JUnit, cucumber and the HTML
+    report say the rule id, the AEs of the association and the status
+    meanings — text a reviewer can act on — and no Python traceback."""
+    sut = tmp_path / "sut.yaml"
+    sut.write_text("name: Contourer emitting a contour off its plane\nactors: [Contourer]\n"
+                   "embedded: {fault: contour-off-plane}\n")
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut), "--out",
+                           str(out), "--tags", "ro2 and not acts_on_input"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    junit = ElementTree.parse(out / "junit.xml").getroot()
+    (failure,) = junit.iter("failure")
+    cucumber = json.dumps(json.loads((out / "cucumber.json").read_text()))
+    html = (out / "report.html").read_text()
+    for where, text in (("console", proc.stdout), ("junit", failure.get("message")),
+                        ("cucumber", cucumber), ("html", html)):
+        assert "SS-CONTOUR-ON-PLANE" in text, where
+        assert "CONTOURER → RTCONFORM" in text or "CONTOURER &#8594; RTCONFORM" in text \
+            or "CONTOURER \\u2192 RTCONFORM" in text, where
+        assert "0x0000 Success" in text, where
+        assert "Traceback" not in text and "def received_pass" not in text, where

@@ -121,6 +121,21 @@ def test_compare_cli_names_the_contour_geometric_type_constraint(tmp_path):
                                                               "compare.html"}
 
 
+def test_compare_answers_in_its_first_line(tmp_path):
+    """The integrator's question answered first; at most 60 lines; the noise
+    (flows offered by one side only) counted, not listed; real HTML tables."""
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "compare", str(BRAINLAB),
+                           str(REFERENCE), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1 and len(lines) <= 60, len(lines)
+    assert lines[0].startswith("Brainlab RT Elements ↔ rtconform reference actors: 3 blocking")
+    assert "offered by one side only" in lines[0] and "no sender" not in proc.stdout
+    assert "Implicit VR Little Endian" in proc.stdout and "1.2.840.10008.1.2 " not in proc.stdout
+    html = (tmp_path / "out" / "compare.html").read_text()
+    assert "<table>" in html and "<pre>" not in html and html.count("<tr") > 100
+
+
 def test_verify_statement_clean_then_with_a_false_claim(tmp_path):
     from rtconform.run.runner import run
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -136,6 +137,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         raise KeyboardInterrupt(f"after {result.files} of {total} files"
                                 + (f"; the findings so far are in {args.json}" if args.json
                                    else ""))
+    if args.require_engines:
+        result = result.require_engines(_engine_names(args.require_engines)[1])
     if waivers:
         result = result.with_waivers(waivers, Path(args.waivers))
     findings, counts = result.findings, result.counts
@@ -164,41 +167,80 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from rtconform.run.runner import RunError, default_out, run
     from rtconform.run.sut import SutError
+    from rtconform.run.transactions import order
 
     out = Path(args.out) if args.out else default_out()
+    quiet = args.quiet
     try:
         from rtconform.run.sut import SutConfig, load_sut
 
         sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
-        # said before the first association: what the SUT must know of the harness
-        console.print(f"system under test: {escape(sut.name)}; the harness calls as "
-                      f"{sut.harness_ae}, takes C-MOVE results as {sut.receive_ae}"
-                      + (f" on port {sut.receive_port}" if sut.receive_port else "")
-                      + f"; stimulus {args.stimulus}", highlight=False)
+        if not quiet:  # said before the first association: what the SUT must know of us
+            console.print(run_header(sut, args, out), highlight=False, markup=False)
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
                             Path(args.statement) if args.statement else None, args.engines,
                             quiet=not args.verbose, stimulus=args.stimulus,
-                            redact=args.redact)
+                            redact=args.redact, debug=args.debug,
+                            progress=None if (args.interactive or args.verbose)
+                            else (lambda _: None) if quiet else _progress_printer(console))
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
-    table = Table("transaction", "scenario", "result", "rule ids", title=f"rtconform run: {out}")
-    style = {"passed": "green", "failed": "bold red", "skipped": "dim", "not applicable": "dim"}
-    for r in results:
-        table.add_row(r.transaction, r.name, f"[{style[r.status]}]{r.status}[/]",
-                      ", ".join(r.rule_ids))
-    console.print(table)
-    counts = {s: sum(r.status == s for r in results)
-              for s in ("passed", "failed", "skipped", "not applicable")}
-    console.print(f"{counts['passed']} passed, {counts['failed']} failed, "
-                  f"{counts['skipped']} skipped"
-                  + (f", {counts['not applicable']} not applicable" if counts["not applicable"]
-                     else "") + f"; evidence in {out}", highlight=False)
+    results = sorted(results, key=lambda r: (order(r.transaction), r.name))
+    failed = [r for r in results if r.status == "failed"]
+    if not quiet:
+        table = Table("transaction", "scenario", "result", "rule ids",
+                      title=f"rtconform run: {escape(str(out))}")
+        style = {"passed": "green", "failed": "bold red", "skipped": "dim",
+                 "not applicable": "dim"}
+        for r in results:
+            table.add_row(r.transaction, escape(r.name), f"[{style[r.status]}]{r.status}[/]",
+                          ", ".join(r.rule_ids))
+        console.print(table)
+        for r in failed:  # the evidence, in DICOM terms (the traceback: --debug)
+            console.print(f"\n[bold red]FAILED[/] {r.transaction} {escape(r.name)}")
+            console.print(r.message, markup=False, highlight=False)
     from rtconform.report.render import render
 
     written = render(out, redact=args.redact)
-    console.print(f"report: {written['html']}", highlight=False)
+    counts = {s: sum(r.status == s for r in results)
+              for s in ("passed", "failed", "skipped", "not applicable")}
+    verdict = "NOT CONFORMANT" if code else "CONFORMANT"
+    console.print(f"[{'bold red' if code else 'bold green'}]{verdict}[/]: {counts['passed']} "
+                  f"passed, {counts['failed']} failed, {counts['skipped']} skipped"
+                  + (f", {counts['not applicable']} not applicable"
+                     if counts["not applicable"] else "")
+                  + f"; evidence in {escape(str(out))}; report {escape(str(written['html']))}",
+                  highlight=False)
     return EXIT_FINDINGS if code else EXIT_OK
+
+
+def run_header(sut, args: argparse.Namespace, out: Path) -> str:
+    """Who is tested, as whom the harness calls and listens, with what."""
+    where = (f"{sut.peer}" if sut.peer else f"export folder {sut.export_dir}"
+             if sut.export_dir else "embedded reference actors" if sut.embedded
+             else "trigger/operator")
+    ports = f"port {sut.harness_port}" if sut.harness_port else "a free port per scenario"
+    receive = f"port {sut.receive_port}" if sut.receive_port else "a free port"
+    return (f"system under test: {sut.name} ({where}), plays {', '.join(sut.actors)}\n"
+            f"harness: calls as {sut.harness_ae}; its Archive on {ports}; takes C-MOVE "
+            f"results as {sut.receive_ae} on {receive}"
+            + (f"; {sut.tls.describe()}" if sut.tls else "") + "\n"
+            f"stimulus {args.stimulus}; tags {args.tags or 'all'}; run folder {out}")
+
+
+def _progress_printer(console: Console):
+    style = {"passed": "green", "failed": "bold red", "skipped": "dim"}
+
+    def show(event: dict) -> None:
+        if event["event"] == "collected":
+            console.print(f"{event['count']} scenarios", highlight=False)
+        elif event["event"] == "scenario":
+            status = event["status"]
+            console.print(f"  [{style.get(status, '')}]{status:7}[/] {event['transaction']:11} "
+                          f"{escape(event['name'])} [dim]({event['secs']:.1f} s)[/]",
+                          highlight=False)
+    return show
 
 
 # -- report -------------------------------------------------------------------------
@@ -253,22 +295,36 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     if args.files and not Path(args.files).is_dir():
         raise UsageError(f"--files {args.files}: no such folder")
     result = compare(_load(args.a), _load(args.b), Path(args.files) if args.files else None)
-    table = Table("SOP class", "direction", "status", "common transfer syntaxes",
-                  title=f"{result['a']} ↔ {result['b']}")
-    for f in result["flows"]:
-        style = "green" if f["status"] == "works" else "bold red" if "transfer" in f["status"] \
-            else "dim"
-        table.add_row(f["name"], f["direction"], f"[{style}]{f['status']}[/]",
-                      ", ".join(f["common_transfer_syntaxes"]))
-    console.print(table)
-    for c in result["import_constraints"]:
-        console.print(f"{c['iod']} {c['attribute']} ({c['source']}): {c['verdict']}",
-                      highlight=False)
-    for f in result["file_findings"]:
-        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {Path(f['file']).name}: "
-                      f"{f['message']} [{f['source']}]", highlight=False)
+    console.print(f"[bold {'red' if result['exit_code'] else 'green'}]"
+                  f"{escape(result['verdict'])}[/]", highlight=False)
+    shown = [f for f in result["flows"] if f["status"] in ("no common transfer syntax",
+                                                           "works")]
+    table = Table("SOP class", "direction", "status", "transfer syntaxes")
+    for f in shown:  # the one-sided flows are counted in the verdict, listed in the files
+        blocked = f["status"] != "works"
+        syntaxes = (f"sender: {', '.join(f['sender_syntaxes'])}; receiver: "
+                    f"{', '.join(f['receiver_syntaxes'])}" if blocked
+                    else ", ".join(f["transfer_syntax_names"]))
+        table.add_row(escape(f["name"]), escape(f["direction"]),
+                      f"[{'bold red' if blocked else 'green'}]{f['status']}[/]",
+                      escape(syntaxes))
+    if shown:
+        console.print(table)
+    cs = result["character_sets"]
+    console.print(f"character sets: {'compatible' if cs['compatible'] else 'NOT compatible'} "
+                  f"(common: {', '.join(cs['common']) or 'none'})", highlight=False)
+    verdicts = Counter(c["verdict"].split(":")[0] for c in result["import_constraints"])
+    if verdicts:
+        console.print(f"{result['b']} import constraints against {result['a']} export claims: "
+                      + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())),
+                      highlight=False, markup=False)
+    for f in result["file_findings"][:10]:
+        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {escape(Path(f['file']).name)}:"
+                      f" {escape(f['message'])} [{escape(f['source'])}]", highlight=False)
+    if len(result["file_findings"]) > 10:
+        console.print(f"… and {len(result['file_findings']) - 10} more file findings")
     written = write_comparison(result, Path(args.out))
-    console.print(f"report: {', '.join(str(p) for p in written)}", highlight=False)
+    console.print(f"details: {', '.join(str(p) for p in written)}", highlight=False)
     return result["exit_code"]
 
 
@@ -414,6 +470,9 @@ def _register_validate(sub) -> None:
                    help="error lines to print (default 50; --json has all)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="parallel engine processes")
+    p.add_argument("--require-engines", metavar="LIST",
+                   help="CI gate: these engines must run on every file (e.g. dciodvfy); "
+                        "one that is missing or crashed is an ENGINE-REQUIRED error")
     p.add_argument("--max-object-mb", type=int, default=512, metavar="MB",
                    help="a file whose data set (inflated, pixel data aside) is larger is "
                         "not read but reported FILE-UNREADABLE (default 512)")
@@ -451,6 +510,9 @@ def _register_run(sub) -> None:
                    help="the synthetic patient set the harness gives the SUT (default "
                         "equidistant; see rtconform sample --help)")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
+    p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
+    p.add_argument("--debug", action="store_true",
+                   help="a failed scenario keeps its Python traceback (default: the evidence)")
     p.set_defaults(func=cmd_run)
 
 
@@ -563,7 +625,9 @@ def main(argv: list[str] | None = None) -> int:
     pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(highlight=False, soft_wrap=True)
+    # full width when not a terminal (CI logs): no table wrapped at 80 columns
+    console = Console(highlight=False, soft_wrap=True,
+                      width=None if sys.stdout.isatty() else 200)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

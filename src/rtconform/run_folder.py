@@ -31,6 +31,8 @@ class RunFolder:
     SUMMARY = "summary.json"
     JUNIT = "junit.xml"
     CUCUMBER = "cucumber.json"
+    PROGRESS = "progress.jsonl"  # one line per scenario as it finishes (live console)
+    PYTEST_LOG = "pytest.log"  # pytest's own output when the console shows progress
     SCENARIOS = "scenarios"
     OBJECTS = "objects"
 
@@ -43,6 +45,23 @@ class RunFolder:
     @property
     def is_run(self) -> bool:
         return self.file(self.ASSOCIATIONS).is_file() or self.file(self.SUMMARY).is_file()
+
+    def reset(self) -> None:
+        """Remove what an earlier run left in this folder (its logs would
+        otherwise be read as this run's: association ids restart each run)."""
+        import shutil
+
+        for name in (self.ASSOCIATIONS, self.SUT_ASSOCIATIONS, self.FINDINGS_LOG,
+                     self.FINDINGS, self.SUMMARY, self.JUNIT, self.CUCUMBER, self.PROGRESS,
+                     self.PYTEST_LOG,
+                     "report.html", "report.md", "report.json", "observed-statement.yaml"):
+            self.file(name).unlink(missing_ok=True)
+        for name in (self.SCENARIOS, self.OBJECTS, "report_files"):
+            shutil.rmtree(self.file(name), ignore_errors=True)
+
+    def progress(self, event: str, **data) -> None:
+        with self.file(self.PROGRESS).open("a", encoding="utf-8") as fp:
+            fp.write(json.dumps({"event": event, **data}) + "\n")
 
     def scenario_dir(self, name: str) -> Path:
         return self.path / self.SCENARIOS / name

@@ -19,7 +19,6 @@ from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import (
     Instance,
     Unreadable,
-    is_dicomdir,
     iter_files,
     known_sop_class,
     read_instance,
@@ -83,6 +82,25 @@ class ValidationResult:
         from rtconform.waivers import apply_waivers
 
         return dataclasses.replace(self, findings=apply_waivers(self.findings, waivers, source))
+
+    def require_engines(self, names: list[str]) -> ValidationResult:
+        """A CI gate: each named engine must have run, and on no file failed."""
+        extra = []
+        for name in names:
+            if name not in self.engines_ran:
+                why = self.engine_notes.get(name, "not selected by --engines")
+                extra.append(Finding("ENGINE-REQUIRED", Severity.ERROR,
+                                     f"{name} is required (--require-engines) and did not run: "
+                                     f"{why}", "rtconform --require-engines"))
+                continue
+            failed = [f for f in self.findings if f.rule_id == "ENGINE-FAILED"
+                      and (f.engine == name or f.source == name)]
+            if failed:
+                extra.append(Finding("ENGINE-REQUIRED", Severity.ERROR,
+                                     f"{name} is required (--require-engines) and could not "
+                                     f"judge {len(failed)} file(s), e.g. {failed[0].file}",
+                                     "rtconform --require-engines"))
+        return dataclasses.replace(self, findings=self.findings + extra)
 
     def to_json(self, inputs: list[Path], redacted: bool) -> dict:
         from rtconform import __version__
@@ -153,8 +171,15 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
                 files += 1
                 if progress:
                     progress(path)
-                findings += _check_file(path, options, instance_rules, graph, engines, pool,
-                                        pending, max_bytes)
+                try:
+                    findings += _check_file(path, options, instance_rules, graph, engines,
+                                            pool, pending, max_bytes)
+                except Exception as exc:  # one file's problem is a finding on that file
+                    findings.append(Finding(
+                        "FILE-UNREADABLE", Severity.ERROR,
+                        f"could not be checked: {type(exc).__name__}: {exc}",
+                        "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)",
+                        str(path)))
                 while len(pending) >= MAX_IN_FLIGHT:
                     findings += _engine_result(*pending.pop(0))
             for item in pending:
@@ -185,7 +210,7 @@ def _check_file(path: Path, options: ValidationOptions, instance_rules: list[Rul
                          for i in rule.check(str(path), read.reason)]
         return findings
     inst, ds = read
-    if is_dicomdir(ds):
+    if inst.dicomdir:
         # a DICOMDIR indexes files, it is not an object of the set: its own checks
         if options.use_tro_rules:
             for rule_id in FILESET_RULES:  # PS3.10 / PS3.11
@@ -212,7 +237,7 @@ def _engine_result(future: Future, engine: Engine, inst: Instance) -> list[Findi
     except Exception as exc:
         return [Finding("ENGINE-FAILED", Severity.WARNING,
                         f"{engine.name} could not check the file: {type(exc).__name__}: {exc}",
-                        engine.name, str(inst.path), inst.sop_instance_uid)]
+                        engine.name, str(inst.path), inst.sop_instance_uid, engine=engine.name)]
 
 
 def _add_given(paths: list[Path], graph: ObjectGraph, ctx: RuleContext,

@@ -207,7 +207,9 @@ def status_text(code: int, service: str = "") -> str:
     meaning = tables.get(service, {}).get(code) or statuses.GENERAL_STATUS.get(code)
     if code == 0xFFFF:
         return "no status (association lost or refused)"
-    return f"0x{code:04X}" + (f" {meaning[0]}: {meaning[1]}" if meaning else "")
+    if not meaning:
+        return f"0x{code:04X}"
+    return f"0x{code:04X} {meaning[0]}" + (f": {meaning[1]}" if meaning[1] else "")
 
 
 class ServiceUser:

@@ -33,7 +33,8 @@ MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 
 
 def is_dicomdir(ds: Dataset) -> bool:
-    """A DICOMDIR names its class only in the file meta (it has no SOP Common)."""
+    """A DICOMDIR names its class only in the file meta (it has no SOP Common).
+    Called where decoding errors are caught (read_instance)."""
     meta = getattr(ds, "file_meta", None) or {}
     return (str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY
             or "DirectoryRecordSequence" in ds)
@@ -102,6 +103,7 @@ class Instance:
     matrix: tuple[int, int] | None = None
     attributes: dict[str, str | None] = field(default_factory=dict, repr=False)
     dataset: Dataset | None = field(default=None, repr=False)
+    dicomdir: bool = False  # a File-set's directory, not an object of the set
 
     @property
     def label(self) -> str:
@@ -127,6 +129,7 @@ class Instance:
             part10=part10,
             pixel_data_length=pixel_data_length,
             attributes=_kept(ds),
+            dicomdir=is_dicomdir(ds),
         )
         if kind == "image":
             inst.position = _floats(ds.get("ImagePositionPatient"))

@@ -77,3 +77,9 @@ def safe_file_stem(uid: object, fallback: str) -> str:
     """A file name made from a UID only when it passes the grammar; never from
     anything else a peer sent (patient names, free text)."""
     return str(uid) if is_valid_uid(uid) else fallback
+
+
+def uid_name(uid: str) -> str:
+    """The registry name of a UID ('Explicit VR Little Endian'), else the UID."""
+    name = UID(uid).name
+    return name if name != uid else uid

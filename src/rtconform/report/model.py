@@ -13,19 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
-from pydicom.uid import UID
 
 from rtconform import __version__
 from rtconform.actors.recorder import AssociationRecord
+from rtconform.dicom.uids import uid_name
 from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
 from rtconform.run_folder import RunFolder
-
-
-def uid_name(uid: str) -> str:
-    name = UID(uid).name
-    return name if name != uid else uid
 
 
 def sut_associations(records: list[AssociationRecord]) -> list[AssociationRecord]:

@@ -17,6 +17,8 @@ catalogue("DCIODVFY-ERROR", E, "dciodvfy reports an error against the IOD", DCIO
 catalogue("DCIODVFY-WARNING", W, "dciodvfy reports a warning against the IOD", DCIODVFY, "engine")
 catalogue("ENGINE-FAILED", W, "A standard engine could not judge a file (crash, timeout)",
           "rtconform: an engine that did not run is said, never silent", "engine")
+catalogue("ENGINE-REQUIRED", E, "An engine named by --require-engines ran on every file",
+          "rtconform: a CI gate does not pass on a check that did not happen", "engine")
 catalogue("DV-UNKNOWN-SOP-CLASS", I, "The SOP class is not in the loaded edition of the standard",
           DV, "engine")
 

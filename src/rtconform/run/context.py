@@ -172,6 +172,14 @@ class Scenario:
     sample_set: str | None = None  # the stimulus set this scenario gave
     _stoppers: list = field(default_factory=list)
     _log_mark: int = 0
+    _start_mark: int = 0  # associations of the run before this scenario began
+
+    def __post_init__(self) -> None:
+        self._start_mark = len(read_associations(self.ctx.recorder.path))
+
+    def own_associations(self):
+        """The associations this scenario made (for the evidence of a failure)."""
+        return read_associations(self.ctx.recorder.path)[self._start_mark:]
 
     # -- setup ---------------------------------------------------------------------
     def start_harness_archive(self) -> Archive:

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from rtconform.run.context import RunContext, Scenario
+from rtconform.run.evidence import failure_text
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run.transactions import ACTORS, TRANSACTIONS, tag_of
+from rtconform.run_folder import RunFolder
 
 pytest_plugins = ["rtconform.run.steps"]
 
@@ -33,6 +35,9 @@ def pytest_addoption(parser) -> None:
                          "auto: those installed)")
     group.addoption("--rtconform-redact", action="store_true",
                     help="keep patient identity out of the run's logs")
+    group.addoption("--rtconform-debug", action="store_true",
+                    help="keep the Python traceback of a failed scenario (default: the "
+                         "evidence in DICOM terms)")
     group.addoption("--rtconform-stimulus", default="equidistant",
                     help="sample set the harness gives the SUT: equidistant, uneven, "
                          "multi-series, limited")
@@ -80,5 +85,74 @@ def scenario(request, run_context: RunContext):
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:120]
     state = Scenario(run_context, request.node.name, run_context.folder.scenario_dir(name))
     state.workdir.mkdir(parents=True, exist_ok=True)
+    request.node.rtconform_scenario = state  # for the report of a failure
     yield state
     state.stop()
+
+
+def _gherkin_name(item) -> str | None:
+    """The scenario's Gherkin name (pytest-bdd keeps its template per test function)."""
+    import importlib
+
+    bdd = importlib.import_module("pytest_bdd.scenario")  # the module, not its function
+    registry = getattr(bdd, "scenario_wrapper_template_registry", {})
+    try:
+        template = registry.get(getattr(item, "obj", None))
+    except TypeError:  # not weak-referenceable: not a scenario
+        return None
+    return getattr(template, "name", None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed scenario's report carries its evidence, not a traceback (JUnit,
+    cucumber and the console all read report.longrepr)."""
+    outcome = yield
+    report = outcome.get_result()
+    report.scenario_name = _gherkin_name(item)  # for the progress line
+    if report.when != "call" or not report.failed or call.excinfo is None \
+            or item.config.getoption("--rtconform-debug"):
+        return
+    scenario = getattr(item, "rtconform_scenario", None)
+    if isinstance(scenario, Scenario):
+        report.longrepr = failure_text(scenario, call.excinfo.value)
+
+
+def _folder(config) -> RunFolder | None:
+    out = config.getoption("--rtconform-out", None)
+    return RunFolder(Path(out)) if out else None
+
+
+def pytest_collection_finish(session) -> None:
+    folder = _folder(session.config)
+    if folder is not None:
+        folder.progress("collected", count=len(session.items))
+
+
+def _transaction(report) -> str:
+    keywords = report.keywords if isinstance(report.keywords, dict) else {}
+    found = sorted(k for k in keywords if re.fullmatch(r"ro\d+", k))
+    return found[0].upper().replace("RO", "RO-") if found else "conformance"
+
+
+def pytest_runtest_logreport(report) -> None:
+    """One progress line per scenario as it finishes: passed or failed after
+    its call, skipped at setup."""
+    if not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        return
+    config = getattr(report, "config", None) or _CONFIG.get("config")
+    folder = _folder(config) if config else None
+    if folder is None:
+        return
+    name = getattr(report, "scenario_name", None) or report.nodeid
+    folder.progress("scenario", name=name, transaction=_transaction(report),
+                    status=report.outcome, secs=round(report.duration, 2),
+                    test=report.nodeid.split("::")[-1])
+
+
+_CONFIG: dict = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session) -> None:
+    _CONFIG["config"] = session.config

@@ -12,7 +12,9 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +141,12 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         features: Path | None = None, interactive: bool = False,
         statement: Path | None = None, engines: str = "auto",
         quiet: bool = True, stimulus: str = "equidistant",
-        redact: bool = False) -> tuple[int, list[ScenarioResult]]:
+        redact: bool = False, debug: bool = False,
+        progress: Callable[[dict], None] | None = None) -> tuple[int, list[ScenarioResult]]:
+    """Run the scenarios in a pytest process of their own. With `progress`,
+    pytest's output goes to pytest.log and each event of progress.jsonl
+    (scenarios collected, each scenario's verdict) is handed to it as it
+    happens."""
     from rtconform.dicom.sample import SAMPLE_SETS
 
     if stimulus not in SAMPLE_SETS:
@@ -150,6 +157,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     folder = RunFolder(out)
+    folder.reset()  # a run folder given again is this run's, not a mix of two
     statement = statement or sut.statement
     env = dict(os.environ)
     if statement is not None:
@@ -177,20 +185,94 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         args += ["--interactive", "-s"]
     if redact:
         args += ["--rtconform-redact"]
+    if debug:
+        args += ["--rtconform-debug"]
     # A process of its own: scenarios are bound when their module is imported,
     # so each run (with its own statement and SUT) needs a fresh interpreter.
-    code = subprocess.run([sys.executable, "-m", "pytest", *args], env=env,
-                          cwd=features.parent, check=False).returncode
+    command = [sys.executable, "-m", "pytest", *args]
+    if progress is None:
+        code = subprocess.run(command, env=env, cwd=features.parent, check=False).returncode
+    else:
+        code = _follow(command, env, features.parent, folder, progress)
+    label_outputs(folder, sut)
     results = read_results(folder.file(RunFolder.CUCUMBER))
     results += not_applicable(features, sut, tags)
     write_summary(folder, sut, results, code)
+    if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
+        log = folder.file(RunFolder.PYTEST_LOG)
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
+            if progress is not None and log.is_file() else "see above"
+        raise RunError(f"the scenario run itself failed (pytest exit {code}):\n{tail}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not any(
             r.status != "not applicable" for r in results):
         raise RunError(f"no scenario matches the SUT's actors {list(sut.actors)}"
                        + (f" and --tags {tags!r}" if tags else ""))
-    if code not in (0, 1):
-        raise RunError(f"the scenario run itself failed (pytest exit {code}); see above")
     return code, results
+
+
+def _follow(command: list[str], env: dict, cwd: Path, folder: RunFolder,
+            progress: Callable[[dict], None]) -> int:
+    """Run pytest quietly into pytest.log, handing progress events over live."""
+    seen = 0
+    with folder.file(RunFolder.PYTEST_LOG).open("wb") as log:
+        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while True:
+                done = proc.poll() is not None
+                path = folder.file(RunFolder.PROGRESS)
+                if path.is_file():
+                    lines = path.read_text(encoding="utf-8").splitlines()
+                    for line in lines[seen:]:
+                        progress(json.loads(line))
+                    seen = len(lines)
+                if done:
+                    return proc.returncode
+                time.sleep(0.2)
+        except BaseException:  # Ctrl-C: the scenario process stops too
+            proc.terminate()
+            proc.wait(timeout=30)
+            raise
+
+
+def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
+    """JUnit and cucumber as a CI server shows them: one JUnit class per
+    transaction (rtconform.RO-2) with the Gherkin scenario name and the SUT
+    as suite properties; cucumber feature URIs as packaged (generated
+    conformance tables under generated/, not a deleted temporary folder)."""
+    from xml.etree import ElementTree
+
+    events = {}
+    path = folder.file(RunFolder.PROGRESS)
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            if event.get("event") == "scenario" and event.get("test"):
+                events[event["test"]] = event
+    junit = folder.file(RunFolder.JUNIT)
+    if junit.is_file():
+        tree = ElementTree.parse(junit)
+        for suite in tree.iter("testsuite"):
+            props = ElementTree.Element("properties")
+            for key, value in (("sut", sut.name), ("sut.actors", ", ".join(sut.actors)),
+                               ("sut.peer", str(sut.peer or sut.export_dir or "embedded")),
+                               ("harness.ae", sut.harness_ae)):
+                ElementTree.SubElement(props, "property", name=key, value=value)
+            suite.insert(0, props)
+            suite.set("name", "rtconform")
+        for case in tree.iter("testcase"):
+            event = events.get(case.get("name", ""))
+            if event:
+                case.set("classname", f"rtconform.{event['transaction']}")
+                case.set("name", event["name"])
+        tree.write(junit, encoding="utf-8", xml_declaration=True)
+    cucumber = folder.file(RunFolder.CUCUMBER)
+    if cucumber.is_file():
+        features = json.loads(cucumber.read_text(encoding="utf-8"))
+        for feature in features:
+            uri = Path(feature.get("uri", ""))
+            feature["uri"] = (f"features/{uri.name}" if uri.parts[:1] == ("features",)
+                              else f"features/generated/{uri.name}")
+        cucumber.write_text(json.dumps(features, indent=1), encoding="utf-8")
 
 
 def read_results(cucumber: Path) -> list[ScenarioResult]:

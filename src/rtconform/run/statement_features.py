@@ -1,7 +1,10 @@
 """Conformance-table scenarios, generated from a conformance statement: for
-each claimed SOP class × role × transfer syntax, one Scenario Outline row; an
-unclaimed SOP class that must be rejected; each claimed C-FIND key with each
-claimed matching type, with values taken from the synthetic patient.
+each claimed SOP class × role × transfer syntax, one scenario; an unclaimed
+SOP class that must be rejected; each claimed C-FIND key with each claimed
+matching type, with values taken from the synthetic patient. Each scenario
+is named from its data ("The Archive under test accepts RT Dose Storage as
+SCP with Implicit VR Little Endian"), so a result, a JUnit case and a
+cucumber element say what was tried without opening the feature file.
 
 The feature file is written at collection time (pytest-bdd binds files), into
 a temporary folder, never into the source tree.
@@ -17,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from rtconform.dicom.sample import build_sample
+from rtconform.dicom.uids import uid_name
 from rtconform.run.transactions import ARCHIVE, tag_of
 from rtconform.statement.model import load_statement, transfer_syntaxes
 
@@ -28,6 +32,8 @@ UNCLAIMED = (("1.2.840.10008.5.1.4.1.1.88.22", "Enhanced SR Storage"),
              ("1.2.840.10008.5.1.4.1.1.6.1", "Ultrasound Image Storage"),
              ("1.2.826.0.1.3680043.8.498.99.1", "an unregistered SOP class"))
 STATEMENT_ENV = "RTCONFORM_STATEMENT"
+MATCHING = {"S": "single value matching", "*": "wildcard matching", "R": "range matching",
+            "U": "UID list matching"}
 
 
 @functools.cache
@@ -81,33 +87,27 @@ def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
         "@conformance @sut_archive @archive",
         f"Feature: Conformance table of {product}, AE {ae['ae_title']} (Archive)",
         f"  Generated from {source}: what the statement claims, negotiated for real.",
+    ]
+    for name, uid, ts in rows:
+        lines += ["", f"  Scenario: The Archive under test accepts {name} as SCP with "
+                      f"{uid_name(ts)}",
+                  f"    When the harness proposes {uid} with {ts} to the Archive under test",
+                  "    Then the Archive under test accepts it"]
+    lines += [
         "",
-        "  Scenario Outline: The Archive under test accepts a claimed SOP class as SCP",
-        "    When the harness proposes <uid> with <transfer_syntax> to the Archive under test",
-        "    Then the Archive under test accepts it",
-        "",
-        "    Examples:",
-        "      | name | uid | transfer_syntax |",
-        *(f"      | {n} | {u} | {t} |" for n, u, t in rows),
-        "",
-        "  Scenario: The Archive under test rejects an SOP class it does not claim",
+        f"  Scenario: The Archive under test rejects {dict(UNCLAIMED)[unclaimed]}, which it "
+        "does not claim",
         f"    When the harness proposes {unclaimed} with 1.2.840.10008.1.2.1 to the Archive "
         "under test",
         "    Then the Archive under test rejects it",
     ]
-    if keys:
-        lines += [
-            "",
-            "  Scenario Outline: The Archive under test matches a claimed C-FIND key",
-            "    Given the Archive under test holds the synthetic structure set",
-            '    When the harness queries the Archive under test at <level> level with <keyword> '
-            'matching "<value>"',
-            "    Then the Archive under test returns 1 match",
-            "",
-            "    Examples:",
-            "      | level | keyword | matching | value |",
-            *(f"      | {lv} | {kw} | {m} | {v.replace('|', '')} |" for lv, kw, m, v in keys),
-        ]
+    for level, keyword, matching, value in keys:
+        lines += ["", f"  Scenario: The Archive under test matches {keyword} at {level} level "
+                      f"by {MATCHING[matching]}",
+                  "    Given the Archive under test holds the synthetic structure set",
+                  f"    When the harness queries the Archive under test at {level} level with "
+                  f'{keyword} matching "{value}"',
+                  "    Then the Archive under test returns 1 match"]
     return "\n".join(lines) + "\n"
 
 
@@ -118,21 +118,19 @@ def _scu_feature(ae: dict, lists: dict, product: str, source: str) -> str:
             for ts in transfer_syntaxes(e, lists)]
     if not rows:
         return ""
-    return "\n".join([
+    lines = [
         f"@conformance @sut_{tag_of(actor)} @{tag_of(actor)}",
         f"Feature: Conformance table of {product}, AE {ae['ae_title']} ({actor})",
         f"  Generated from {source}: what the {actor} claims to propose as SCU.",
-        "",
-        f"  Scenario Outline: The {actor} under test proposes a claimed SOP class as SCU",
-        "    Given the harness Archive holds the synthetic CT series, structure set and "
-        "geometric plan",
-        f"    When the {actor} under test performs <transaction>",
-        "    Then the system under test proposed <uid> with <transfer_syntax>",
-        "",
-        "    Examples:",
-        "      | name | uid | transfer_syntax | transaction |",
-        *(f"      | {n} | {u} | {t} | {tr} |" for n, u, t, tr in rows),
-    ]) + "\n"
+    ]
+    for name, uid, ts, transaction in rows:
+        lines += ["", f"  Scenario: The {actor} under test proposes {name} with {uid_name(ts)} "
+                      f"in {transaction}",
+                  "    Given the harness Archive holds the synthetic CT series, structure set "
+                  "and geometric plan",
+                  f"    When the {actor} under test performs {transaction}",
+                  f"    Then the system under test proposed {uid} with {ts}"]
+    return "\n".join(lines) + "\n"
 
 
 def generated_features_dir(default_statement: Path | None = None) -> Path:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ARCHIVE = "Archive"
@@ -59,3 +60,9 @@ TRANSACTIONS = {t.id: t for t in (
     Transaction("RO-11", "Resampled/Combined CT Series Storage", (CONTOURER,), (ARCHIVE,),
                 ("CT",)),
 )}
+
+
+def order(transaction: str) -> tuple[int, str]:
+    """Sort key: RO-2 before RO-10, the conformance tables after RO-11."""
+    match = re.fullmatch(r"RO-(\d+)", transaction)
+    return (int(match.group(1)), "") if match else (99, transaction)

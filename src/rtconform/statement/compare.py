@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pydicom
 
+from rtconform.dicom.uids import uid_name
 from rtconform.findings import Finding, Severity
 from rtconform.rules.registry import RuleContext
 from rtconform.statement.model import Claim, character_sets, claims, constraints
@@ -35,6 +36,9 @@ def _flows(a: dict, b: dict, label_a: str, label_b: str) -> list[dict]:
                 "sop_class": uid, "name": (scus or scps)[0].name, "direction": direction,
                 "senders": sorted({c.ae for c in scus}), "receivers": sorted({c.ae for c in scps}),
                 "common_transfer_syntaxes": sorted(common),
+                "transfer_syntax_names": [uid_name(u) for u in sorted(common)],
+                "sender_syntaxes": sorted({uid_name(u) for c in scus for u in c.syntaxes}),
+                "receiver_syntaxes": sorted({uid_name(u) for c in scps for u in c.syntaxes}),
                 "status": "works" if common else "no common transfer syntax" if scus and scps
                 else "no receiver" if scus else "no sender",
                 "sources": sorted({c.source for c in scus + scps if c.source}),
@@ -154,13 +158,32 @@ def check_files(b: dict, folder: Path) -> list[Finding]:
     return findings
 
 
+STATUS_ORDER = {"no common transfer syntax": 0, "works": 1, "no receiver": 2, "no sender": 3}
+
+
+def verdict(label_a: str, label_b: str, flows: list[dict], file_errors: int) -> str:
+    """The answer in one line: what blocks, what works, what is one-sided."""
+    counts = {s: sum(f["status"] == s for f in flows) for s in STATUS_ORDER}
+    one_sided = counts["no receiver"] + counts["no sender"]
+    head = f"{label_a} ↔ {label_b}: "
+    head += (f"{counts['no common transfer syntax']} blocking flow(s) (no common transfer "
+             f"syntax)" if counts["no common transfer syntax"] else "no blocking flow")
+    head += f"; {counts['works']} flow(s) work; {one_sided} offered by one side only"
+    if file_errors:
+        head += f"; {file_errors} exported file finding(s) against the import constraints"
+    return head
+
+
 def compare(a: dict, b: dict, files: Path | None = None) -> dict:
     label_a, label_b = a["product"]["name"], b["product"]["name"]
-    flows = _flows(a, b, label_a, label_b)
+    flows = sorted(_flows(a, b, label_a, label_b),
+                   key=lambda f: (STATUS_ORDER.get(f["status"], 9), f["name"], f["direction"]))
     blocking = [f for f in flows if f["status"] == "no common transfer syntax"]
     charsets_a, charsets_b = character_sets(a), character_sets(b)
     file_findings = check_files(b, files) if files else []
+    file_errors = sum(f.severity is Severity.ERROR for f in file_findings)
     return {
+        "verdict": verdict(label_a, label_b, flows, file_errors),
         "a": label_a, "b": label_b, "flows": flows,
         "blocking": blocking,
         "character_sets": {"a": sorted(charsets_a), "b": sorted(charsets_b),
