@@ -237,3 +237,29 @@ def test_require_engines_gates_on_checks_that_did_not_happen(tmp_path, sample_di
     assert main([*base, "--engines", "tro,dicom-validator", "--standard-path",
                  str(tmp_path / "none"), "--require-engines", "dicom-validator"]) == 1
     assert json.loads(out.read_text())["format"] == "rtconform-findings/1"
+
+
+def test_an_export_tree_with_documents_is_not_failed_for_them(tmp_path, sample_dir):
+    """A batch exporter's patient tree holds PDFs, XML and logs beside the
+    DICOM: listed as FILE-NOT-DICOM (info, with their type), never an error;
+    a file named .dcm that is not DICOM still is one."""
+    import shutil
+
+    tree = tmp_path / "Doe_John_MRN1"
+    shutil.copytree(sample_dir, tree / "DICOM")
+    (tree / "Documents").mkdir()
+    (tree / "Documents" / "plan report.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\n")
+    (tree / "Plan_Files").mkdir()
+    (tree / "Plan_Files" / "plan.xml").write_text("<?xml version='1.0'?><plan/>")
+    (tree / "export.log").write_text("exported 64 files\n")
+    out = tmp_path / "o.json"
+    assert main(["validate", str(tree), "--engines", "tro", "--json", str(out)]) == 0
+    listed = {Path(f["file"]).name: (f["severity"], f["message"])
+              for f in json.loads(out.read_text())["findings"]
+              if f["rule_id"] == "FILE-NOT-DICOM"}
+    assert listed == {
+        "plan report.pdf": ("info", "not a DICOM file (PDF document): listed, not checked"),
+        "plan.xml": ("info", "not a DICOM file (XML document): listed, not checked"),
+        "export.log": ("info", "not a DICOM file (text): listed, not checked")}
+    (tree / "DICOM" / "CT_999.dcm").write_bytes(b"%PDF-1.7 in disguise")
+    assert main(["validate", str(tree), "--engines", "tro", "--json", str(out)]) == 1

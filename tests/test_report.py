@@ -88,11 +88,21 @@ def test_report_opens_in_chromium_with_its_pictures(run_dir):
                                "i.naturalWidth)")
         headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => "
                                  "h.textContent)")
+        section_23 = page.evaluate(
+            "(() => { const h = Array.from(document.querySelectorAll('h3'));"
+            " const a = h.find(x => x.textContent.startsWith('2.3'));"
+            " const b = h.find(x => x.textContent.startsWith('2.4'));"
+            " return b.getBoundingClientRect().top - a.getBoundingClientRect().top; })()")
+        matrix = page.evaluate("document.querySelectorAll('#matrix tr').length")
         page.screenshot(path=str(run_dir / "screenshot.png"))
         page.locator("#pictures").scroll_into_view_if_needed()
         page.screenshot(path=str(run_dir / "screenshot-pictures.png"))
         browser.close()
     assert errors == []
+    # the executive summary: a header row and RO-2, RO-5, RO-10 in numeric order
+    assert matrix == 4
+    # one row per SOP class, not per transfer syntax: section 2.3 stays readable
+    assert 0 < section_23 < 4000, section_23
     assert len(images) >= 4 and all(w and w > 100 for w in images), images  # slices + DVH
     assert headings[:6] == ["1 Overview", "2 Networking", "3 Media interchange",
                             "4 Support of character sets", "5 Security", "6 Annex: IOD contents"]

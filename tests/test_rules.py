@@ -17,7 +17,9 @@ from rtconform.rules.registry import all_rules
 NOT_BY_FAULT = {"FILE-UNKNOWN-SOP-CLASS", "BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONAL-ATTRIBUTES",
                 "BRTO-SS-CONTOUR-DATA-LENGTH",
                 # a File-set is a folder, not an object: proven in tests/test_fileset.py
-                "FILESET-DICOMDIR", "FILESET-FILE-ID", "FILESET-UNREFERENCED"}
+                "FILESET-DICOMDIR", "FILESET-FILE-ID", "FILESET-UNREFERENCED",
+                # a folder's other files: tests/test_cli.py
+                "FILE-NOT-DICOM"}
 
 
 def test_clean_sample_has_no_finding(sample_dir):

@@ -23,7 +23,7 @@ from rtconform.dicom.index import (
     known_sop_class,
     read_instance,
 )
-from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES
+from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, file_type
 from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity, sort_key
 from rtconform.redact import PROFILE as REDACTION
@@ -204,7 +204,13 @@ def _check_file(path: Path, options: ValidationOptions, instance_rules: list[Rul
     findings: list[Finding] = []
     read = read_instance(path, max_bytes)
     if isinstance(read, Unreadable):
-        if options.use_tro_rules:
+        if not options.use_tro_rules:
+            return findings
+        if read.not_dicom and not meant_as_dicom(path):  # a PDF beside the export
+            rule = RULES["FILE-NOT-DICOM"]
+            findings += [_finding(rule, i, file=str(path))
+                         for i in rule.check(str(path), file_type(path))]
+        else:
             rule = RULES["FILE-UNREADABLE"]
             findings += [_finding(rule, i, file=str(path))
                          for i in rule.check(str(path), read.reason)]
@@ -228,6 +234,14 @@ def _check_file(path: Path, options: ValidationOptions, instance_rules: list[Rul
         pending.append((pool.submit(engine.check_file, path, inst.sop_instance_uid), engine,
                         inst))
     return findings
+
+
+DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
+
+
+def meant_as_dicom(path: Path) -> bool:
+    """A file whose name says DICOM must be DICOM: unreadable is then an error."""
+    return path.suffix.lower() in DICOM_SUFFIXES or path.name.upper() == "DICOMDIR"
 
 
 def _engine_result(future: Future, engine: Engine, inst: Instance) -> list[Finding]:

@@ -16,7 +16,12 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, UnreadableFile, read_header
+from rtconform.dicom.read import (
+    DEFAULT_MAX_OBJECT_BYTES,
+    NotDicom,
+    UnreadableFile,
+    read_header,
+)
 from rtconform.dicom.uids import (
     IMAGE_SOP_CLASSES,
     RT_DOSE_STORAGE,
@@ -146,6 +151,7 @@ class Instance:
 class Unreadable:
     path: Path
     reason: str
+    not_dicom: bool = False  # no sign it was meant to be DICOM (a PDF, a log …)
 
 
 @dataclass
@@ -177,6 +183,8 @@ def read_instance(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
         ds, structure = read_header(path, max_bytes)
         inst = Instance.from_dataset(path, ds, structure.transfer_syntax, structure.part10,
                                      structure.pixel_data_length)
+    except NotDicom as exc:
+        return Unreadable(path, str(exc), not_dicom=True)
     except UnreadableFile as exc:
         return Unreadable(path, str(exc))
     except OSError as exc:

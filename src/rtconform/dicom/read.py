@@ -43,6 +43,10 @@ class NotPart10(UnreadableFile):
     """No preamble and 'DICM' prefix: maybe a bare dataset, as dcmtk tolerates."""
 
 
+class NotDicom(UnreadableFile):
+    """Neither a Part 10 file nor a bare data set: a PDF, an XML, a log …"""
+
+
 @dataclass
 class Structure:
     transfer_syntax: str
@@ -238,13 +242,15 @@ def read_header(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, force=structure is None)
     except InvalidDicomError as exc:
-        raise UnreadableFile(f"not a DICOM file: {exc}") from exc
+        raise NotDicom(f"not a DICOM file: {exc}") from exc
     except Exception as exc:  # pydicom raises many types on corrupt input
-        raise UnreadableFile(f"cannot be decoded: {type(exc).__name__}: {exc}") from exc
+        # without the 'DICM' prefix nothing says it was meant to be DICOM
+        kind = NotDicom if structure is None else UnreadableFile
+        raise kind(f"cannot be decoded: {type(exc).__name__}: {exc}") from exc
     if structure is None:
         if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
-            raise UnreadableFile("not a DICOM file (no 'DICM' prefix and no SOP Class/Instance"
-                                 " UID in the first bytes)")
+            raise NotDicom("not a DICOM file (no 'DICM' prefix and no SOP Class/Instance"
+                           " UID in the first bytes)")
         explicit = not ds.original_encoding[0]
         little = bool(ds.original_encoding[1])
         syntax = {(False, True): ImplicitVRLittleEndian, (True, False): ExplicitVRBigEndian}
@@ -253,3 +259,27 @@ def read_header(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
             _walk_bare(path, explicit, little), part10=False,
         )
     return ds, structure
+
+
+MAGIC = ((b"%PDF", "PDF document"), (b"<?xml", "XML document"), (b"\x89PNG", "PNG image"),
+         (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"), (b"PK\x03\x04", "ZIP archive"),
+         (b"{", "JSON or text"), (b"<", "HTML or XML"))
+
+
+def file_type(path: Path) -> str:
+    """What a non-DICOM file is, from its first bytes ('PDF document', 'text')."""
+    try:
+        with path.open("rb") as fp:
+            head = fp.read(4096)
+    except OSError:
+        return "unreadable"
+    if not head:
+        return "empty file"
+    for magic, name in MAGIC:
+        if head.startswith(magic):
+            return name
+    try:
+        head.decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return "binary data"

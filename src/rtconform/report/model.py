@@ -8,6 +8,7 @@ security, IOD annex; then the TRO scenario results and pictures.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +16,13 @@ from pathlib import Path
 import pydicom
 
 from rtconform import __version__
+from rtconform.actors.node import status_text
 from rtconform.actors.recorder import AssociationRecord
 from rtconform.dicom.uids import uid_name
 from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
+from rtconform.run.transactions import ACTORS, order
 from rtconform.run_folder import RunFolder
 
 
@@ -94,13 +97,53 @@ def networking(records: list[AssociationRecord]) -> dict:
             "outcomes": dict(Counter(r.outcome for r in sut)),
             "max_simultaneous": _max_simultaneous(sut),
         },
-        "activities": [{"activity": k, "contexts": [
-            {"abstract_syntax": a, "proposed": list(p), "result": res, "transfer_syntax": ts,
-             "sut_role": role, "associations": n} for (a, p, res, ts, role), n in rows.items()]}
-            for k, rows in sorted(activities.items())],
-        "statuses": [{"command": c, "status": s, "count": n}
+        "activities": [{"activity": k, "contexts": collapse(rows)}
+                       for k, rows in sorted(activities.items())],
+        "statuses": [{"command": c, "status": s, "count": n,
+                      "meaning": status_text(int(s, 16), c.rsplit("-", 1)[0]).split(" ", 1)[-1]}
                      for (c, s), n in sorted(statuses.items())],
     }
+
+
+def collapse(rows: dict[tuple, int]) -> list[dict]:
+    """One row per SOP class × result × SUT role, the transfer syntaxes listed
+    (a row per syntax made section 2.3 ten thousand pixels long), sorted."""
+    merged: dict[tuple, dict] = {}
+    for (abstract, proposed, result, syntax, role), n in rows.items():
+        entry = merged.setdefault((abstract, result, role), {
+            "abstract_syntax": abstract, "result": result, "sut_role": role,
+            "proposed": set(), "transfer_syntaxes": set(), "associations": 0})
+        entry["proposed"] |= set(proposed)
+        if syntax:
+            entry["transfer_syntaxes"].add(syntax)
+        entry["associations"] += n
+    return [{**e, "proposed": sorted(e["proposed"]),
+             "transfer_syntaxes": sorted(e["transfer_syntaxes"])}
+            for _, e in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] != "accepted",
+                                                               kv[0][2]))]
+
+
+def matrix(scenarios: list[dict], actors: list[str]) -> dict:
+    """The executive summary: a verdict per transaction × actor under test."""
+    cells: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for s in scenarios:
+        match = re.match(r"The (.+?) under test", s["name"])
+        actor = match.group(1) if match and match.group(1) in ACTORS else "—"
+        cells[(s["transaction"], actor)][s["status"]] += 1
+    columns = [a for a in ACTORS if a in actors or any(k[1] == a for k in cells)]
+    if any(k[1] == "—" for k in cells):
+        columns.append("—")
+    rows = []
+    for transaction in sorted({k[0] for k in cells}, key=order):
+        row = {"transaction": transaction, "cells": []}
+        for actor in columns:
+            c = cells.get((transaction, actor))
+            verdict = "" if not c else "failed" if c["failed"] else "passed" if c["passed"] \
+                else "not applicable" if c["not applicable"] else "skipped"
+            text = "" if not c else ", ".join(f"{n} {k}" for k, n in sorted(c.items()))
+            row["cells"].append({"verdict": verdict, "text": text})
+        rows.append(row)
+    return {"columns": columns, "rows": rows}
 
 
 def _max_simultaneous(records: list[AssociationRecord]) -> int:
@@ -218,7 +261,7 @@ def results(folder: RunFolder, summary: dict) -> list[dict]:
         evidence = [f"{f['rule_id']} {Path(f['file']).name} {f['tag_path']}: {f['message']}"
                     for f in findings.get(s["name"], [])[:10]]
         out.append({**s, "evidence": evidence})
-    return out
+    return sorted(out, key=lambda s: (order(s["transaction"]), s["name"]))
 
 
 def security(over_tls: list, accepted: list) -> dict:
@@ -265,6 +308,7 @@ def build(run_dir: Path, redact: bool = False) -> tuple[dict, list[Path], Redact
         "annex": annex(paths, unreadable),
         "unreadable": unreadable,
         "results": scenarios,
+        "matrix": matrix(scenarios, (summary.get("sut") or {}).get("actors", [])),
         "received_objects": len(paths),
     }
     return redactor.scrub(model) if redact else model, paths, redactor

@@ -86,6 +86,14 @@ def unreadable(path: str, reason: str) -> Iterator[Issue]:
     yield Issue(f"unreadable: {reason}", "")
 
 
+@rule("FILE-NOT-DICOM", Severity.INFO,
+      "Files that are not DICOM (reports, plan documents, logs) are listed, not judged",
+      "DICOM PS3.10 7 (a DICOM file begins with the preamble and 'DICM'); an export folder "
+      "may hold other files", scope="input")
+def not_dicom(path: str, kind: str) -> Iterator[Issue]:
+    yield Issue(f"not a DICOM file ({kind}): listed, not checked", "")
+
+
 @rule("FILE-UNKNOWN-SOP-CLASS", Severity.WARNING,
       "The SOP Class UID is one the DICOM standard defines",
       "DICOM PS3.4 B.5; PS3.6 Annex A", scope="input")
