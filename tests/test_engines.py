@@ -134,3 +134,26 @@ def test_a_crashing_dciodvfy_is_said_per_file(tmp_path, sample_dir):
     (finding,) = Dciodvfy(str(stand_in)).check_file(sample_dir / "RD_plan.dcm", "1.2.3")
     assert finding.rule_id == "ENGINE-FAILED" and "SIGABRT" in finding.message
     assert finding.file.endswith("RD_plan.dcm")
+
+
+def test_one_defect_seen_by_two_engines_is_one_finding(tmp_path):
+    """dciodvfy and UID-VALID on the same UID: one error naming both, and a
+    waiver on either rule id still matches it."""
+    import json
+
+    from rtconform.cli import main
+    from rtconform.dicom.faults import write_sample
+
+    write_sample(tmp_path / "p", "invalid-uid")
+    out = tmp_path / "o.json"
+    assert main(["validate", str(tmp_path / "p"), "--engines", "tro,dciodvfy", "--json",
+                 str(out)]) == 1
+    errors = [f for f in json.loads(out.read_text())["findings"] if f["severity"] == "error"]
+    (finding,) = errors
+    assert finding["rule_id"] == "UID-VALID" and finding["tag_path"] == "SeriesInstanceUID"
+    assert [a["rule_id"] for a in finding["extra"]["also"]] == ["DCIODVFY-ERROR"]
+    assert "dciodvfy" in finding["source"].lower()
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("- rule: DCIODVFY-ERROR\n  reason: known leading zero, ticket 7\n")
+    assert main(["validate", str(tmp_path / "p"), "--engines", "tro,dciodvfy", "--json",
+                 str(out), "--waivers", str(waivers)]) == 0

@@ -51,3 +51,30 @@ class Finding:
 
 def sort_key(finding: Finding) -> tuple:
     return (finding.severity.rank, finding.rule_id, finding.file, finding.tag_path)
+
+
+def merge_engines(findings: list[Finding]) -> list[Finding]:
+    """One defect, one finding: findings of different engines on the same
+    element of the same file with the same severity (dciodvfy's 'Value
+    invalid for this VR [UI]' and UID-VALID on one UID) become the first of
+    them, naming every source; the others' rule ids stay matchable (waivers)."""
+    first: dict[tuple, Finding] = {}
+    out = []
+    for f in findings:
+        key = (f.file, f.tag_path, f.severity)
+        kept = first.get(key) if f.file and f.tag_path else None
+        if kept is None or kept.engine == f.engine:
+            first.setdefault(key, f)
+            out.append(f)
+            continue
+        also = kept.extra.setdefault("also", [])
+        also.append({"rule_id": f.rule_id, "engine": f.engine, "message": f.message,
+                     "source": f.source})
+        kept.message = f"{kept.message} (also {f.engine} {f.rule_id}: {f.message})"
+        kept.source = f"{kept.source}; {f.source}" if f.source not in kept.source else kept.source
+    return out
+
+
+def rule_ids_of(finding: Finding) -> set[str]:
+    """The finding's rule id and those of the engine findings merged into it."""
+    return {finding.rule_id, *(a["rule_id"] for a in finding.extra.get("also", []))}

@@ -16,7 +16,7 @@ import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
-from rtconform.findings import Finding, Severity
+from rtconform.findings import Finding, Severity, rule_ids_of
 from rtconform.yaml_config import ConfigError, load_checked
 
 SOURCE = "rtconform waivers file"
@@ -52,7 +52,7 @@ class Waiver:
 
     def matches(self, finding: Finding) -> bool:
         return (
-            finding.rule_id == self.rule
+            self.rule in rule_ids_of(finding)
             and (self.sop_instance is None or finding.sop_instance_uid == self.sop_instance)
             and (self.file is None or fnmatch.fnmatch(finding.file, self.file))
             and (self.message is None or self.message in finding.message)

@@ -35,7 +35,7 @@ from rtconform.dicom.index import Unreadable, read_instance
 from rtconform.dicom.rt import is_dosimetric
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.engines import make_engines
-from rtconform.findings import Finding
+from rtconform.findings import Finding, merge_engines, sort_key
 from rtconform.redact import Redactor
 from rtconform.rules.registry import RuleContext
 from rtconform.run.sut import SutConfig
@@ -146,7 +146,8 @@ class RunContext:
             raise ScenarioFailure("ENGINE-FAILED: " + "; ".join(
                 f"standard engine {name} was asked for and did not run: {why}"
                 for name, why in engines.engine_notes.items()))
-        findings = rules.findings + engines.findings
+        findings = merge_engines(sorted(rules.findings + engines.findings,
+                                        key=lambda f: (f.engine != "tro", *sort_key(f))))
         self.folder.append_findings(label, self.redactor.scrub([f.to_dict() for f in findings]))
         return findings
 
