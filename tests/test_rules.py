@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pydicom
 import pytest
 
@@ -162,3 +163,38 @@ def test_a_partial_export_is_legal_until_complete_is_asked(tmp_path):
     assert "SS-CONTOUR-IMAGE-RESOLVES" in rule_ids(partial, ("warning",))
     complete = tro_findings(tmp_path, complete=True)
     assert "SS-CONTOUR-IMAGE-RESOLVES" in rule_ids(complete, ("error",))
+
+
+def test_dose_sum_resamples_and_a_real_bolus_passes(tmp_path):
+    """Controls for the new content rules: a legal BOLUS referenced by a beam
+    and a density override with its value pass; beam doses on another grid
+    than the plan dose are resampled, not failed."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from rtconform.rules.dose_sum import on_grid
+
+    write_sample(tmp_path, beam_doses=True)
+    ss = pydicom.dcmread(tmp_path / "RS_structure_set.dcm")
+    ss.RTROIObservationsSequence[6].RTROIInterpretedType = "BOLUS"
+    roi = int(ss.RTROIObservationsSequence[6].ReferencedROINumber)
+    prop = Dataset()
+    prop.ROIPhysicalProperty = "REL_ELEC_DENSITY"
+    prop.ROIPhysicalPropertyValue = "1.05"
+    ss.RTROIObservationsSequence[1].ROIPhysicalPropertiesSequence = Sequence([prop])
+    ss.save_as(tmp_path / "RS_structure_set.dcm")
+    plan = pydicom.dcmread(tmp_path / "RP_dosimetric.dcm")
+    bolus = Dataset()
+    bolus.ReferencedROINumber = roi
+    plan.BeamSequence[0].ReferencedBolusSequence = Sequence([bolus])
+    plan.save_as(tmp_path / "RP_dosimetric.dcm")
+    ids = rule_ids(tro_findings(tmp_path, complete=True))
+    assert not ids & {"PLAN-BOLUS-REF", "SS-ROI-PHYSICAL-PROPERTIES", "DOSE-BEAM-SUM"}, ids
+    # a grid and the same dose on a half-voxel shifted, finer grid agree inside
+    z = y = x = np.arange(0.0, 40.0, 4.0)
+    dose = np.fromfunction(lambda k, j, i: 1 + 0.1 * i + 0.05 * j + 0.02 * k, (10, 10, 10))
+    fine = np.arange(2.0, 34.0, 2.0)
+    resampled = on_grid((dose, z, y, x), (fine, fine, fine))
+    expected = 1 + 0.1 * fine[None, None, :] / 4 + 0.05 * fine[None, :, None] / 4 \
+        + 0.02 * fine[:, None, None] / 4
+    assert np.allclose(resampled, expected)

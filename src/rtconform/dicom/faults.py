@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 
 from rtconform.dicom.sample import SampleSet, build_sample
 from rtconform.dicom.uids import DEFAULT_UID_ROOT, derived_uid
@@ -271,10 +272,42 @@ def _dose_missing_plan(s: SampleSet) -> None:
 
 
 @fault("beam-dose-unknown-beam", "a BEAM dose references beam 9, which the plan lacks",
-       "DOSE-BEAM-REF", beam_doses=True)
+       "DOSE-BEAM-REF", "DOSE-BEAM-SUM", beam_doses=True)
 def _unknown_beam(s: SampleSet) -> None:
     seq = s.datasets["RD_beam_4.dcm"].ReferencedRTPlanSequence[0]
     seq.ReferencedFractionGroupSequence[0].ReferencedBeamSequence[0].ReferencedBeamNumber = 9
+
+
+@fault("beam-dose-sum-off", "one BEAM dose scaled by 1.5: the beam doses no longer add up to "
+       "the plan dose", "DOSE-BEAM-SUM", beam_doses=True)
+def _beam_sum_off(s: SampleSet) -> None:
+    ds = s.datasets["RD_beam_2.dcm"]
+    ds.DoseGridScaling = f"{float(ds.DoseGridScaling) * 1.5:.6e}"
+
+
+def _drop_beam_dose(folder: Path) -> None:
+    (folder / "RD_beam_3.dcm").unlink()
+
+
+@fault("beam-dose-missing", "the BEAM dose of beam 3 is not exported beside the others",
+       "DOSE-BEAM-SUM", after_write=_drop_beam_dose, beam_doses=True, complete=True)
+def _no_change(s: SampleSet) -> None:
+    del s
+
+
+@fault("bolus-not-bolus", "beam 1 references ROI 2 (a PTV) as its bolus", "PLAN-BOLUS-REF")
+def _bolus_ptv(s: SampleSet) -> None:
+    bolus = Dataset()
+    bolus.ReferencedROINumber = 2
+    _dos(s).BeamSequence[0].ReferencedBolusSequence = Sequence([bolus])
+
+
+@fault("override-without-value", "a density override (REL_ELEC_DENSITY) with no value",
+       "SS-ROI-PHYSICAL-PROPERTIES")
+def _override_no_value(s: SampleSet) -> None:
+    prop = Dataset()
+    prop.ROIPhysicalProperty = "REL_ELEC_DENSITY"
+    _ss(s).RTROIObservationsSequence[0].ROIPhysicalPropertiesSequence = Sequence([prop])
 
 
 @fault("grid-frame-offset-length", "Grid Frame Offset Vector one value short of Number of Frames",
@@ -399,7 +432,7 @@ def _truncate_beam_dose(folder: Path) -> None:
     path.write_bytes(data[: len(data) * 2 // 3])
 
 
-@fault("truncated-file", "a BEAM dose file cut at two thirds", "FILE-UNREADABLE",
+@fault("truncated-file", "a BEAM dose file cut at two thirds", "FILE-UNREADABLE", "DOSE-BEAM-SUM",
        after_write=_truncate_beam_dose, beam_doses=True)
 def _truncated(s: SampleSet) -> None:
     return None

@@ -191,3 +191,33 @@ def dosimetric_plan(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 
 def plan_kind(plan: Instance) -> str:
     return "dosimetric" if is_dosimetric(plan.dataset) else "geometric"
+
+
+@rule("PLAN-BOLUS-REF", Severity.ERROR,
+      "Every bolus a beam references is an ROI of the plan's structure set with RT ROI "
+      "Interpreted Type BOLUS",
+      "DICOM PS3.3 C.8.8.14.1 (Referenced Bolus Sequence: Referenced ROI Number of the "
+      "Referenced Structure Set), C.8.8.8 (BOLUS)")
+def bolus_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for plan in graph.plans:
+        refs = items(plan.dataset, "ReferencedStructureSetSequence")
+        ss = graph.get(uid_of(refs[0])) if refs else None
+        types = {}
+        if ss is not None and ss.kind == "rtstruct":
+            types = {integer(o, "ReferencedROINumber"): text(o, "RTROIInterpretedType")
+                     for o in items(ss.dataset, "RTROIObservationsSequence")}
+            rois = {integer(r, "ROINumber") for r in items(ss.dataset, "StructureSetROISequence")}
+        for b, beam in enumerate(items(plan.dataset, "BeamSequence")):
+            for k, bolus in enumerate(items(beam, "ReferencedBolusSequence")):
+                roi = integer(bolus, "ReferencedROINumber")
+                path = f"BeamSequence[{b}].ReferencedBolusSequence[{k}].ReferencedROINumber"
+                if roi is None:
+                    yield Issue("a referenced bolus has no Referenced ROI Number", path, plan)
+                elif ss is None or ss.kind != "rtstruct":
+                    continue  # PLAN-STRUCTURE-SET-REF says the structure set is missing
+                elif roi not in rois:
+                    yield Issue(f"bolus ROI {roi} is not an ROI of structure set {ss.label}",
+                                path, plan)
+                elif types.get(roi) != "BOLUS":
+                    yield Issue(f"bolus ROI {roi} has RT ROI Interpreted Type "
+                                f"{types.get(roi) or '(none)'}, not BOLUS", path, plan)

@@ -120,6 +120,7 @@ def all_rules() -> list[Rule]:
         catalogue,
         ct,
         dose,
+        dose_sum,
         files,
         fileset,
         plan,

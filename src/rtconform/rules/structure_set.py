@@ -332,3 +332,34 @@ def generation_algorithm(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue
             if value not in ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"):
                 yield Issue(f"ROI Generation Algorithm {value or '(empty)'}",
                             f"StructureSetROISequence[{r}].ROIGenerationAlgorithm", ss)
+
+
+DENSITY_PROPERTIES = {"REL_ELEC_DENSITY", "REL_MASS_DENSITY", "EFFECTIVE_Z", "EFF_Z_PER_A",
+                      "REL_STOP_RATIO", "ELEM_FRACTION", "MEAN_EXCI_ENERGY"}
+
+
+@rule("SS-ROI-PHYSICAL-PROPERTIES", Severity.ERROR,
+      "A density override is stated as ROI Physical Properties: a defined property "
+      "(REL_ELEC_DENSITY, REL_MASS_DENSITY …) with a value that makes sense",
+      "DICOM PS3.3 C.8.8.8 (ROI Physical Properties Sequence: ROI Physical Property and "
+      "Value Type 1; defined terms)")
+def physical_properties(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for ss in graph.structure_sets:
+        for o, obs in enumerate(items(ss.dataset, "RTROIObservationsSequence")):
+            for p, prop in enumerate(items(obs, "ROIPhysicalPropertiesSequence")):
+                path = f"RTROIObservationsSequence[{o}].ROIPhysicalPropertiesSequence[{p}]"
+                name = text(prop, "ROIPhysicalProperty")
+                values = numbers(prop, "ROIPhysicalPropertyValue")
+                if not name:
+                    yield Issue("an override without ROI Physical Property",
+                                f"{path}.ROIPhysicalProperty", ss)
+                elif name not in DENSITY_PROPERTIES:
+                    yield Issue(f"ROI Physical Property {name!r} is not a defined term",
+                                f"{path}.ROIPhysicalProperty", ss, severity=Severity.WARNING)
+                if name != "ELEM_FRACTION" and (not values or len(values) != 1):
+                    yield Issue(f"{name or 'the override'} has no single ROI Physical Property "
+                                "Value", f"{path}.ROIPhysicalPropertyValue", ss)
+                elif name in ("REL_ELEC_DENSITY", "REL_MASS_DENSITY") and \
+                        not 0 <= values[0] <= 25:
+                    yield Issue(f"{name} {values[0]} is outside any tissue or implant "
+                                "(0 … 25)", f"{path}.ROIPhysicalPropertyValue", ss)
