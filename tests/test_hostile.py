@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import pydicom
 import pytest
 
 from peers import dcmtk, dcmtk_run, free_port, make_pki
@@ -273,3 +274,26 @@ def test_plain_tcp_to_the_tls_port_is_refused_and_recorded(tls_archive, recorder
     with pytest.raises(PeerUnreachable):
         ServiceUser("NOCERT", recorder, "test", tls=without_cert).echo(tls_archive.peer)
     assert tls_archive.store.count() == 0
+
+
+def test_abusive_identifiers_get_a_status_and_the_archive_keeps_serving(archive, recorder,
+                                                                        sample_dir):
+    """C-FIND with 300 keys, a 100 K value, and the exponential-regex pattern
+    '*a*a*a*a*a*a*a*b' against a stored name of 64 'a': answered at once."""
+    from rtconform.actors.node import identifier
+
+    ds = pydicom.dcmread(sample_dir / "CT_001.dcm")
+    ds.PatientName = "a" * 64
+    user = ServiceUser("ABUSER", recorder, "test")
+    assert user.store(archive.peer, [ds]).ok
+    many = identifier("PATIENT", PatientID="")
+    for i in range(300):
+        many.add_new((0x0011, 0x1000 + i), "LO", f"x{i}")
+    assert user.find(archive.peer, many, "patient").statuses[-1] == 0xA900
+    huge = identifier("PATIENT", PatientID="x" * 100_000)
+    assert user.find(archive.peer, huge, "patient").statuses[-1] == 0xA900
+    start = time.monotonic()
+    found = user.find(archive.peer, identifier("PATIENT", PatientName="*a*a*a*a*a*a*a*b",
+                                               PatientID=""), "patient")
+    assert found.statuses == [0x0000] and time.monotonic() - start < 5
+    assert user.echo(archive.peer).ok

@@ -24,6 +24,22 @@ class QueryError(ValueError):
     """An identifier the SCP cannot process; status 0xA900 or 0xC000 class."""
 
 
+# No real query carries hundreds of keys or a value of 64 K characters (a list
+# of a thousand UIDs is); beyond these an identifier is refused with a status.
+MAX_KEYS = 256
+MAX_VALUE_CHARS = 1 << 16
+
+
+def check_identifier(identifier: Dataset) -> None:
+    elements = list(identifier)
+    if len(elements) > MAX_KEYS:
+        raise QueryError(f"{len(elements)} keys in the identifier, more than {MAX_KEYS}")
+    for elem in elements:
+        if elem.VR != "SQ" and len(str(elem.value or "")) > MAX_VALUE_CHARS:
+            raise QueryError(f"{elem.keyword or elem.tag}: a value of more than "
+                             f"{MAX_VALUE_CHARS} characters")
+
+
 def _matches_value(keyword: str, pattern: str, value: str) -> bool:
     if pattern == "" or pattern == "*":
         return True
@@ -59,6 +75,7 @@ def wildcard_match(pattern: str, value: str) -> bool:
 
 
 def level_of(identifier: Dataset) -> str:
+    check_identifier(identifier)
     level = str(identifier.get("QueryRetrieveLevel", "")).strip().upper()
     if level not in LEVELS:
         raise QueryError(f"Query/Retrieve Level {level!r} is not one of {LEVELS}")
