@@ -575,6 +575,47 @@ def _register_verify_statement(sub) -> None:
     p.set_defaults(func=cmd_verify_statement)
 
 
+def _register_diff_export(sub) -> None:
+    p = sub.add_parser(
+        "diff-export", formatter_class=_formatter,
+        help="re-export regression: two exports of the same plan, UIDs and content",
+        description="Pairs the objects of two exports (by SOP Instance UID, else by what they "
+                    "are) and reports changed content under an unchanged UID, changed UIDs of "
+                    "an APPROVED plan's study, and objects missing or added.",
+        epilog=_examples("rtconform diff-export export-12.0/ export-12.1/",
+                         "rtconform diff-export a/ b/ --volatile ContentDate --volatile "
+                         "ContentTime --json diff.json"))
+    p.add_argument("a", metavar="OLD_EXPORT")
+    p.add_argument("b", metavar="NEW_EXPORT")
+    p.add_argument("--volatile", action="append", metavar="KEYWORD",
+                   help="an attribute allowed to change (repeatable; default "
+                        "InstanceCreationDate, InstanceCreationTime, SoftwareVersions)")
+    p.add_argument("--json", metavar="FILE", help="write the findings as JSON")
+    p.set_defaults(func=cmd_diff_export)
+
+
+def cmd_diff_export(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.diff_export import VOLATILE, diff_exports
+
+    for folder in (args.a, args.b):
+        if not Path(folder).is_dir():
+            raise UsageError(f"no such folder: {folder}")
+    findings = diff_exports(Path(args.a), Path(args.b), args.volatile or VOLATILE)
+    for f in findings:
+        style = {"error": "bold red", "warning": "yellow", "info": "cyan"}[str(f.severity)]
+        console.print(f"[{style}]{f.severity}[/] {f.rule_id} {escape(Path(f.file).name)}: "
+                      f"{escape(f.message)}", highlight=False)
+    errors = sum(f.counts_as_error for f in findings)
+    console.print(f"{'[bold red]REGRESSION[/]' if errors else '[bold green]no regression[/]'}:"
+                  f" {errors} errors, {len(findings) - errors} other findings", highlight=False)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"format": "rtconform-findings/1",
+                                               "command": "diff-export",
+                                               "findings": [f.to_dict() for f in findings]},
+                                              indent=2), encoding="utf-8")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
 def _register_rules(sub) -> None:
     from rtconform.rules.profiles import PROFILES
 
@@ -611,6 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_statement(sub)
     _register_compare(sub)
     _register_verify_statement(sub)
+    _register_diff_export(sub)
     from rtconform.actors.cli import register as register_simulate
 
     register_simulate(sub, _formatter)

@@ -69,3 +69,16 @@ catalogue("IMPORT-UNREADABLE", W, "A file could not be read, so not checked agai
 catalogue("WAIVER-EXPIRED", W, "A waiver is past its expiry date", "rtconform waivers file",
           "waiver")
 catalogue("WAIVER-UNUSED", W, "A waiver matched no finding", "rtconform waivers file", "waiver")
+
+DIFF = "rtconform diff-export (re-export regression)"
+catalogue("EXPORT-CONTENT-SAME-UID", E, "An object's content changed under the same SOP "
+          "Instance UID", "DICOM PS3.3 C.12.1.1.1 (a SOP Instance UID names one content)",
+          "diff-export")
+catalogue("EXPORT-APPROVED-UIDS", E, "An APPROVED plan's study was re-exported with other "
+          "Study, Series or SOP Instance UIDs", "DICOM PS3.3 C.8.8.16 (Approval Status); " + DIFF,
+          "diff-export")
+catalogue("EXPORT-OBJECT-MISSING", E, "An object of the old export is not in the new one", DIFF,
+          "diff-export")
+catalogue("EXPORT-OBJECT-ADDED", I, "An object is new in the new export", DIFF, "diff-export")
+catalogue("EXPORT-NEW-UID-SAME-CONTENT", I, "Unchanged content under a new SOP Instance UID",
+          DIFF, "diff-export")
