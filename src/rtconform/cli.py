@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from rtconform import __version__
-from rtconform.findings import Finding
+from rtconform.findings import Finding, sort_key
 from rtconform.usage import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
 from rtconform.usage import examples as _examples
 from rtconform.usage import formatter as _formatter
@@ -139,6 +139,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
                                    else ""))
     if args.require_engines:
         result = result.require_engines(_engine_names(args.require_engines)[1])
+    if args.layout:
+        result = _with_layout(result, paths, args.layout)
     if waivers:
         result = result.with_waivers(waivers, Path(args.waivers))
     findings, counts = result.findings, result.counts
@@ -161,6 +163,23 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         report = result.to_json(paths, args.redact)
         Path(args.json).write_text(json.dumps(redactor.scrub(report), indent=2), encoding="utf-8")
     return result.exit_code
+
+
+def _with_layout(result, paths: list[Path], spec: str):
+    """The export-tree findings of `--layout` added to a validation."""
+    import dataclasses
+
+    from rtconform.layout import LayoutError, check_tree, load_layout, read_dicom_headers
+
+    try:
+        layout = load_layout(spec)
+    except LayoutError as exc:
+        raise UsageError(str(exc)) from exc
+    extra = []
+    for root in paths:
+        if Path(root).is_dir():
+            extra += check_tree(Path(root), layout, read_dicom_headers(Path(root)))
+    return dataclasses.replace(result, findings=sorted(result.findings + extra, key=sort_key))
 
 
 # -- run ------------------------------------------------------------------------------
@@ -470,6 +489,9 @@ def _register_validate(sub) -> None:
                    help="error lines to print (default 50; --json has all)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="parallel engine processes")
+    p.add_argument("--layout", metavar="NAME|FILE",
+                   help="check the export tree: patient-tree (LastName_FirstName_MedicalID/"
+                        "DICOM, plan folders), flat, or a layout YAML file")
     p.add_argument("--require-engines", metavar="LIST",
                    help="CI gate: these engines must run on every file (e.g. dciodvfy); "
                         "one that is missing or crashed is an ENGINE-REQUIRED error")

@@ -82,3 +82,19 @@ catalogue("EXPORT-OBJECT-MISSING", E, "An object of the old export is not in the
 catalogue("EXPORT-OBJECT-ADDED", I, "An object is new in the new export", DIFF, "diff-export")
 catalogue("EXPORT-NEW-UID-SAME-CONTENT", I, "Unchanged content under a new SOP Instance UID",
           DIFF, "diff-export")
+
+LAYOUT = "rtconform export layout (validate --layout)"
+catalogue("LAYOUT-PATIENT-FOLDER", E, "A DICOM object is in the patient folder its Patient's Name "
+          "and ID give", LAYOUT, "layout")
+catalogue("LAYOUT-DICOM-EXPECTED", E, "A folder where the layout expects DICOM holds only DICOM",
+          LAYOUT, "layout")
+catalogue("LAYOUT-PLAN-FOLDER", W, "Plan objects (RTPLAN, RTDOSE, RTRECORD) are in a plan "
+          "folder", LAYOUT, "layout")
+catalogue("LAYOUT-DICOM-PLACE", W, "DICOM objects are in the layout's DICOM folders", LAYOUT,
+          "layout")
+catalogue("LAYOUT-ORPHAN", W, "No DICOM object lies outside every patient folder", LAYOUT,
+          "layout")
+catalogue("LAYOUT-EMPTY-FOLDER", W, "No folder of the export is empty", LAYOUT, "layout")
+catalogue("LAYOUT-UNSAFE-NAME", W, "File and folder names are safe on common file systems "
+          "(no <>:\"\\|?*, trailing dot or space, reserved name, path over 260 characters)",
+          LAYOUT, "layout")
