@@ -137,3 +137,52 @@ def test_report_of_a_non_run_folder_exits_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rtconform", "report", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "not a run folder" in proc.stderr
+
+
+def test_dvh_statistics_agree_with_an_independent_computation(sample_dir):
+    """The phantom's targets are spheres (GTV 15, CTV 22, PTV 30 mm) in a dose
+    given by a formula: D95, Dmean and Dmax of the report's DVH (5 mm dose
+    voxels inside the contours) against the formula sampled at 200,000
+    random points of each sphere."""
+    import math
+
+    import numpy as np
+    import pydicom
+
+    from rtconform.dicom import sample
+    from rtconform.report.pictures import dvh_voxels, voxel_statistics
+
+    def dose(x, y, z):
+        total = 0.0
+        for gantry in sample.GANTRY_ANGLES:
+            theta = math.radians(gantry)
+            dx, dy = -math.sin(theta), math.cos(theta)
+
+            def edge(t):
+                return 1 / (1 + np.exp((np.abs(t) - sample.JAW_MM) / 3.0))
+
+            total = total + sample.PRESCRIPTION_GY / len(sample.GANTRY_ANGLES) * edge(
+                x * dy - y * dx) * edge(z) * np.exp(-0.005 * (x * dx + y * dy))
+        return total
+
+    ss = pydicom.dcmread(sample_dir / "RS_structure_set.dcm")
+    rd = pydicom.dcmread(sample_dir / "RD_plan.dcm")
+    stats = {r["structure"]: r for r in voxel_statistics(dvh_voxels(ss, rd), 60.0)}
+    rng = np.random.default_rng(7)
+    for name, radius in sample.TARGETS:
+        points = rng.uniform(-radius, radius, (400_000, 3))
+        points = points[(points ** 2).sum(axis=1) <= radius ** 2]
+        truth = dose(points[:, 0], points[:, 1], points[:, 2])
+        row = stats[name]
+        assert abs(row["dmean_gy"] - truth.mean()) < 0.005 * truth.mean(), (name, row)
+        assert abs(row["d95_gy"] - np.percentile(truth, 5)) < 0.01 * truth.mean(), (name, row)
+        assert abs(row["dmax_gy"] - truth.max()) < 0.005 * truth.mean(), (name, row)
+
+
+def test_the_report_shows_dvh_statistics_against_the_prescription(run_dir):
+    written = render(run_dir, ("md", "html"))
+    md = written["md"].read_text()
+    assert "| Structure | D95 (Gy) | Dmean (Gy) | Dmax (Gy) | V(prescription) (%) |" in md
+    assert "DVH statistics (prescription 60.0 Gy)" in written["html"].read_text()
+    gtv = next(line for line in md.splitlines() if line.startswith("| GTV |"))
+    assert float(gtv.split("|")[3]) > 55  # Dmean of the GTV: the prescription

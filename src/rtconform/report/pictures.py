@@ -1,7 +1,14 @@
 """Pictures for the report, where people would rather look than read: CT
-slices with the structure set's contours and the dose's isodose lines, and a
-cumulative DVH (from the RT DVH module when present, else computed from the
-dose grid and the contours)."""
+slices with the structure set's contours and the dose's isodose lines
+(labelled in Gy and % of the prescription, with a legend), zoomed on the
+body outline, and a cumulative DVH with D95, Dmean, Dmax and V(prescription)
+per structure (from the RT DVH module when present, else computed from the
+dose grid and the contours).
+
+dicompyler-core's dvhcalc was the maintained library to use; its released
+version (0.5.6) imports `pydicom.dicomio.read_file`, which pydicom 3 removed,
+so the DVH is computed here and checked against an analytic phantom in
+tests/test_report.py."""
 
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ ISODOSE_FRACTIONS = (0.3, 0.5, 0.8, 0.95)
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
 
@@ -60,8 +67,30 @@ class DoseGrid:
         return self.gy[k] if abs(self.z[k] - z) <= 2.5 else None
 
 
+def prescription_gy(plan: Dataset | None) -> float | None:
+    """The plan's prescription: Target Prescription Dose of its Dose References."""
+    for ref in (plan.get("DoseReferenceSequence", []) if plan is not None else []):
+        value = ref.get("TargetPrescriptionDose")
+        if value not in (None, ""):
+            return float(value)
+    return None
+
+
+def _body_box(ss: Dataset, margin: float = 15.0) -> tuple[float, float, float, float] | None:
+    """x/y limits around the EXTERNAL contour (the zoom of every slice)."""
+    external = {int(o.ReferencedROINumber) for o in ss.get("RTROIObservationsSequence", [])
+                if o.get("RTROIInterpretedType") == "EXTERNAL"}
+    points = [pts for number, _, kind, pts in _contours(ss) if number in external]
+    if not points:
+        return None
+    allp = np.vstack(points)
+    return (allp[:, 0].min() - margin, allp[:, 0].max() + margin,
+            allp[:, 1].min() - margin, allp[:, 1].max() + margin)
+
+
 def slice_pictures(images: list[Dataset], ss: Dataset, dose: Dataset | None,
-                   title: str = "", count: int = 3) -> list[tuple[str, bytes]]:
+                   title: str = "", count: int = 3,
+                   prescription: float | None = None) -> list[tuple[str, bytes]]:
     """Representative slices: the middle of the PTV (or of the contours) and
     two on either side."""
     images = sorted(images, key=lambda d: float(d.ImagePositionPatient[2]))
@@ -75,23 +104,25 @@ def slice_pictures(images: list[Dataset], ss: Dataset, dose: Dataset | None,
     wanted = [centre - spread, centre, centre + spread][:count]
     grid = DoseGrid(dose) if dose is not None else None
     names = _roi_names(ss)
+    box = _body_box(ss)
     pictures = []
     for z in wanted:
         image = images[int(np.argmin(np.abs(zs - z)))]
         pictures.append((f"slice z = {float(image.ImagePositionPatient[2]):.1f} mm",
-                         _slice_png(image, ss, grid, names, title)))
+                         _slice_png(image, ss, grid, names, title, prescription, box)))
     return pictures
 
 
 def _slice_png(image: Dataset, ss: Dataset, grid: DoseGrid | None, names: dict,
-               title: str) -> bytes:
+               title: str, prescription: float | None = None,
+               box: tuple[float, float, float, float] | None = None) -> bytes:
     hu = image.pixel_array * float(image.get("RescaleSlope", 1)) + \
         float(image.get("RescaleIntercept", 0))
     x0, y0, z = (float(v) for v in image.ImagePositionPatient)
     dy, dx = (float(v) for v in image.PixelSpacing)
     extent = (x0 - dx / 2, x0 + dx * (hu.shape[1] - 0.5), y0 + dy * (hu.shape[0] - 0.5),
               y0 - dy / 2)
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    fig, ax = plt.subplots(figsize=(8, 7))
     ax.imshow(hu, cmap="gray", vmin=-400, vmax=400, extent=extent)
     shown = set()
     for number, color, kind, pts in _contours(ss):
@@ -104,15 +135,31 @@ def _slice_png(image: Dataset, ss: Dataset, grid: DoseGrid | None, names: dict,
         else:
             closed = np.vstack([pts, pts[:1]])
             ax.plot(closed[:, 0], closed[:, 1], "-", color=color, linewidth=1.2, label=label)
+    handles = []
     if grid is not None and (plane := grid.plane(z)) is not None and plane.max() > 0:
-        levels = [f * grid.gy.max() for f in ISODOSE_FRACTIONS]
-        cs = ax.contour(grid.x, grid.y, plane, levels=levels, cmap="jet", linewidths=0.9)
-        ax.clabel(cs, fmt=lambda v: f"{v:.0f} Gy", fontsize=6)
+        reference = prescription or float(grid.gy.max())
+        basis = "prescription" if prescription else "maximum"
+        colours = plt.get_cmap("autumn")(np.linspace(0, 0.85, len(ISODOSE_FRACTIONS)))
+        for fraction, colour in zip(ISODOSE_FRACTIONS, colours, strict=True):
+            level = fraction * reference
+            if plane.max() < level:
+                continue
+            cs = ax.contour(grid.x, grid.y, plane, levels=[level], colors=[colour],
+                            linewidths=1.8)
+            ax.clabel(cs, fmt=lambda _v, f=fraction: f"{f:.0%}", fontsize=9)
+            handles.append(plt.Line2D([], [], color=colour, linewidth=1.8,
+                                      label=f"{fraction:.0%} of {basis} ({level:.1f} Gy)"))
+    if box is not None:
+        ax.set_xlim(box[0], box[1])
+        ax.set_ylim(box[3], box[2])
     ax.set_xlabel("x (mm)")
     ax.set_ylabel("y (mm)")
-    ax.set_title(f"{title} z = {z:.1f} mm".strip(), fontsize=9)
-    if shown:
-        ax.legend(fontsize=6, loc="lower right")
+    ax.set_title(f"{title} z = {z:.1f} mm".strip(), fontsize=12)
+    if shown or handles:
+        structures = ax.legend(fontsize=9, loc="lower right", title="structures")
+        if handles:
+            ax.add_artist(structures)
+            ax.legend(handles=handles, fontsize=9, loc="upper right", title="isodoses")
     return _png(fig)
 
 
@@ -130,6 +177,17 @@ def dvh_curves(ss: Dataset, dose: Dataset) -> dict[str, tuple[np.ndarray, np.nda
             roi = int(dvh.DVHReferencedROISequence[0].ReferencedROINumber)
             curves[names.get(roi, str(roi))] = (edges[:-1], volume)
         return curves
+    top = DoseGrid(dose).gy.max()
+    axis = np.linspace(0, top * 1.05, 200)
+    for name, doses in dvh_voxels(ss, dose).items():
+        curves[name] = (axis, np.array([(doses >= d).mean() * 100 for d in axis]))
+    return curves
+
+
+def dvh_voxels(ss: Dataset, dose: Dataset) -> dict[str, np.ndarray]:
+    """Per ROI, the dose (Gy) of every dose voxel whose centre lies inside one
+    of its contours on the voxel's plane."""
+    names = _roi_names(ss)
     grid = DoseGrid(dose)
     xx, yy = np.meshgrid(grid.x, grid.y)
     centres = np.column_stack([xx.ravel(), yy.ravel()])
@@ -143,18 +201,45 @@ def dvh_curves(ss: Dataset, dose: Dataset) -> dict[str, tuple[np.ndarray, np.nda
         inside = PolygonPath(pts[:, :2]).contains_points(centres)
         if inside.any():
             voxels.setdefault(number, []).append(plane.ravel()[inside])
-    top = grid.gy.max()
-    axis = np.linspace(0, top * 1.05, 200)
-    for number, parts in voxels.items():
-        doses = np.concatenate(parts)
-        curves[names.get(number, str(number))] = (
-            axis, np.array([(doses >= d).mean() * 100 for d in axis]))
-    return curves
+    return {names.get(n, str(n)): np.concatenate(parts) for n, parts in voxels.items()}
 
 
-def dvh_png(ss: Dataset, dose: Dataset, title: str = "") -> bytes:
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, (dose_axis, volume) in sorted(dvh_curves(ss, dose).items()):
+def voxel_statistics(voxels: dict[str, np.ndarray], prescription: float | None) -> list[dict]:
+    """D95, Dmean, Dmax (Gy) and V(prescription) (%) from the voxel doses."""
+    return [{"structure": name, "d95_gy": round(float(np.percentile(d, 5)), 2),
+             "dmean_gy": round(float(d.mean()), 2), "dmax_gy": round(float(d.max()), 2),
+             "v_rx_percent": round(float((d >= prescription).mean() * 100), 1)
+             if prescription else None}
+            for name, d in sorted(voxels.items()) if len(d)]
+
+
+def dvh_statistics(curves: dict[str, tuple[np.ndarray, np.ndarray]],
+                   prescription: float | None) -> list[dict]:
+    """D95, Dmean, Dmax (Gy) and V(prescription) (%) of each cumulative DVH
+    (binned: for a dose's own RT DVH module)."""
+    rows = []
+    for name, (dose_axis, volume) in sorted(curves.items()):
+        if not len(volume) or volume[0] <= 0:
+            continue
+        volume = np.asarray(volume, dtype=float) / volume[0] * 100
+        above = dose_axis[volume >= 95]
+        reached = dose_axis[volume > 0]
+        # mean dose: the area under the cumulative curve (fraction of volume × dose)
+        mean = float(np.trapezoid(volume / 100, dose_axis)) if hasattr(np, "trapezoid") \
+            else float(np.trapz(volume / 100, dose_axis))
+        rows.append({"structure": name,
+                     "d95_gy": round(float(above.max()), 2) if len(above) else 0.0,
+                     "dmean_gy": round(mean, 2),
+                     "dmax_gy": round(float(reached.max()), 2) if len(reached) else 0.0,
+                     "v_rx_percent": round(float(np.interp(prescription, dose_axis, volume)), 1)
+                     if prescription else None})
+    return rows
+
+
+def dvh_png(ss: Dataset, dose: Dataset, title: str = "",
+            curves: dict | None = None) -> bytes:
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, (dose_axis, volume) in sorted((curves or dvh_curves(ss, dose)).items()):
         ax.plot(dose_axis, volume, label=name)
     ax.set_xlabel("dose (Gy)")
     ax.set_ylabel("volume (%)")

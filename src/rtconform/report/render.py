@@ -13,7 +13,15 @@ import pydicom
 from rtconform.redact import Redactor
 from rtconform.report import markdown as md
 from rtconform.report import model as report_model
-from rtconform.report.pictures import dvh_png, slice_pictures
+from rtconform.report.pictures import (
+    dvh_curves,
+    dvh_png,
+    dvh_statistics,
+    dvh_voxels,
+    prescription_gy,
+    slice_pictures,
+    voxel_statistics,
+)
 from rtconform.run_folder import RunFolder
 
 FORMATS = ("html", "md", "json")
@@ -30,10 +38,14 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         if path in headers:
             objects.setdefault(str(headers[path].get("SOPInstanceUID", "")), path)
     sets = []
+    drawn: set[str] = set()  # one picture per RT set, however often it was received
     for path in received:
         ds = headers.get(path)
         if ds is None or ds.get("Modality") != "RTSTRUCT":
             continue
+        if str(ds.get("SOPInstanceUID", "")) in drawn:
+            continue
+        drawn.add(str(ds.get("SOPInstanceUID", "")))
         ss = pydicom.dcmread(path)
         refs = {str(c.ContourImageSequence[0].ReferencedSOPInstanceUID)
                 for roi in ss.get("ROIContourSequence", []) for c in roi.get("ContourSequence", [])
@@ -47,12 +59,23 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
                  and h.get("DoseSummationType") == "PLAN"]
         dose = pydicom.dcmread(sorted(doses, key=lambda p: p not in received)[0]) if doses \
             else None
+        plan = None
+        if dose is not None and dose.get("ReferencedRTPlanSequence"):
+            plan_path = objects.get(str(dose.ReferencedRTPlanSequence[0]
+                                        .ReferencedSOPInstanceUID))
+            plan = pydicom.dcmread(plan_path, stop_before_pixels=True) if plan_path else None
+        rx = prescription_gy(plan)
         title = redactor(str(ss.get("StructureSetLabel", "")))
-        entry = {"title": f"RT set {title}", "slices": [
+        entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [
             {"caption": caption, "png": png} for caption, png in
-            slice_pictures(images, ss, dose, title)]}
+            slice_pictures(images, ss, dose, title, prescription=rx)]}
         if dose is not None:
-            entry["dvh"] = dvh_png(ss, dose, title)
+            curves = dvh_curves(ss, dose)
+            entry["dvh"] = dvh_png(ss, dose, title, curves)
+            stats = dvh_statistics(curves, rx) if "DVHSequence" in dose else \
+                voxel_statistics(dvh_voxels(ss, dose), rx)
+            entry["dvh_statistics"] = [{**row, "structure": redactor(row["structure"])}
+                                       for row in stats]
         sets.append(entry)
         if len(sets) >= 3:
             break
