@@ -186,3 +186,11 @@ def test_the_report_shows_dvh_statistics_against_the_prescription(run_dir):
     assert "DVH statistics (prescription 60.0 Gy)" in written["html"].read_text()
     gtv = next(line for line in md.splitlines() if line.startswith("| GTV |"))
     assert float(gtv.split("|")[3]) > 55  # Dmean of the GTV: the prescription
+
+
+def test_a_pdf_for_reviewers(run_dir):
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
+    pdf = render(run_dir, ("pdf",))["pdf"]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") > 3

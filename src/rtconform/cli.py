@@ -265,7 +265,7 @@ def _progress_printer(console: Console):
 # -- report -------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from rtconform.report import model as report_model
-    from rtconform.report.render import FORMATS, render
+    from rtconform.report.render import FORMATS, PdfError, render
     from rtconform.statement.observed import write_statement
 
     run_dir = Path(args.run_dir)
@@ -282,7 +282,10 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         path = write_statement(data, run_dir / "observed-statement.yaml")
         console.print(f"observed conformance statement: {path}", highlight=False)
         return EXIT_OK
-    written = render(run_dir, formats, args.redact)
+    try:
+        written = render(run_dir, formats, args.redact)
+    except PdfError as exc:
+        raise UsageError(str(exc)) from exc
     for fmt, path in written.items():
         console.print(f"{fmt}: {path}", highlight=False)
     return EXIT_OK
@@ -548,7 +551,8 @@ def _register_report(sub) -> None:
                          "rtconform report reports/vendor --format html --redact",
                          "rtconform report --statement reports/vendor"))
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--format", default="html,md,json", help="comma list of html, md, json")
+    p.add_argument("--format", default="html,md,json",
+                   help="comma list of html, md, json, pdf (pdf: printed by headless Chromium)")
     p.add_argument("--redact", action="store_true",
                    help="replace patient name, ID, birth date … in every output")
     p.add_argument("--statement", action="store_true",

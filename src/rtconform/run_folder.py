@@ -54,7 +54,8 @@ class RunFolder:
         for name in (self.ASSOCIATIONS, self.SUT_ASSOCIATIONS, self.FINDINGS_LOG,
                      self.FINDINGS, self.SUMMARY, self.JUNIT, self.CUCUMBER, self.PROGRESS,
                      self.PYTEST_LOG,
-                     "report.html", "report.md", "report.json", "observed-statement.yaml"):
+                     "report.html", "report.md", "report.json", "report.pdf",
+                     "observed-statement.yaml"):
             self.file(name).unlink(missing_ok=True)
         for name in (self.SCENARIOS, self.OBJECTS, "report_files"):
             shutil.rmtree(self.file(name), ignore_errors=True)

@@ -24,7 +24,36 @@ from rtconform.report.pictures import (
 )
 from rtconform.run_folder import RunFolder
 
-FORMATS = ("html", "md", "json")
+FORMATS = ("html", "md", "json", "pdf")  # pdf: on request (headless Chromium prints the HTML)
+DEFAULT_FORMATS = ("html", "md", "json")
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+class PdfError(RuntimeError):
+    """No browser to print with, or printing failed: said, with what to install."""
+
+
+def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
+    """The HTML report printed to PDF by headless Chromium (one file for a
+    reviewer; pictures and tables as in the browser)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
+    if browser is None:
+        raise PdfError("no Chromium to print the PDF with (apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="rtconform-pdf-") as profile:
+        proc = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update",
+             f"--user-data-dir={profile}", "--no-pdf-header-footer",
+             f"--print-to-pdf={pdf}", html.resolve().as_uri()],
+            capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        raise PdfError(f"Chromium could not print {html} (exit {proc.returncode}): "
+                       f"{proc.stderr.strip()[-300:]}")
+    return pdf
 
 
 def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
@@ -97,7 +126,7 @@ def _env(markdown: bool = False) -> jinja2.Environment:
     return env
 
 
-def render(run_dir: Path, formats: tuple[str, ...] = FORMATS, redact: bool = False,
+def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bool = False,
            with_pictures: bool = True) -> dict[str, Path]:
     run_dir = Path(run_dir)
     data, received, redactor = report_model.build(run_dir, redact)
@@ -128,4 +157,12 @@ def render(run_dir: Path, formats: tuple[str, ...] = FORMATS, redact: bool = Fal
             r=data, pictures=sets),
                         encoding="utf-8")
         written["md"] = path
+    if "pdf" in formats:
+        html = written.get("html")
+        if html is None:  # printed from the HTML: write it too
+            html = RunFolder(run_dir).report("html")
+            html.write_text(env.get_template("report.html.j2").render(r=data, pictures=sets),
+                            encoding="utf-8")
+            written["html"] = html
+        written["pdf"] = print_pdf(html, RunFolder(run_dir).report("pdf"))
     return written
