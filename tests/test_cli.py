@@ -263,3 +263,14 @@ def test_an_export_tree_with_documents_is_not_failed_for_them(tmp_path, sample_d
         "export.log": ("info", "not a DICOM file (text): listed, not checked")}
     (tree / "DICOM" / "CT_999.dcm").write_bytes(b"%PDF-1.7 in disguise")
     assert main(["validate", str(tree), "--engines", "tro", "--json", str(out)]) == 1
+
+
+def test_a_waiver_matches_the_tag_path_the_console_shows(tmp_path):
+    from rtconform.findings import Finding, Severity
+    from rtconform.waivers import Waiver
+
+    finding = Finding("SS-CONTOUR-ON-PLANE", Severity.ERROR, "contour lies 1 mm off its plane",
+                      "src", "/x/RS.dcm", "1.2.3", "ROIContourSequence[1].ContourSequence[3]")
+    assert Waiver("SS-CONTOUR-ON-PLANE", "r", message="ROIContourSequence[1]").matches(finding)
+    assert not Waiver("SS-CONTOUR-ON-PLANE", "r", message="ROIContourSequence[2]").matches(
+        finding)

@@ -5,7 +5,7 @@ so CI can gate on *new* problems in data with known defects.
       reason: vendor X writes an illegal UID root; ticket 123
       file: "*/CT*.dcm"          # optional glob on the file path
       sop_instance: 1.2.3        # optional
-      message: Illegal root      # optional substring of the message
+      message: Illegal root      # optional substring of the message or the tag path
       expires: 2027-06-30        # optional
 """
 
@@ -55,7 +55,8 @@ class Waiver:
             self.rule in rule_ids_of(finding)
             and (self.sop_instance is None or finding.sop_instance_uid == self.sop_instance)
             and (self.file is None or fnmatch.fnmatch(finding.file, self.file))
-            and (self.message is None or self.message in finding.message)
+            and (self.message is None or self.message in finding.message
+                 or self.message in finding.tag_path)  # as the console shows them
         )
 
 
