@@ -134,3 +134,21 @@ def test_fuzzed_datasets_through_the_archive_c_store(tmp_path, bases, sample_dir
     # every one answered; a broken data set is refused (0xC210 cannot understand,
     # 0xA900 SOP Instance UID differs), never acknowledged as stored
     assert len(statuses) == 12 and set(statuses) <= {0x0000, 0xC210, 0xA900}, statuses
+
+
+def test_findings_stay_bounded_whatever_a_file_holds():
+    """A broken file once quoted 200 KB values in ten thousand findings (a 7.6 GB
+    JSON, 16 GB of memory): messages and findings per rule and file are bounded."""
+    from rtconform.findings import (
+        MAX_MESSAGE,
+        MAX_PER_RULE_AND_FILE,
+        Finding,
+        Severity,
+        bounded,
+    )
+
+    long = Finding("UID-VALID", Severity.ERROR, "x" * 200_000, file="f.dcm")
+    assert len(long.message) < MAX_MESSAGE + 100 and "more characters" in long.message
+    many = [Finding("UID-VALID", Severity.ERROR, f"uid {i}", file="f.dcm") for i in range(5000)]
+    kept = bounded(many)
+    assert len(kept) == MAX_PER_RULE_AND_FILE + 1 and "4900 more" in kept[-1].message

@@ -23,6 +23,10 @@ class Severity(enum.StrEnum):
         return {"error": 0, "warning": 1, "info": 2}[self.value]
 
 
+MAX_MESSAGE = 1000
+MAX_PER_RULE_AND_FILE = 100  # beyond: one finding says how many more
+
+
 @dataclass
 class Finding:
     rule_id: str
@@ -36,6 +40,13 @@ class Finding:
     waived: bool = False
     waiver_reason: str = ""
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # a broken file can make a quoted value hundreds of kilobytes long; ten
+        # thousand of them made a JSON of gigabytes
+        if len(self.message) > MAX_MESSAGE:
+            self.message = (f"{self.message[:MAX_MESSAGE]} … "
+                            f"({len(self.message) - MAX_MESSAGE} more characters)")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -78,3 +89,22 @@ def merge_engines(findings: list[Finding]) -> list[Finding]:
 def rule_ids_of(finding: Finding) -> set[str]:
     """The finding's rule id and those of the engine findings merged into it."""
     return {finding.rule_id, *(a["rule_id"] for a in finding.extra.get("also", []))}
+
+
+def bounded(findings: list[Finding]) -> list[Finding]:
+    """At most MAX_PER_RULE_AND_FILE findings of one rule on one file, then one
+    saying how many more (a fuzzed structure set gave 10,000 UID-VALID)."""
+    seen: dict[tuple[str, str, Severity], int] = {}
+    out = []
+    for f in findings:
+        key = (f.rule_id, f.file, f.severity)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= MAX_PER_RULE_AND_FILE:
+            out.append(f)
+    for (rule_id, file, severity), n in seen.items():
+        if n > MAX_PER_RULE_AND_FILE:
+            out.append(Finding(rule_id, severity, f"… and {n - MAX_PER_RULE_AND_FILE} more "
+                               f"{rule_id} findings on this file (the first "
+                               f"{MAX_PER_RULE_AND_FILE} are listed)",
+                               "rtconform: findings per rule and file are bounded", file))
+    return out

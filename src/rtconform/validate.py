@@ -25,7 +25,7 @@ from rtconform.dicom.index import (
 )
 from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, file_type
 from rtconform.engines import Engine
-from rtconform.findings import Finding, Severity, merge_engines, sort_key
+from rtconform.findings import Finding, Severity, bounded, merge_engines, sort_key
 from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
@@ -193,7 +193,7 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
         for rule in graph_rules:
             findings += [f for f in run_rule(rule, graph, ctx) if f.file not in given_files]
     findings.sort(key=lambda f: (f.engine != "tro", *sort_key(f)))  # the rule's wording first
-    findings = sorted(merge_engines(findings), key=sort_key)
+    findings = sorted(bounded(merge_engines(findings)), key=sort_key)
     ran = [e.name for e in engines] + (["tro"] if options.use_tro_rules else [])
     return ValidationResult(findings, graph, files, notes, ran, options.profile, interrupted)
 
