@@ -162,7 +162,39 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         report = result.to_json(paths, args.redact)
         Path(args.json).write_text(json.dumps(redactor.scrub(report), indent=2), encoding="utf-8")
+    if args.junit:
+        write_junit(Path(args.junit), result.findings, redactor)
     return result.exit_code
+
+
+def write_junit(path: Path, findings: list[Finding], redact) -> None:
+    """Findings as JUnit XML: one test case per file (a CI server's view),
+    failed by its errors, warnings as system-out."""
+    from xml.etree import ElementTree
+
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.file or "(set)", []).append(f)
+    suite = ElementTree.Element("testsuite", name="rtconform validate",
+                                tests=str(len(by_file)),
+                                failures=str(sum(any(f.counts_as_error for f in fs)
+                                                 for fs in by_file.values())))
+    for file, items in sorted(by_file.items()):
+        case = ElementTree.SubElement(suite, "testcase", classname="rtconform.validate",
+                                      name=redact(file))
+        errors = [f for f in items if f.counts_as_error]
+        if errors:
+            failure = ElementTree.SubElement(case, "failure", message=redact(
+                f"{len(errors)} error(s): {errors[0].rule_id} {errors[0].message}"))
+            failure.text = redact("\n".join(f"{f.rule_id} {f.tag_path}: {f.message} "
+                                             f"[{f.source}]" for f in errors))
+        others = [f for f in items if not f.counts_as_error]
+        if others:
+            ElementTree.SubElement(case, "system-out").text = redact("\n".join(
+                f"{f.severity} {f.rule_id} {f.tag_path}: {f.message}" for f in others))
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
 def _with_layout(result, paths: list[Path], spec: str):
@@ -492,6 +524,9 @@ def _register_validate(sub) -> None:
                    help="error lines to print (default 50; --json has all)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="parallel engine processes")
+    p.add_argument("--junit", metavar="FILE",
+                   help="write the findings as JUnit XML (one test case per file; errors "
+                        "fail it) for a CI server")
     p.add_argument("--layout", metavar="NAME|FILE",
                    help="check the export tree: patient-tree (LastName_FirstName_MedicalID/"
                         "DICOM, plan folders), flat, or a layout YAML file")
@@ -642,6 +677,47 @@ def cmd_diff_export(args: argparse.Namespace, console: Console) -> int:
     return EXIT_FINDINGS if errors else EXIT_OK
 
 
+def _register_reconcile(sub) -> None:
+    p = sub.add_parser(
+        "reconcile", formatter_class=_formatter,
+        help="nothing lost: every instance of an export tree received, unchanged",
+        description="Compares an export tree with what a receiver holds after the push: an "
+                    "Archive store folder (rtconform simulate archive --store) or an "
+                    "association log. Prints 'N found, N received, N missing, N differ, N "
+                    "extra'.",
+        epilog=_examples("rtconform reconcile export/ /tmp/archive",
+                         "rtconform reconcile export/ reports/run/associations.jsonl --json "
+                         "r.json"))
+    p.add_argument("tree", metavar="TREE")
+    p.add_argument("source", metavar="ARCHIVE_STORE_OR_LOG")
+    p.add_argument("--json", metavar="FILE", help="write the counts and findings as JSON")
+    p.set_defaults(func=cmd_reconcile)
+
+
+def cmd_reconcile(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.reconcile import reconcile
+
+    if not Path(args.tree).is_dir():
+        raise UsageError(f"no such folder: {args.tree}")
+    try:
+        result = reconcile(Path(args.tree), Path(args.source))
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    for f in result.findings:
+        console.print(f"{f.severity} {f.rule_id} {escape(f.file)}: {escape(f.message)}",
+                      highlight=False)
+    errors = sum(f.counts_as_error for f in result.findings)
+    console.print(f"{'[bold red]LOST[/]' if errors else '[bold green]complete[/]'}: "
+                  f"{result.line()}", highlight=False)
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"format": "rtconform-findings/1", "command": "reconcile",
+             "counts": {k: getattr(result, k) for k in ("found", "received", "missing",
+                                                        "differ", "extra")},
+             "findings": [f.to_dict() for f in result.findings]}, indent=2), encoding="utf-8")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
 def _register_rules(sub) -> None:
     from rtconform.rules.profiles import PROFILES
 
@@ -679,6 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_compare(sub)
     _register_verify_statement(sub)
     _register_diff_export(sub)
+    _register_reconcile(sub)
     from rtconform.actors.cli import register as register_simulate
 
     register_simulate(sub, _formatter)

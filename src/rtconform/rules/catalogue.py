@@ -98,3 +98,11 @@ catalogue("LAYOUT-EMPTY-FOLDER", W, "No folder of the export is empty", LAYOUT, 
 catalogue("LAYOUT-UNSAFE-NAME", W, "File and folder names are safe on common file systems "
           "(no <>:\"\\|?*, trailing dot or space, reserved name, path over 260 characters)",
           LAYOUT, "layout")
+
+RECONCILE = "rtconform reconcile (every exported instance received, unchanged)"
+catalogue("RECONCILE-MISSING", E, "An instance of the export tree was never received", RECONCILE,
+          "reconcile")
+catalogue("RECONCILE-DIFFERS", E, "A received data set differs from the exported file",
+          RECONCILE, "reconcile")
+catalogue("RECONCILE-EXTRA", W, "A received instance is not in the export tree", RECONCILE,
+          "reconcile")
