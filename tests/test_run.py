@@ -254,6 +254,12 @@ def test_the_embedded_default_passes_with_the_uneven_stimulus(tmp_path):
     failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
     assert code == 0 and not failed, failed
     assert len(results) > 100
+    # every scenario says what it tried: no two share a name, in the results or in JUnit
+    names = [r.name for r in results]
+    assert len(set(names)) == len(names), [n for n in names if names.count(n) > 1]
+    cases = [c.get("name") for c in ElementTree.parse(tmp_path / "run" / "junit.xml")
+             .getroot().iter("testcase")]
+    assert len(set(cases)) == len(cases) and not any("<" in c for c in cases)
 
 
 def test_a_sut_named_like_the_harness_appears_in_its_report(tmp_path):

@@ -100,6 +100,13 @@ def _gherkin_name(item) -> str | None:
         template = registry.get(getattr(item, "obj", None))
     except TypeError:  # not weak-referenceable: not a scenario
         return None
+    example = getattr(getattr(item, "callspec", None), "params", {}).get(
+        "_pytest_bdd_example")
+    if template is not None and example:  # an outline's row: <method> filled in
+        try:
+            return template.render(example).name
+        except (AttributeError, KeyError, TypeError):
+            return template.name
     return getattr(template, "name", None)
 
 
