@@ -53,8 +53,10 @@ def _answer(sock: socket.socket) -> tuple[str, float]:
     start = time.monotonic()
     try:
         head = sock.recv(6)
-    except (ConnectionResetError, TimeoutError):
+    except ConnectionResetError:
         return "closed", time.monotonic() - start
+    except TimeoutError:  # nothing happened: never mistaken for a close
+        return "timeout", time.monotonic() - start
     elapsed = time.monotonic() - start
     kinds = {0x02: "AC", 0x03: "RJ", 0x07: "ABORT"}
     return (kinds.get(head[0], f"0x{head[0]:02X}") if head else "closed"), elapsed
@@ -154,7 +156,7 @@ def test_idle_and_stalled_connections_cannot_lock_out_real_senders(archive, samp
         time.sleep(LIMIT)
         closed = 0
         for sock in held:
-            sock.settimeout(1)
+            sock.settimeout(15)  # closed by now; a loaded machine gets some slack
             if _answer(sock)[0] in ("closed", "ABORT"):
                 closed += 1
         assert closed == 32
@@ -167,13 +169,14 @@ def test_a_flood_beyond_the_pending_bound_is_closed_at_once(tmp_path, recorder, 
     # ARTIM long enough that none of the 40 is closed before the 41st arrives,
     # however loaded the machine
     config = ArchiveConfig(store_dir=tmp_path / "flood", max_pending=40,
-                           timeouts=Timeouts(acse=30.0, network=30.0))
+                           timeouts=Timeouts(acse=120.0, network=120.0))
     with Archive(config, recorder) as archive:
         held = [_connect(archive.peer.port) for _ in range(40)]
         try:
             with _connect(archive.peer.port) as extra:
+                extra.settimeout(60)  # the accept loop may be slow on a loaded machine
                 kind, elapsed = _answer(extra)
-            assert kind == "closed" and elapsed < 10.0, (kind, elapsed)
+            assert kind == "closed" and elapsed < 60.0, (kind, elapsed)
             assert any("already wait for an A-ASSOCIATE-RQ" in n for n in _notes(recorder))
         finally:
             for sock in held:

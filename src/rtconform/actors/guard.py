@@ -177,9 +177,9 @@ class Guard:
                                  if s.fileno() != -1 and not getattr(s, "requested", False)]
                 waiting = len(self._waiting)
             if waiting >= self.limits.max_pending:
-                _close(raw)
                 self.note(f"connection from {_address(address)} closed: "
                           f"{waiting} connections already wait for an A-ASSOCIATE-RQ")
+                _close(raw)  # after the note: what the peer sees is already recorded
                 raise OSError("too many pending connections")
             sock = self.wrap(raw, address, ssl_context)
             with self._lock:
@@ -191,7 +191,7 @@ class Guard:
     def wrap(self, raw: socket.socket, address, ssl_context: ssl.SSLContext | None):
         peer = _address(address)
 
-        def report(message: str) -> None:
+        def report(message: str) -> None:  # called before the peer is answered
             self.note(f"connection from {peer}: {message}")
 
         if ssl_context is not None:
