@@ -662,19 +662,28 @@ def cmd_diff_export(args: argparse.Namespace, console: Console) -> int:
         if not Path(folder).is_dir():
             raise UsageError(f"no such folder: {folder}")
     findings = diff_exports(Path(args.a), Path(args.b), args.volatile or VOLATILE)
-    for f in findings:
-        style = {"error": "bold red", "warning": "yellow", "info": "cyan"}[str(f.severity)]
-        console.print(f"[{style}]{f.severity}[/] {f.rule_id} {escape(Path(f.file).name)}: "
-                      f"{escape(f.message)}", highlight=False)
-    errors = sum(f.counts_as_error for f in findings)
+    errors = _report_findings(console, findings, args.json, "diff-export",
+                              shown=lambda f: Path(f.file).name)
     console.print(f"{'[bold red]REGRESSION[/]' if errors else '[bold green]no regression[/]'}:"
                   f" {errors} errors, {len(findings) - errors} other findings", highlight=False)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"format": "rtconform-findings/1",
-                                               "command": "diff-export",
-                                               "findings": [f.to_dict() for f in findings]},
-                                              indent=2), encoding="utf-8")
     return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _report_findings(console: Console, findings: list[Finding], json_path: str | None,
+                     command: str, shown=lambda f: f.file, **extra) -> int:
+    """One line per finding, and the JSON (`rtconform-findings/1`) when asked:
+    what diff-export and reconcile both say. Returns the error count."""
+    from rtconform.validate import FORMAT
+
+    styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+    for f in findings:
+        console.print(f"[{styles[str(f.severity)]}]{f.severity}[/] {f.rule_id} "
+                      f"{escape(shown(f))}: {escape(f.message)}", highlight=False)
+    if json_path:
+        Path(json_path).write_text(json.dumps(
+            {"format": FORMAT, "command": command, **extra,
+             "findings": [f.to_dict() for f in findings]}, indent=2), encoding="utf-8")
+    return sum(f.counts_as_error for f in findings)
 
 
 def _register_reconcile(sub) -> None:
@@ -703,18 +712,11 @@ def cmd_reconcile(args: argparse.Namespace, console: Console) -> int:
         result = reconcile(Path(args.tree), Path(args.source))
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    for f in result.findings:
-        console.print(f"{f.severity} {f.rule_id} {escape(f.file)}: {escape(f.message)}",
-                      highlight=False)
-    errors = sum(f.counts_as_error for f in result.findings)
+    counts = {k: getattr(result, k) for k in ("found", "received", "missing", "differ",
+                                               "extra")}
+    errors = _report_findings(console, result.findings, args.json, "reconcile", counts=counts)
     console.print(f"{'[bold red]LOST[/]' if errors else '[bold green]complete[/]'}: "
                   f"{result.line()}", highlight=False)
-    if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"format": "rtconform-findings/1", "command": "reconcile",
-             "counts": {k: getattr(result, k) for k in ("found", "received", "missing",
-                                                        "differ", "extra")},
-             "findings": [f.to_dict() for f in result.findings]}, indent=2), encoding="utf-8")
     return EXIT_FINDINGS if errors else EXIT_OK
 
 
