@@ -17,6 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PYDICOM_TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
 
+def artifacts_dir(name: str) -> Path:
+    """Where a test leaves what a reviewer of a CI run wants to see (the
+    report's screenshots): $RTCONFORM_ARTIFACTS, else reports/ci-artifacts/
+    of the checkout (ignored by git, collected by CI)."""
+    base = Path(os.environ.get("RTCONFORM_ARTIFACTS") or ROOT / "reports" / "ci-artifacts")
+    path = base / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip on a laptop, fail under CI=true."""
     if condition:

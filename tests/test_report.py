@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import require, require_module
+from helpers import artifacts_dir, require, require_module
 from rtconform.actors.recorder import read_associations
 from rtconform.dicom.sample import (
     IMPLEMENTATION_VERSION_NAME,
@@ -21,6 +21,7 @@ from rtconform.dicom.sample import (
     PATIENT_ID,
     PATIENT_NAME,
 )
+from rtconform.report.model import build
 from rtconform.report.render import render
 from rtconform.run.runner import run
 
@@ -70,6 +71,29 @@ def test_every_section_and_values_from_the_log(run_dir):
     assert "## 2 Networking" in md and "![DVH](report_files/" in md
 
 
+def test_move_sub_associations_stand_under_their_c_move(run_dir):
+    """The associations a SUT opens to send what a C-MOVE asked for are shown
+    under that C-MOVE, not as an activity (or rejections) of their own."""
+    records = read_associations(run_dir / "associations.jsonl")
+    moves = [(r, rq) for r in records for rq, _ in r.moves()]
+    assert moves, "the run has no C-MOVE: the test would prove nothing"
+    destinations = {rq["move_destination"] for _, rq in moves}
+    sent_back = [r for r in records if r.direction == "inbound" and r.called_ae in destinations
+                 and r.stores_received()]
+    assert sent_back
+    report = build(run_dir)[0]
+    activities = {a["activity"]: a for a in report["networking"]["activities"]}
+    (mover,) = [a for name, a in activities.items() if "C-MOVE" in name]
+    (group,) = mover["sub_operations"]
+    assert group["operation"].startswith("Sub-associations the SUT opened for C-MOVE to ")
+    assert group["associations"] == len(sent_back)
+    assert {c["abstract_syntax"] for c in group["contexts"]} >= {"RT Dose Storage"}
+    assert not [name for name in activities if name.endswith("(SUT requests: C-STORE)")
+                and name.startswith(sent_back[0].actor)]
+    html = render(run_dir, ("html",))["html"].read_text()
+    assert "↳ Sub-associations the SUT opened for C-MOVE to " in html
+
+
 def test_report_opens_in_chromium_with_its_pictures(run_dir):
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
@@ -94,9 +118,11 @@ def test_report_opens_in_chromium_with_its_pictures(run_dir):
             " const b = h.find(x => x.textContent.startsWith('2.4'));"
             " return b.getBoundingClientRect().top - a.getBoundingClientRect().top; })()")
         matrix = page.evaluate("document.querySelectorAll('#matrix tr').length")
-        page.screenshot(path=str(run_dir / "screenshot.png"))
+        shots = artifacts_dir("report")  # kept for a reviewer of the CI run
+        page.screenshot(path=str(shots / "report-top.png"))
+        page.screenshot(path=str(shots / "report-full.png"), full_page=True)
         page.locator("#pictures").scroll_into_view_if_needed()
-        page.screenshot(path=str(run_dir / "screenshot-pictures.png"))
+        page.screenshot(path=str(shots / "report-pictures.png"))
         browser.close()
     assert errors == []
     # the executive summary: a header row and RO-2, RO-5, RO-10 in numeric order
@@ -106,7 +132,8 @@ def test_report_opens_in_chromium_with_its_pictures(run_dir):
     assert len(images) >= 4 and all(w and w > 100 for w in images), images  # slices + DVH
     assert headings[:6] == ["1 Overview", "2 Networking", "3 Media interchange",
                             "4 Support of character sets", "5 Security", "6 Annex: IOD contents"]
-    assert (run_dir / "screenshot.png").stat().st_size > 10_000
+    for shot in ("report-top.png", "report-full.png", "report-pictures.png"):
+        assert (shots / shot).stat().st_size > 10_000, shot
 
 
 def test_redacted_outputs_hold_no_phi(run_dir):

@@ -150,6 +150,8 @@ class AssociationRecorder:
                         "message_id": cs.get("MessageID", cs.get("MessageIDBeingRespondedTo")),
                         "sop_class": str(cs.get("AffectedSOPClassUID", "")),
                         "sop_instance": str(cs.get("AffectedSOPInstanceUID", ""))}
+                if command == "C-MOVE-RQ":  # ties the sub-associations to their operation
+                    data["move_destination"] = str(cs.get("MoveDestination", "")).strip()
                 if command.endswith("-RQ"):
                     self._pending[(aid, int(cs.get("MessageID", 0)))] = time.perf_counter()
                 else:
@@ -220,6 +222,7 @@ class AssociationRecord:
     reject: dict = field(default_factory=dict)
     identifiers: list[dict] = field(default_factory=list)  # query keys sent and answered
     tls: dict | None = None  # protocol and cipher when the association ran over TLS
+    started: float = 0.0  # time of its first event (A-ASSOCIATE-RQ seen or sent)
 
     def statuses(self, command: str) -> list[str]:
         return [d["status"] for d in self.dimse if d["command"] == command and d.get("status")]
@@ -243,6 +246,17 @@ class AssociationRecord:
         return [d["sop_instance"] for d in self.dimse
                 if d["command"] == "C-STORE-RQ" and d["direction"] == "received"]
 
+    def moves(self) -> list[tuple[dict, float]]:
+        """Each C-MOVE request with the time its operation ended (the final,
+        non-Pending response; the request's own time if none came)."""
+        out = []
+        for rq in (d for d in self.dimse if d["command"] == "C-MOVE-RQ"):
+            ends = [d["t"] for d in self.dimse if d["command"] == "C-MOVE-RSP"
+                    and d.get("message_id") == rq.get("message_id")
+                    and d.get("status") not in ("0xFF00", "0xFF01")]
+            out.append((rq, min((t for t in ends if t >= rq["t"]), default=rq["t"])))
+        return out
+
     def proposals(self) -> list[tuple[str, str]]:
         """(abstract syntax, transfer syntax) pairs the requestor proposed."""
         return [(p["abstract_syntax"], t) for p in self.proposed
@@ -264,7 +278,7 @@ def read_associations(path: Path) -> list[AssociationRecord]:
     for e in read_events(path):
         if "assoc" not in e:
             continue
-        rec = records.setdefault(e["assoc"], AssociationRecord(e["assoc"]))
+        rec = records.setdefault(e["assoc"], AssociationRecord(e["assoc"], started=e.get("t", 0)))
         rec.actor = rec.actor or e.get("actor", "")
         kind = e["event"]
         if kind in ("requested", "accepted", "rejected"):

@@ -45,20 +45,59 @@ def sut_role(record: AssociationRecord, context: dict) -> str:
     return "SCU" if reversed_role else "SCP"
 
 
+def move_sub_associations(records: list[AssociationRecord]
+                          ) -> dict[str, tuple[AssociationRecord, dict]]:
+    """Which associations were opened for a C-MOVE, and by which request.
+
+    A C-MOVE SCP sends what was asked for over associations of its own to
+    the Move Destination: the other direction, called AE = Move Destination,
+    requested while the C-MOVE ran (PS3.4 C.4.2). Shown under their
+    operation, their contexts are no longer mistaken for a separate activity
+    (nor the contexts the receiving side declined for rejections by the SUT).
+    """
+    slack = 1.0  # seconds: log lines of two threads are not strictly ordered
+    owner: dict[str, tuple[AssociationRecord, dict]] = {}
+    for parent in records:
+        for rq, ended in parent.moves():
+            for r in records:
+                if r.id != parent.id and r.id not in owner and r.direction and \
+                        r.direction != parent.direction and \
+                        r.called_ae == rq.get("move_destination") and \
+                        rq["t"] - slack <= r.started <= ended + slack:
+                    owner[r.id] = (parent, rq)
+    return owner
+
+
+def _activity(r: AssociationRecord) -> str:
+    used = {d["command"].split("-RQ")[0] for d in r.dimse if d["command"].endswith("-RQ")}
+    who = "SUT requests" if r.direction == "inbound" else "harness requests"
+    return f"{r.actor} ({who}: {', '.join(sorted(used)) or 'no DIMSE'})"
+
+
 def networking(records: list[AssociationRecord]) -> dict:
     sut = sut_associations(records)
+    caused = move_sub_associations(sut)
     services: dict[str, set[str]] = defaultdict(set)
     syntaxes: dict[tuple[str, str], dict] = {}
     activities: dict[str, dict[tuple, int]] = defaultdict(dict)  # row → associations
+    sub_operations: dict[str, dict[str, dict]] = defaultdict(dict)  # activity → operation
     statuses: Counter = Counter()
     peers = {}
     for r in sut:
         peer = r.peer
         peers[(peer.get("ae_title"), peer.get("implementation_class_uid"))] = peer
         proposed = {p["id"]: p.get("transfer_syntaxes", []) for p in r.proposed}
-        used = {d["command"].split("-RQ")[0] for d in r.dimse if d["command"].endswith("-RQ")}
-        who = "SUT requests" if r.direction == "inbound" else "harness requests"
-        activity = f"{r.actor} ({who}: {', '.join(sorted(used)) or 'no DIMSE'})"
+        if r.id in caused:
+            parent, rq = caused[r.id]
+            sender = "SUT" if r.direction == "inbound" else "harness"
+            operation = f"Sub-associations the {sender} opened for C-MOVE to " \
+                        f"{rq.get('move_destination')}"
+            group = sub_operations[_activity(parent)].setdefault(
+                operation, {"operation": operation, "associations": 0, "rows": {}})
+            group["associations"] += 1
+            rows = group["rows"]
+        else:
+            rows = activities[_activity(r)]
         for cx in r.contexts:
             role = sut_role(r, cx)
             if cx["result"] == "accepted":
@@ -71,15 +110,19 @@ def networking(records: list[AssociationRecord]) -> dict:
             entry["proposed"] |= set(proposed.get(cx["id"], []))
             if cx["result"] == "accepted":
                 entry["accepted"].add(cx["transfer_syntax"])
-            else:
+            elif r.direction == "outbound":  # the SUT's decision, not the harness's
                 entry["rejected"] += 1
             row = (uid_name(cx["abstract_syntax"]),
-                   tuple(uid_name(t) for t in proposed.get(cx["id"], [])), cx["result"],
+                   tuple(uid_name(t) for t in proposed.get(cx["id"], [])),
+                   cx["result"] if cx["result"] == "accepted" or r.direction == "outbound"
+                   else f"{cx['result']} (by the harness)",
                    uid_name(cx["transfer_syntax"]) if cx["transfer_syntax"] else "", role)
-            activities[activity][row] = activities[activity].get(row, 0) + 1
+            rows[row] = rows.get(row, 0) + 1
         for d in r.dimse:
             if d["command"].endswith("-RSP") and d.get("status"):
                 statuses[(d["command"], d["status"])] += 1
+    for activity in sub_operations:
+        activities.setdefault(activity, {})
     return {
         "services": [{"abstract_syntax": uid, "name": uid_name(uid), "scu": "SCU" in roles,
                       "scp": "SCP" in roles} for uid, roles in sorted(services.items())],
@@ -97,7 +140,11 @@ def networking(records: list[AssociationRecord]) -> dict:
             "outcomes": dict(Counter(r.outcome for r in sut)),
             "max_simultaneous": _max_simultaneous(sut),
         },
-        "activities": [{"activity": k, "contexts": collapse(rows)}
+        "activities": [{"activity": k, "contexts": collapse(rows),
+                        "sub_operations": [{"operation": g["operation"],
+                                            "associations": g["associations"],
+                                            "contexts": collapse(g["rows"])}
+                                           for _, g in sorted(sub_operations[k].items())]}
                        for k, rows in sorted(activities.items())],
         "statuses": [{"command": c, "status": s, "count": n,
                       "meaning": status_text(int(s, 16), c.rsplit("-", 1)[0]).split(" ", 1)[-1]}

@@ -60,7 +60,10 @@ def default_features_dir() -> Path:
     import importlib.util
 
     spec = importlib.util.find_spec("rtconform.features")
-    for location in (spec.submodule_search_locations or []) if spec else []:
+    checkout = Path(__file__).resolve().parents[3] / "features"  # src/rtconform/run → root
+    # setuptools' editable finder cannot import a folder without __init__.py
+    # mapped under a package, so an editable install runs the checkout's
+    for location in [*((spec.submodule_search_locations or []) if spec else []), checkout]:
         if Path(location, "test_tro_scenarios.py").is_file():
             return Path(location)
     return Path.cwd() / "features"
