@@ -16,8 +16,16 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from rtconform import __version__
 from rtconform.findings import Finding, sort_key
@@ -119,24 +127,38 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         profile=args.profile,
         given=given,
         redactor=redactor,
-        workers=args.workers,
+        jobs=max(1, args.jobs),
+        processes=True,
+        scheduler=args.scheduler,
+        state=Path(args.out) / VALIDATE_STATE if args.out else None,
+        resume=args.resume,
         max_object_mb=args.max_object_mb,
     )
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out DIR: the folder of the run to resume")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
     total = sum(1 for _ in iter_files(paths))
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
-                        console=Console(stderr=True), transient=True,
-                        disable=args.quiet or not sys.stderr.isatty())
-    with progress:
-        task = progress.add_task("files", total=total)
-        result = validate_paths(paths, options, progress=lambda _: progress.advance(task))
+                        RateColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                        transient=True, disable=args.quiet or not sys.stderr.isatty())
+    from rtconform.executors import ExecutorError
+
+    try:
+        with progress:
+            task = progress.add_task("files", total=total)
+            result = validate_paths(paths, options, progress=lambda _: progress.advance(task))
+    except ExecutorError as exc:
+        raise UsageError(str(exc)) from exc
+    outputs = [Path(args.json)] if args.json else []
+    outputs += [Path(args.out) / "findings.json"] if args.out else []
     if result.interrupted:
-        if args.json:
-            report = result.to_json(paths, args.redact)
-            Path(args.json).write_text(json.dumps(redactor.scrub(report), indent=2),
-                                       encoding="utf-8")
-        raise KeyboardInterrupt(f"after {result.files} of {total} files"
-                                + (f"; the findings so far are in {args.json}" if args.json
-                                   else ""))
+        for output in outputs:
+            _write_json(output, redactor.scrub(result.to_json(paths, args.redact)))
+        raise KeyboardInterrupt(
+            f"after {result.files} of {total} files"
+            + (f"; the findings so far are in {', '.join(map(str, outputs))}" if outputs else "")
+            + ("; go on with the same command and --resume" if args.out else ""))
     if args.require_engines:
         result = result.require_engines(_engine_names(args.require_engines)[1])
     if args.layout:
@@ -147,6 +169,10 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     for engine, reason in result.engine_notes.items():
         console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
+    if args.resume:
+        console.print(f"resumed: {result.reused} file(s) kept from the earlier run, "
+                      f"{result.files - result.reused} checked"
+                      + (f" ({result.resume_note})" if result.resume_note else ""))
     if not args.quiet:
         s = result.graph.summary()
         console.print(
@@ -159,12 +185,29 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
-    if args.json:
-        report = result.to_json(paths, args.redact)
-        Path(args.json).write_text(json.dumps(redactor.scrub(report), indent=2), encoding="utf-8")
+    for output in outputs:
+        _write_json(output, redactor.scrub(result.to_json(paths, args.redact)))
     if args.junit:
         write_junit(Path(args.junit), result.findings, redactor)
     return result.exit_code
+
+
+VALIDATE_STATE = "validate-state.jsonl"  # per-file results of `validate --out`
+
+
+class RateColumn(ProgressColumn):
+    """Files per second, as a long validation shows it."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.1f} files/s" if task.speed else "… files/s")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Written whole or not at all: a CI step never reads half a JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def write_junit(path: Path, findings: list[Finding], redact) -> None:
@@ -490,7 +533,10 @@ def _register_validate(sub) -> None:
             "rtconform validate export/ --json findings.json --redact",
             "rtconform validate export/ --engines tro,dciodvfy --complete",
             "rtconform validate planner-out/ --profile brto --given stimulus/",
-            "rtconform validate export/ --standard-path ~/dicom-standard --waivers waivers.yaml"))
+            "rtconform validate export/ --standard-path ~/dicom-standard --waivers waivers.yaml",
+            "rtconform validate big-tree/ --jobs 8 --out reports/tree --junit junit.xml",
+            "rtconform validate big-tree/ --jobs 8 --out reports/tree --resume   # after Ctrl-C",
+            "rtconform validate /shared/tree --scheduler tcp://dask-scheduler:8786"))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--json", metavar="FILE", help="write all findings as JSON")
     p.add_argument("--engines", default="all", metavar="LIST",
@@ -522,8 +568,20 @@ def _register_validate(sub) -> None:
                    help="keep patient identity out of console and JSON output")
     p.add_argument("--max-errors", type=int, default=50, metavar="N",
                    help="error lines to print (default 50; --json has all)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, metavar="N",
-                   help="parallel engine processes")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2, metavar="N",
+                   help="files checked at once, in N worker processes (default: the core "
+                        "count)")
+    p.add_argument("--workers", type=int, dest="jobs", help=argparse.SUPPRESS)  # old name
+    p.add_argument("--out", metavar="DIR",
+                   help="the validation's folder: findings.json, and each file's result as "
+                        "it finishes (validate-state.jsonl) so that --resume can go on")
+    p.add_argument("--resume", action="store_true",
+                   help="with --out: reuse the results of files unchanged since (same path, "
+                        "size, mtime, settings), check the rest")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the per-file checks on a Dask distributed cluster (workers see "
+                        "the same paths; pip install 'rtconform[dask]'); the cross-object "
+                        "rules run here")
     p.add_argument("--junit", metavar="FILE",
                    help="write the findings as JUnit XML (one test case per file; errors "
                         "fail it) for a CI server")

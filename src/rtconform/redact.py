@@ -55,6 +55,23 @@ def is_identifying(keyword: str, vr: str) -> bool:
     return keyword in keywords or vr in vrs
 
 
+def identity_values(ds: Dataset) -> set[str]:
+    """The identifying values of a data set (what a Redactor must learn),
+    as text: a worker process sends them back with its findings."""
+    values: set[str] = set()
+    for elem in ds.iterall():
+        if elem.VR == "SQ" or not is_identifying(elem.keyword, elem.VR):
+            continue
+        value = elem.value
+        if value in (None, "", b""):
+            continue
+        for v in (value if isinstance(value, list | tuple) or type(value).__name__ ==
+                  "MultiValue" else [value]):
+            if not isinstance(v, bytes):
+                values.add(str(v))
+    return values
+
+
 class Redactor:
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
@@ -64,16 +81,8 @@ class Redactor:
     def learn(self, ds: Dataset) -> None:
         if not self.enabled:
             return
-        for elem in ds.iterall():
-            if elem.VR == "SQ" or not is_identifying(elem.keyword, elem.VR):
-                continue
-            value = elem.value
-            if value in (None, "", b""):
-                continue
-            for v in (value if isinstance(value, list | tuple) or type(value).__name__ ==
-                      "MultiValue" else [value]):
-                if not isinstance(v, bytes):
-                    self.add(str(v))
+        for value in identity_values(ds):
+            self.add(value)
 
     def add(self, value: str) -> None:
         value = value.strip()

@@ -1,38 +1,35 @@
 """The validation pipeline: files → instance index → object graph → checks →
 findings.
 
-Files stream through once: each header is read, checked by the per-file rules
-and handed to the standard engines (in a small thread pool, since dciodvfy is
-a process per file), then dropped unless it is an RT object the graph rules
-need. Memory therefore grows with the number of RT objects, not of images.
+Files stream through once: the per-file stage (`filecheck`: header, instance
+rules, standard engines) runs on an executor (`executors`: threads here, a
+process pool for `--jobs`, or a Dask cluster), a bounded number of files in
+flight; only the index record comes back, a header dataset only for the RT
+objects the graph rules need. The cross-object rules then run once on the
+gathered graph. Memory therefore grows with the number of RT objects, not of
+images. With a state file, each file's result is kept as it finishes, so an
+interrupted validation can be resumed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtconform.dicom.graph import ObjectGraph
-from rtconform.dicom.index import (
-    Instance,
-    Unreadable,
-    iter_files,
-    known_sop_class,
-    read_instance,
-)
-from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, file_type
+from rtconform.dicom.index import Instance, Unreadable, iter_files, read_instance
+from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES
 from rtconform.engines import Engine
+from rtconform.executors import results as file_results
+from rtconform.filecheck import FileResult, FileSettings, ResumeState, run_rule
 from rtconform.findings import Finding, Severity, bounded, merge_engines, sort_key
 from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
-from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
 from rtconform.rules.profiles import rules_of
-from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
+from rtconform.rules.registry import Rule, RuleContext
 
-MAX_IN_FLIGHT = 16
 FORMAT = "rtconform-findings/1"  # the JSON layout; a breaking change bumps it
 
 
@@ -47,7 +44,11 @@ class ValidationOptions:
     # never judged itself (a scenario's stimulus, `validate --given DIR`)
     given: list[Path] = field(default_factory=list)
     redactor: Redactor | None = None
-    workers: int = 2
+    jobs: int = 2  # files checked at once
+    processes: bool = False  # `jobs` worker processes (the CLI) instead of threads
+    scheduler: str | None = None  # a Dask scheduler's address: the per-file stage runs there
+    state: Path | None = None  # per-file results kept here as they finish
+    resume: bool = False  # reuse the results in `state` of files unchanged since
     max_object_mb: int = DEFAULT_MAX_OBJECT_BYTES >> 20  # beyond it a file is not read
 
 
@@ -63,6 +64,8 @@ class ValidationResult:
     engines_ran: list[str] = field(default_factory=list)
     profile: str = "dicom-rt"
     interrupted: bool = False  # Ctrl-C: the findings of the files done so far
+    reused: int = 0  # files whose earlier result was reused (--resume)
+    resume_note: str = ""  # why earlier results were not reused
 
     @property
     def errors(self) -> int:
@@ -118,31 +121,6 @@ class ValidationResult:
         }
 
 
-def _finding(rule: Rule, issue: Issue, inst: Instance | None = None, file: str = "") -> Finding:
-    inst = issue.instance or inst
-    return Finding(
-        rule_id=rule.id,
-        severity=issue.severity or rule.severity,
-        message=issue.message,
-        source=rule.source,
-        file=str(inst.path) if inst else file,
-        sop_instance_uid=inst.sop_instance_uid if inst else "",
-        tag_path=issue.tag_path,
-    )
-
-
-def run_rule(rule: Rule, *args, inst: Instance | None = None) -> list[Finding]:
-    """Run one rule; a rule that breaks on strange input becomes a finding
-    naming the rule, never a crash of the harness."""
-    try:
-        return [_finding(rule, issue, inst) for issue in rule.check(*args)]
-    except Exception as exc:
-        return [Finding("RULE-FAILED", Severity.WARNING,
-                        f"rule {rule.id} could not finish: {type(exc).__name__}: {exc}",
-                        "rtconform internal", str(inst.path) if inst else "",
-                        inst.sop_instance_uid if inst else "", extra={"rule": rule.id})]
-
-
 def active_rules(options: ValidationOptions) -> list[Rule]:
     if not options.use_tro_rules:
         return []
@@ -151,108 +129,71 @@ def active_rules(options: ValidationOptions) -> list[Rule]:
 
 def validate_paths(paths: Iterable[Path], options: ValidationOptions,
                    progress: Callable[[Path], None] | None = None) -> ValidationResult:
-    rules = active_rules(options)
-    instance_rules = [r for r in rules if r.scope == "instance"]
-    graph_rules = [r for r in rules if r.scope == "graph"]
+    graph_rules = [r for r in active_rules(options) if r.scope == "graph"]
     ctx = options.context
     findings: list[Finding] = []
     graph = ObjectGraph()
     notes = {e.name: reason for e in options.engines if (reason := e.unavailable_reason())}
     engines = [e for e in options.engines if e.name not in notes]
-    pending: list[Future] = []
-    files = 0
     given_files = _add_given(options.given, graph, ctx, findings)
+    settings = FileSettings(engines, options.use_tro_rules, ctx, options.profile,
+                            options.rule_tags, options.redactor is not None and
+                            options.redactor.enabled, options.max_object_mb << 20)
+    files = list(iter_files(paths))
+    done: dict[int, FileResult] = {}
+    state = ResumeState(options.state, settings.fingerprint()) if options.state else None
+    if state is not None:
+        earlier = state.load() if options.resume else {}
+        for i, path in enumerate(files):
+            if (kept := state.reusable(earlier, path)) is not None:
+                done[i] = kept
+    reused = len(done)
+    if state is not None:
+        state.open({done[i].path: done[i] for i in sorted(done)})
+        for i in sorted(done):
+            if progress:
+                progress(files[i])
 
     interrupted = False
-    max_bytes = options.max_object_mb << 20
-    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        try:
-            for path in iter_files(paths):
-                files += 1
-                if progress:
-                    progress(path)
-                try:
-                    findings += _check_file(path, options, instance_rules, graph, engines,
-                                            pool, pending, max_bytes)
-                except Exception as exc:  # one file's problem is a finding on that file
-                    findings.append(Finding(
-                        "FILE-UNREADABLE", Severity.ERROR,
-                        f"could not be checked: {type(exc).__name__}: {exc}",
-                        "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)",
-                        str(path)))
-                while len(pending) >= MAX_IN_FLIGHT:
-                    findings += _engine_result(*pending.pop(0))
-            for item in pending:
-                findings += _engine_result(*item)
-        except KeyboardInterrupt:  # keep what is done; the caller writes it and says so
-            interrupted = True
-            for future, _, _ in pending:
-                future.cancel()
+    todo = [(i, p) for i, p in enumerate(files) if i not in done]
+    try:
+        for i, result in file_results(todo, settings, options.jobs, options.processes,
+                                      options.scheduler):
+            done[i] = result
+            if state is not None:
+                state.append(result)
+            if progress:
+                progress(files[i])
+    except KeyboardInterrupt:  # keep what is done; the caller writes it and says so
+        interrupted = True
+    finally:
+        if state is not None:
+            state.close()
 
+    for i in sorted(done):  # the input's order, whatever order the workers finished in
+        result = done[i]
+        findings += result.findings
+        if options.redactor is not None:
+            for value in result.identity:
+                options.redactor.add(value)
+        if result.instance is not None:
+            graph.add(_with_dataset(result.instance))
     if not interrupted:  # references across a half-read folder would be false alarms
         for rule in graph_rules:
             findings += [f for f in run_rule(rule, graph, ctx) if f.file not in given_files]
     findings.sort(key=lambda f: (f.engine != "tro", *sort_key(f)))  # the rule's wording first
     findings = sorted(bounded(merge_engines(findings)), key=sort_key)
     ran = [e.name for e in engines] + (["tro"] if options.use_tro_rules else [])
-    return ValidationResult(findings, graph, files, notes, ran, options.profile, interrupted)
+    return ValidationResult(findings, graph, len(done), notes, ran, options.profile,
+                            interrupted, reused, state.note if state and options.resume else "")
 
 
-def _check_file(path: Path, options: ValidationOptions, instance_rules: list[Rule],
-                graph: ObjectGraph, engines: list[Engine], pool: ThreadPoolExecutor,
-                pending: list, max_bytes: int) -> list[Finding]:
-    """Read one file, run the instance rules, queue the engines on it."""
-    findings: list[Finding] = []
-    read = read_instance(path, max_bytes)
-    if isinstance(read, Unreadable):
-        if not options.use_tro_rules:
-            return findings
-        if read.not_dicom and not meant_as_dicom(path):  # a PDF beside the export
-            rule = RULES["FILE-NOT-DICOM"]
-            findings += [_finding(rule, i, file=str(path))
-                         for i in rule.check(str(path), file_type(path))]
-        else:
-            rule = RULES["FILE-UNREADABLE"]
-            findings += [_finding(rule, i, file=str(path))
-                         for i in rule.check(str(path), read.reason)]
-        return findings
-    inst, ds = read
-    if inst.dicomdir:
-        # a DICOMDIR indexes files, it is not an object of the set: its own checks
-        if options.use_tro_rules:
-            for rule_id in FILESET_RULES:  # PS3.10 / PS3.11
-                findings += run_rule(RULES[rule_id], str(path), ds, inst=inst)
-        return findings
-    if options.redactor is not None:
-        options.redactor.learn(ds)
-    if options.use_tro_rules and not known_sop_class(inst.sop_class_uid):
-        rule = RULES["FILE-UNKNOWN-SOP-CLASS"]
-        findings += [_finding(rule, i, inst) for i in rule.check(str(path), inst.sop_class_uid)]
-    for rule in instance_rules:
-        findings += run_rule(rule, inst, ds, options.context, inst=inst)
-    graph.add(inst)
-    for engine in engines:
-        pending.append((pool.submit(engine.check_file, path, inst.sop_instance_uid), engine,
-                        inst))
-    return findings
-
-
-DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
-
-
-def meant_as_dicom(path: Path) -> bool:
-    """A file whose name says DICOM must be DICOM: unreadable is then an error."""
-    return path.suffix.lower() in DICOM_SUFFIXES or path.name.upper() == "DICOMDIR"
-
-
-def _engine_result(future: Future, engine: Engine, inst: Instance) -> list[Finding]:
-    """An engine that raises on one file is a finding on that file, not a crash."""
-    try:
-        return future.result()
-    except Exception as exc:
-        return [Finding("ENGINE-FAILED", Severity.WARNING,
-                        f"{engine.name} could not check the file: {type(exc).__name__}: {exc}",
-                        engine.name, str(inst.path), inst.sop_instance_uid, engine=engine.name)]
+def _with_dataset(inst: Instance) -> Instance:
+    """An RT object's record from a resumed state lacks its header: read again."""
+    if inst.kind == "image" or inst.dataset is not None:
+        return inst
+    read = read_instance(inst.path)
+    return inst if isinstance(read, Unreadable) else read[0]
 
 
 def _add_given(paths: list[Path], graph: ObjectGraph, ctx: RuleContext,

@@ -263,20 +263,36 @@ class AssociationRecord:
                 for t in p.get("transfer_syntaxes", [])]
 
 
-def read_events(path: Path) -> list[dict]:
+def log_size(path: Path) -> int:
+    """Where the log ends now: a mark to read only what comes after it."""
+    try:
+        return Path(path).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def read_events(path: Path, offset: int = 0) -> list[dict]:
+    """The events of a log, from byte `offset` (a `log_size` mark) on."""
     if not Path(path).exists():
         return []
-    events = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            events.append(json.loads(line))
-    return events
+    with Path(path).open("rb") as fp:
+        fp.seek(offset)
+        data = fp.read()
+    data = data[:data.rfind(b"\n") + 1]  # a line still being written is not read yet
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
 
 
-def read_associations(path: Path) -> list[AssociationRecord]:
+def read_associations(path: Path, offset: int = 0) -> list[AssociationRecord]:
+    """Associations of the log; from a mark on, only those that began after it
+    (an association still open at the mark is not this reader's)."""
     records: dict[str, AssociationRecord] = {}
-    for e in read_events(path):
-        if "assoc" not in e:
+    earlier: set[str] = set()
+    for e in read_events(path, offset):
+        if "assoc" not in e or e["assoc"] in earlier:
+            continue
+        if offset and e["assoc"] not in records and \
+                e["event"] not in ("requested", "accepted", "rejected"):
+            earlier.add(e["assoc"])
             continue
         rec = records.setdefault(e["assoc"], AssociationRecord(e["assoc"], started=e.get("t", 0)))
         rec.actor = rec.actor or e.get("actor", "")

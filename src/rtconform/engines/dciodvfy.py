@@ -78,8 +78,11 @@ class Dciodvfy:
 
     def check_file(self, path: Path, sop_instance_uid: str) -> list[Finding]:
         try:
+            # a session of its own: Ctrl-C in the terminal stops the validation, not
+            # the check of a file, which would then look like a crash of dciodvfy
             proc = subprocess.run([self.executable, "-new", str(path)], capture_output=True,
-                                  text=True, errors="replace", timeout=TIMEOUT_S, check=False)
+                                  text=True, errors="replace", timeout=TIMEOUT_S, check=False,
+                                  start_new_session=True)
         except subprocess.TimeoutExpired:
             return [Finding("ENGINE-FAILED", Severity.WARNING,
                             f"dciodvfy did not finish within {TIMEOUT_S} s", SOURCE, str(path),

@@ -104,6 +104,15 @@ class DicomValidator:
             self._load()
         return self._reason
 
+    def __getstate__(self) -> dict:
+        """Sent to a worker process or a Dask worker without the loaded
+        standard (hundreds of MB): each worker loads its own, the edition the
+        sender chose, and never downloads."""
+        state = dict(self.__dict__)
+        if state["_info"] is not None:
+            state.update(_info=None, _loaded=False, fetch_standard=False)
+        return state
+
     def check_file(self, path: Path, sop_instance_uid: str) -> list[Finding]:
         from dicom_validator.validator.error_handler import (
             NullValidationResultHandler,
@@ -112,8 +121,10 @@ class DicomValidator:
         from dicom_validator.validator.iod_validator import IODValidator
         from dicom_validator.validator.validation_result import ErrorCode, Status
 
-        if self.unavailable_reason():
-            return []
+        if reason := self.unavailable_reason():  # only called where it was available
+            return [Finding("ENGINE-FAILED", Severity.WARNING, f"dicom-validator could not "
+                            f"check the file here: {reason}", SOURCE, str(path),
+                            sop_instance_uid, engine=self.name)]
         try:
             ds = pydicom.dcmread(path, defer_size=1024)
             result = IODValidator(ds, self._info, error_handler=NullValidationResultHandler(),

@@ -27,7 +27,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import Peer, PeerUnreachable, ServiceUser, identifier
 from rtconform.actors.query import hierarchical_identifier
-from rtconform.actors.recorder import AssociationRecorder, read_associations
+from rtconform.actors.recorder import AssociationRecorder, log_size, read_associations
 from rtconform.actors.simulators import SIMULATORS
 from rtconform.actors.storage import share_objects
 from rtconform.dicom.faults import FAULTS, inject
@@ -173,14 +173,14 @@ class Scenario:
     sample_set: str | None = None  # the stimulus set this scenario gave
     _stoppers: list = field(default_factory=list)
     _log_mark: int = 0
-    _start_mark: int = 0  # associations of the run before this scenario began
+    _start_mark: int = 0  # where the run's log ended when this scenario began (bytes)
 
     def __post_init__(self) -> None:
-        self._start_mark = len(read_associations(self.ctx.recorder.path))
+        self._start_mark = log_size(self.ctx.recorder.path)
 
     def own_associations(self):
         """The associations this scenario made (for the evidence of a failure)."""
-        return read_associations(self.ctx.recorder.path)[self._start_mark:]
+        return read_associations(self.ctx.recorder.path, self._start_mark)
 
     # -- setup ---------------------------------------------------------------------
     def start_harness_archive(self) -> Archive:
@@ -335,10 +335,10 @@ class Scenario:
 
     # -- the SUT acts -----------------------------------------------------------------
     def mark_log(self) -> None:
-        self._log_mark = len(read_associations(self.ctx.recorder.path))
+        self._log_mark = log_size(self.ctx.recorder.path)
 
     def new_associations(self):
-        return read_associations(self.ctx.recorder.path)[self._log_mark:]
+        return read_associations(self.ctx.recorder.path, self._log_mark)
 
     def sut_requested(self):
         """This scenario's associations the SUT opened with the harness Archive."""

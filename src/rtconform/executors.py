@@ -1,0 +1,216 @@
+"""Where the per-file stage runs: in this process (threads, for the engines'
+subprocesses), in a pool of processes (`--jobs N`: the TRO rules are Python
+and need processes to use more than one core) or on a Dask distributed
+cluster (`--scheduler tcp://HOST:PORT`).
+
+Each executor takes (index, path) items and yields (index, FileResult) as
+files finish, with a bounded number in flight, so memory does not grow with
+the size of the tree. Ctrl-C stops the submission and cancels what is queued.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+import signal
+import socket
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+from pathlib import Path
+
+from rtconform.filecheck import FileResult, FileSettings, check_file, file_key
+from rtconform.findings import Finding, Severity
+
+IN_FLIGHT_PER_WORKER = 8
+MIN_FILES_FOR_PROCESSES = 32  # below, starting the workers costs more than it saves
+
+Items = Iterable[tuple[int, Path]]
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot be used (a scheduler that does not answer)."""
+
+
+def results(items: list[tuple[int, Path]], settings: FileSettings, jobs: int = 1,
+            processes: bool = False, scheduler: str | None = None
+            ) -> Iterator[tuple[int, FileResult]]:
+    """The per-file results of `items`, on the executor the options name."""
+    if scheduler:
+        return on_dask(items, settings, scheduler)
+    if processes and jobs > 1 and len(items) >= MIN_FILES_FOR_PROCESSES:
+        return in_processes(items, settings, jobs)
+    return in_threads(items, settings, max(1, jobs))
+
+
+def _windowed(submit, items: Items, window: int) -> Iterator[tuple[int, Future]]:
+    """Submit at most `window` items ahead (`submit` takes an (index, path)
+    item); yield each (index, future) done."""
+    pending: dict[Future, int] = {}
+    source = iter(items)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < window:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                    break
+                pending[submit(item)] = item[0]
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future
+    finally:
+        for future in pending:  # Ctrl-C, or the consumer stopped
+            future.cancel()
+
+
+def in_threads(items: Items, settings: FileSettings, threads: int
+               ) -> Iterator[tuple[int, FileResult]]:
+    """In this process: the engines run as subprocesses, so threads overlap them."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for index, future in _windowed(lambda item: pool.submit(check_file, item[1], settings),
+                                       items, threads * IN_FLIGHT_PER_WORKER):
+            yield index, future.result()
+
+
+# -- a pool of processes ------------------------------------------------------------
+_SETTINGS: FileSettings | None = None
+
+
+def _start_worker(settings: FileSettings) -> None:
+    global _SETTINGS
+    _SETTINGS = settings
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _check_in_worker(path: Path) -> FileResult:
+    assert _SETTINGS is not None
+    return check_file(path, _SETTINGS)
+
+
+def _new_pool(jobs: int, settings: FileSettings) -> Executor:
+    # forkserver, not fork: the caller may hold threads (an Archive, a progress bar)
+    return ProcessPoolExecutor(max_workers=jobs,
+                               mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_start_worker, initargs=(settings,))
+
+
+def in_processes(items: Items, settings: FileSettings, jobs: int
+                 ) -> Iterator[tuple[int, FileResult]]:
+    """In `jobs` worker processes, each given the settings once. A worker that
+    dies (killed, out of memory) takes its pool down with every file in
+    flight: those are then checked one by one, each in a pool of its own, so
+    the file that kills a worker is the one reported, and nothing is lost."""
+    todo = list(items)
+    while todo:
+        done: set[int] = set()
+        submitted: dict[int, Path] = {}
+        pool = _new_pool(jobs, settings)
+        try:
+            for index, future in _windowed(_submitter(pool, submitted), todo,
+                                           jobs * IN_FLIGHT_PER_WORKER):
+                result = future.result()
+                done.add(index)
+                yield index, result
+        except BrokenProcessPool:
+            pass
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        suspects = [(i, p) for i, p in submitted.items() if i not in done]
+        for index, path in suspects:
+            yield index, _alone(path, settings)
+            done.add(index)
+        todo = [(i, p) for i, p in todo if i not in done]
+
+
+def _submitter(pool: Executor, submitted: dict[int, Path]):
+    def submit(item: tuple[int, Path]) -> Future:
+        submitted[item[0]] = item[1]
+        return pool.submit(_check_in_worker, item[1])
+    return submit
+
+
+def _alone(path: Path, settings: FileSettings) -> FileResult:
+    pool = _new_pool(1, settings)
+    try:
+        return pool.submit(_check_in_worker, path).result()
+    except BrokenProcessPool:
+        return died(path)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def died(path: Path, why: str = "the worker process checking it died") -> FileResult:
+    try:
+        size, mtime = file_key(path)
+    except OSError:
+        size, mtime = -1, 0
+    return FileResult(str(path), size, mtime, [Finding(
+        "FILE-UNREADABLE", Severity.ERROR, f"could not be checked: {why}",
+        "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)", str(path))])
+
+
+# -- a Dask distributed cluster -----------------------------------------------------
+def _reachable(address: str) -> None:
+    """Fail at once on a scheduler nobody listens at (Dask would retry for its
+    whole timeout)."""
+    match = re.fullmatch(r"(?:tcp://)?\[?([^\]]+?)\]?:(\d+)", address.strip())
+    if not match:
+        raise ExecutorError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    try:
+        socket.create_connection((match[1], int(match[2])), timeout=5).close()
+    except OSError as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: "
+                            f"{exc.strerror or exc}") from exc
+
+
+def on_dask(items: Items, settings: FileSettings, address: str
+            ) -> Iterator[tuple[int, FileResult]]:
+    """On the workers of a Dask scheduler. They must see the same paths (a
+    shared file system) and have rtconform and the engines installed; the
+    settings go to every worker once."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise ExecutorError("--scheduler needs Dask distributed: "
+                            "pip install 'rtconform[dask]'") from exc
+    _reachable(address)
+    try:
+        client = Client(address, timeout="15s")
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    with client:
+        workers = max(1, sum(client.nthreads().values()))
+        shared = client.scatter(settings, broadcast=True)
+        source = iter(items)
+        index: dict[str, tuple[int, Path]] = {}
+
+        def submit() -> object | None:
+            item = next(source, None)
+            if item is None:
+                return None
+            future = client.submit(check_file, item[1], shared, pure=False)
+            index[future.key] = item
+            return future
+
+        first = [f for f in (submit() for _ in range(workers * IN_FLIGHT_PER_WORKER)) if f]
+        if not first:
+            return
+        running = as_completed(first)
+        try:
+            for future in running:
+                i, path = index.pop(future.key)
+                try:
+                    result = future.result()
+                except Exception as exc:  # KilledWorker and the like: the file is named
+                    result = died(path, f"the Dask task failed: {type(exc).__name__}: {exc}")
+                future.release()
+                yield i, result
+                if (following := submit()) is not None:
+                    running.add(following)
+        finally:
+            for future in list(running.futures):
+                future.cancel()

@@ -1,0 +1,277 @@
+"""The per-file stage of a validation: one file in, its findings and index
+record out, with nothing shared. Because it depends on nothing but its
+settings, the same function runs in this process, in a process pool
+(`--jobs`) or on a Dask cluster (`--scheduler`); the cross-object rules run
+afterwards, once, on the gathered index.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtconform.dicom.index import Instance, Unreadable, known_sop_class, read_instance
+from rtconform.dicom.read import file_type
+from rtconform.engines import Engine
+from rtconform.findings import Finding, Severity
+from rtconform.redact import identity_values
+from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
+from rtconform.rules.profiles import rules_of
+from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
+
+DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
+
+
+@dataclass
+class FileSettings:
+    """Everything a worker needs, sent to it once."""
+
+    engines: list[Engine] = field(default_factory=list)
+    use_tro_rules: bool = True
+    context: RuleContext = field(default_factory=RuleContext)
+    profile: str = "dicom-rt"
+    rule_tags: frozenset[str] = frozenset()
+    redact: bool = False  # collect the identity values the outputs must mask
+    max_bytes: int = 512 << 20
+
+    def instance_rules(self) -> list[Rule]:
+        if not self.use_tro_rules:
+            return []
+        return [r for r in rules_of(self.profile, self.rule_tags) if r.scope == "instance"]
+
+    def fingerprint(self) -> str:
+        """What decides a file's findings besides the file: a resumed run
+        reuses a result only when this is unchanged."""
+        given = sorted(f"{uid}:{inst.path}" for uid, inst in self.context.given.items())
+        data = [sorted(e.name for e in self.engines), self.use_tro_rules, self.profile,
+                sorted(self.rule_tags), self.redact, self.max_bytes,
+                self.context.tolerance_mm, self.context.complete, given]
+        return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
+
+
+@dataclass
+class FileResult:
+    """One file's part of a validation."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    findings: list[Finding]
+    instance: Instance | None = None  # None: not an object of the set
+    identity: list[str] = field(default_factory=list)  # values --redact must mask
+
+    def to_json(self) -> dict:
+        inst = self.instance
+        return {"path": self.path, "size": self.size, "mtime_ns": self.mtime_ns,
+                "findings": [f.to_dict() for f in self.findings],
+                "instance": instance_to_json(inst) if inst else None,
+                "identity": self.identity}
+
+    @classmethod
+    def from_json(cls, data: dict) -> FileResult:
+        return cls(data["path"], data["size"], data["mtime_ns"],
+                   [finding_from_json(f) for f in data["findings"]],
+                   instance_from_json(data["instance"]) if data["instance"] else None,
+                   data.get("identity", []))
+
+
+def file_key(path: Path) -> tuple[int, int]:
+    """(size, mtime in ns): a file that changed since it was checked is checked again."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def check_file(path: Path, settings: FileSettings) -> FileResult:
+    """Read one file, run the instance rules and the engines on it. Whatever
+    the file holds, the answer is a result: a problem is a finding on it."""
+    try:
+        size, mtime = file_key(path)
+    except OSError:
+        size, mtime = -1, 0
+    result = FileResult(str(path), size, mtime, [])
+    try:
+        _check(path, settings, result)
+    except Exception as exc:  # one file's problem is a finding on that file
+        result.findings.append(Finding(
+            "FILE-UNREADABLE", Severity.ERROR, f"could not be checked: {type(exc).__name__}: "
+            f"{exc}", "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)", str(path)))
+    return result
+
+
+def _check(path: Path, settings: FileSettings, result: FileResult) -> None:
+    findings = result.findings
+    read = read_instance(path, settings.max_bytes)
+    if isinstance(read, Unreadable):
+        if not settings.use_tro_rules:
+            return
+        if read.not_dicom and not meant_as_dicom(path):  # a PDF beside the export
+            rule = RULES["FILE-NOT-DICOM"]
+            findings += [make_finding(rule, i, file=str(path))
+                         for i in rule.check(str(path), file_type(path))]
+        else:
+            rule = RULES["FILE-UNREADABLE"]
+            findings += [make_finding(rule, i, file=str(path))
+                         for i in rule.check(str(path), read.reason)]
+        return
+    inst, ds = read
+    if inst.dicomdir:
+        # a DICOMDIR indexes files, it is not an object of the set: its own checks
+        if settings.use_tro_rules:
+            for rule_id in FILESET_RULES:  # PS3.10 / PS3.11
+                findings += run_rule(RULES[rule_id], str(path), ds, inst=inst)
+        return
+    if settings.redact:
+        result.identity = sorted(identity_values(ds))
+    if settings.use_tro_rules and not known_sop_class(inst.sop_class_uid):
+        rule = RULES["FILE-UNKNOWN-SOP-CLASS"]
+        findings += [make_finding(rule, i, inst) for i in rule.check(str(path),
+                                                                     inst.sop_class_uid)]
+    for rule in settings.instance_rules():
+        findings += run_rule(rule, inst, ds, settings.context, inst=inst)
+    for engine in settings.engines:
+        findings += engine_findings(engine, path, inst)
+    result.instance = inst
+
+
+def meant_as_dicom(path: Path) -> bool:
+    """A file whose name says DICOM must be DICOM: unreadable is then an error."""
+    return path.suffix.lower() in DICOM_SUFFIXES or path.name.upper() == "DICOMDIR"
+
+
+def engine_findings(engine: Engine, path: Path, inst: Instance) -> list[Finding]:
+    """An engine that raises on one file is a finding on that file, not a crash."""
+    try:
+        return engine.check_file(path, inst.sop_instance_uid)
+    except Exception as exc:
+        return [Finding("ENGINE-FAILED", Severity.WARNING,
+                        f"{engine.name} could not check the file: {type(exc).__name__}: {exc}",
+                        engine.name, str(inst.path), inst.sop_instance_uid, engine=engine.name)]
+
+
+def make_finding(rule: Rule, issue: Issue, inst: Instance | None = None,
+                 file: str = "") -> Finding:
+    inst = issue.instance or inst
+    return Finding(
+        rule_id=rule.id,
+        severity=issue.severity or rule.severity,
+        message=issue.message,
+        source=rule.source,
+        file=str(inst.path) if inst else file,
+        sop_instance_uid=inst.sop_instance_uid if inst else "",
+        tag_path=issue.tag_path,
+    )
+
+
+def run_rule(rule: Rule, *args, inst: Instance | None = None) -> list[Finding]:
+    """Run one rule; a rule that breaks on strange input becomes a finding
+    naming the rule, never a crash of the harness."""
+    try:
+        return [make_finding(rule, issue, inst) for issue in rule.check(*args)]
+    except Exception as exc:
+        return [Finding("RULE-FAILED", Severity.WARNING,
+                        f"rule {rule.id} could not finish: {type(exc).__name__}: {exc}",
+                        "rtconform internal", str(inst.path) if inst else "",
+                        inst.sop_instance_uid if inst else "", extra={"rule": rule.id})]
+
+
+# -- the resume state: results as JSON lines ---------------------------------------
+def finding_from_json(data: dict) -> Finding:
+    return Finding(**{**data, "severity": Severity(data["severity"])})
+
+
+_TUPLES = ("patient", "position", "orientation", "pixel_spacing", "matrix")
+
+
+def instance_to_json(inst: Instance) -> dict:
+    """An index record without its header dataset (an RT object's is read
+    again on resume: there are few of them)."""
+    data = {f.name: getattr(inst, f.name) for f in dataclasses.fields(inst)
+            if f.name != "dataset"}
+    data["path"] = str(inst.path)
+    data["has_dataset"] = inst.dataset is not None
+    return data
+
+
+def instance_from_json(data: dict) -> Instance:
+    data = dict(data)
+    data.pop("has_dataset", None)
+    data["path"] = Path(data["path"])
+    for name in _TUPLES:
+        if data.get(name) is not None:
+            data[name] = tuple(data[name])
+    return Instance(**data)
+
+
+STATE_FORMAT = "rtconform-validate-state/1"
+
+
+class ResumeState:
+    """The per-file results of a validation, one JSON line per file as it
+    finishes, in the run folder: after Ctrl-C (or a crash) `--resume` reuses
+    every line whose file still has the same path, size and mtime and whose
+    settings are unchanged. It holds unredacted findings, so it is written
+    for its owner only (mode 0600)."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = Path(path)
+        self.fingerprint = fingerprint
+        self._fp = None
+        self.note = ""  # why earlier results were not reused
+
+    def load(self) -> dict[str, FileResult]:
+        """Results of an earlier run with these settings, by path."""
+        if not self.path.is_file():
+            self.note = "no earlier results: every file is checked"
+            return {}
+        out: dict[str, FileResult] = {}
+        with self.path.open(encoding="utf-8", errors="replace") as fp:
+            try:
+                header = json.loads(fp.readline())
+            except ValueError:
+                header = {}
+            if header.get("format") != STATE_FORMAT or \
+                    header.get("fingerprint") != self.fingerprint:
+                self.note = "earlier results were made with other settings: not reused"
+                return {}
+            for line in fp:
+                try:
+                    result = FileResult.from_json(json.loads(line))
+                except (ValueError, KeyError, TypeError):
+                    continue  # the line being written when the run stopped
+                out[result.path] = result
+        return out
+
+    def reusable(self, earlier: dict[str, FileResult], path: Path) -> FileResult | None:
+        result = earlier.get(str(path))
+        try:
+            return result if result and file_key(path) == (result.size, result.mtime_ns) \
+                else None
+        except OSError:
+            return None
+
+    def open(self, keep: dict[str, FileResult]) -> None:
+        """Start the state afresh with the results kept from the earlier run."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            fp.write(json.dumps({"format": STATE_FORMAT, "fingerprint": self.fingerprint})
+                     + "\n")
+            for result in keep.values():
+                fp.write(json.dumps(result.to_json(), default=str) + "\n")
+        os.replace(tmp, self.path)
+        self._fp = self.path.open("a", encoding="utf-8")
+
+    def append(self, result: FileResult) -> None:
+        if self._fp is not None:
+            self._fp.write(json.dumps(result.to_json(), default=str) + "\n")
+            self._fp.flush()
+
+    def close(self) -> None:
+        if self._fp is not None:
+            self._fp.close()
+            self._fp = None

@@ -1,0 +1,170 @@
+"""validate at scale: a process pool (--jobs), a Dask cluster (--scheduler),
+an interrupted run resumed (--resume), a worker that dies. Every run goes
+through the command line, with real dciodvfy processes; a stand-in placed
+before it on PATH counts the files it was asked to check (and, in one test,
+kills the worker that called it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import require_module, require_program
+from rtconform.dicom.faults import write_sample
+
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    """Two patients (one with a contour off its plane) and an exporter's log:
+    129 files, enough for the process pool to be used."""
+    root = tmp_path_factory.mktemp("tree") / "export"
+    write_sample(root / "clean")
+    write_sample(root / "faulty", "contour-off-plane", uid_root="1.2.826.0.1.3680043.10.543.")
+    (root / "faulty" / "export.log").write_text("exported 65 objects\n")
+    return root
+
+
+def validate(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rtconform", "validate", *args],
+                          capture_output=True, text=True, timeout=TIMEOUT,
+                          env={**os.environ, **(env or {})}, **kwargs)
+
+
+def findings(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["findings"]
+
+
+@pytest.fixture(scope="module")
+def one_job(tree, tmp_path_factory) -> list[dict]:
+    """The reference: one file at a time."""
+    require_program("dciodvfy", "dicom3tools")
+    out = tmp_path_factory.mktemp("one") / "findings.json"
+    proc = validate(str(tree), "--jobs", "1", "--engines", "tro,dciodvfy", "--json", str(out))
+    assert proc.returncode == 1, proc.stderr  # the faulty patient
+    found = findings(out)
+    assert {f["rule_id"] for f in found if f["severity"] == "error"} == {"SS-CONTOUR-ON-PLANE"}
+    assert any(f["rule_id"] == "FILE-NOT-DICOM" for f in found)
+    return found
+
+
+@pytest.fixture
+def counting_dciodvfy(tmp_path) -> tuple[dict, Path]:
+    """A `dciodvfy` before the real one on PATH that logs each file it is given."""
+    real = require_program("dciodvfy", "dicom3tools")
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    shim = bin_dir / "dciodvfy"
+    shim.write_text(f'#!/bin/sh\necho "$2" >> {calls}\necho $PPID >> {calls}.pids\n'
+                    f'case "$2" in *{os.sep}clean{os.sep}CT_010.dcm) '
+                    f'[ -n "$KILL_WORKER" ] && kill -9 $PPID ;; esac\nexec {real} "$@"\n')
+    shim.chmod(0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}, calls
+
+
+def test_two_jobs_find_what_one_finds(tree, one_job, tmp_path, counting_dciodvfy):
+    env, calls = counting_dciodvfy
+    out = tmp_path / "findings.json"
+    proc = validate(str(tree), "--jobs", "2", "--engines", "tro,dciodvfy", "--json", str(out),
+                    env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert findings(out) == one_job
+    assert len(calls.read_text().split()) == 128  # every DICOM file, once
+
+
+def test_a_dask_cluster_finds_what_one_job_finds(tree, one_job, tmp_path, counting_dciodvfy):
+    distributed = require_module("distributed", "distributed")
+    env, calls = counting_dciodvfy
+    out = tmp_path / "findings.json"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            proc = validate(str(tree), "--scheduler", cluster.scheduler_address, "--engines",
+                            "tro,dciodvfy", "--json", str(out), env=env)
+            workers = set(client.run(os.getpid).values())
+    assert proc.returncode == 1, proc.stderr
+    assert findings(out) == one_job
+    # the files were checked by the cluster's two workers, both of them
+    callers = Path(f"{calls}.pids").read_text().split()
+    assert len(callers) == 128 and {int(c) for c in callers} == workers, workers
+
+
+def test_interrupted_then_resumed_checks_each_file_once(tree, one_job, tmp_path,
+                                                        counting_dciodvfy):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it)
+    leaves the results so far; --resume checks only the rest, and the
+    findings are those of an uninterrupted run."""
+    env, calls = counting_dciodvfy
+    out = tmp_path / "run"
+    state = out / "validate-state.jsonl"
+    args = [str(tree), "--jobs", "2", "--engines", "tro,dciodvfy", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "rtconform", "validate", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env}, start_new_session=True)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline and proc.poll() is None:
+        if state.is_file() and len(state.read_text().splitlines()) > 20:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 2, err
+    assert "interrupted after" in err and "--resume" in err and "Traceback" not in err, err
+    partial = json.loads((out / "findings.json").read_text())
+    assert partial["interrupted"] is True and 0 < partial["files"] < 129
+    kept = len(state.read_text().splitlines()) - 1  # a header line, then one per file
+    assert not [f for f in partial["findings"] if f["rule_id"] == "ENGINE-FAILED"]
+    assert oct(state.stat().st_mode & 0o777) == "0o600"  # unredacted findings inside
+
+    calls.write_text("")
+    proc = validate(*args, "--resume", env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert f"resumed: {kept} file(s) kept from the earlier run, {129 - kept} checked" \
+        in proc.stdout
+    checked = calls.read_text().split()
+    assert len(checked) == len(set(checked)) <= 129 - kept
+    assert findings(out / "findings.json") == one_job
+
+    # a file changed since is checked again; nothing else is
+    os.utime(tree / "clean" / "CT_005.dcm")
+    calls.write_text("")
+    proc = validate(*args, "--resume", env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert calls.read_text().split() == [str(tree / "clean" / "CT_005.dcm")]
+    # other settings: nothing is reused
+    proc = validate(*args[:-2], "--out", str(out), "--resume", "--profile", "brto", env=env)
+    assert "resumed: 0 file(s) kept" in proc.stdout and "other settings" in proc.stdout
+
+
+def test_a_worker_that_dies_costs_one_file(tree, tmp_path, counting_dciodvfy):
+    """The stand-in kills the worker process checking clean/CT_010.dcm: that
+    file is reported, every other file is still checked."""
+    env, calls = counting_dciodvfy
+    out = tmp_path / "findings.json"
+    proc = validate(str(tree), "--jobs", "2", "--engines", "tro,dciodvfy", "--json", str(out),
+                    env={**env, "KILL_WORKER": "1"})
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["files"] == 129
+    (died,) = [f for f in report["findings"] if f["rule_id"] == "FILE-UNREADABLE"]
+    assert died["file"].endswith("clean/CT_010.dcm") and "worker process" in died["message"]
+    assert set(calls.read_text().split()) >= {str(p) for p in tree.rglob("*.dcm")}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--resume"], "--resume needs --out DIR"),
+    (["--jobs", "0"], "--jobs must be 1 or more"),
+    (["--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    (["--scheduler", "not-an-address"], "expected tcp://HOST:PORT"),
+])
+def test_usage_errors_exit_2(sample_dir, args, message):
+    proc = validate(str(sample_dir), *args)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
