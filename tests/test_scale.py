@@ -85,11 +85,11 @@ def test_a_dask_cluster_finds_what_one_job_finds(tree, one_job, tmp_path, counti
     env, calls = counting_dciodvfy
     out = tmp_path / "findings.json"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            proc = validate(str(tree), "--scheduler", cluster.scheduler_address, "--engines",
-                            "tro,dciodvfy", "--json", str(out), env=env)
-            workers = set(client.run(os.getpid).values())
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        proc = validate(str(tree), "--scheduler", cluster.scheduler_address, "--engines",
+                        "tro,dciodvfy", "--json", str(out), env=env)
+        workers = set(client.run(os.getpid).values())
     assert proc.returncode == 1, proc.stderr
     assert findings(out) == one_job
     # the files were checked by the cluster's two workers, both of them

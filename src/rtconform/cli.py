@@ -52,9 +52,15 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("give the folder to write the patient into (rtconform sample DIR)")
     if args.fault and args.fault not in FAULTS:
         raise UsageError(f"unknown fault {args.fault!r}; see rtconform sample --list-faults")
-    paths = write_sample(Path(args.dir), args.fault, args.uid_root, args.set, args.beam_doses)
+    try:
+        paths = write_sample(Path(args.dir), args.fault, args.uid_root, args.set,
+                             args.beam_doses, args.export, args.approved)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     what = f" with fault {args.fault!r}" if args.fault else ""
     what += f" (set {args.set})" if args.set != "equidistant" else ""
+    what += f" as a {args.export} export" if args.export else ""
+    what += ", plan APPROVED" if args.approved else ""
     console.print(f"wrote {len(paths)} files of the synthetic RT patient{what} to {args.dir}")
     return EXIT_OK
 
@@ -504,7 +510,10 @@ def _register_sample(sub) -> None:
                        epilog=_examples("rtconform sample /tmp/patient",
                                         "rtconform sample /tmp/uneven --set uneven",
                                         "rtconform sample --list-faults",
-                                        "rtconform sample /tmp/bad --fault contour-off-plane"))
+                                        "rtconform sample /tmp/bad --fault contour-off-plane",
+                                        "rtconform sample /tmp/tps --export planning-system",
+                                        "rtconform sample /tmp/tree --export patient-tree "
+                                        "--approved"))
     p.add_argument("dir", nargs="?", help="folder to write into")
     p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
@@ -518,6 +527,14 @@ def _register_sample(sub) -> None:
 
     p.add_argument("--uid-root", default=DEFAULT_UID_ROOT,
                    help=f"UID root the UIDs are derived from (default {DEFAULT_UID_ROOT})")
+    from rtconform.dicom.exports import EXPORT_STYLES
+
+    p.add_argument("--export", choices=list(EXPORT_STYLES),
+                   help="write it as an exporter does: " + "; ".join(
+                       f"{k}: {v}" for k, v in EXPORT_STYLES.items()))
+    p.add_argument("--approved", action="store_true",
+                   help="with --export: the dosimetric plan is APPROVED (a re-export must keep "
+                        "its UIDs; see rtconform diff-export)")
     p.set_defaults(func=cmd_sample)
 
 

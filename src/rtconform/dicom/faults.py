@@ -54,13 +54,28 @@ def fault(name: str, description: str, *rule_ids: str,
 
 def write_sample(folder: Path, fault_name: str | None = None,
                  uid_root: str = DEFAULT_UID_ROOT, sample_set: str = "equidistant",
-                 beam_doses: bool = False) -> list[Path]:
-    """Write the synthetic patient, with one named fault applied."""
+                 beam_doses: bool = False, export: str | None = None,
+                 approved: bool = False) -> list[Path]:
+    """Write the synthetic patient, with one named fault applied; as an
+    exporter of style `export` writes it (`rtconform.dicom.exports`)."""
+    from rtconform.dicom.exports import build_export, write_export
+
     chosen = FAULTS[fault_name] if fault_name else None
-    sample = build_sample(uid_root, sample_set, beam_doses or bool(chosen and chosen.beam_doses))
+    if export:
+        if sample_set != "equidistant":
+            raise ValueError("an export is written from the default set")
+        if chosen and chosen.after_write and export != "planning-system":
+            raise ValueError(f"fault {fault_name!r} works on a flat folder: use it with the "
+                             "planning-system export")
+        sample = build_export(uid_root, approved)
+    else:
+        if approved:
+            raise ValueError("--approved marks an export's plan: give --export too")
+        sample = build_sample(uid_root, sample_set,
+                              beam_doses or bool(chosen and chosen.beam_doses))
     if chosen:
         chosen.apply(sample)
-    paths = sample.write(folder)
+    paths = write_export(sample, folder, export) if export else sample.write(folder)
     if chosen and chosen.after_write:
         chosen.after_write(folder)
     return paths
