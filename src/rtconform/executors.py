@@ -5,7 +5,9 @@ cluster (`--scheduler tcp://HOST:PORT`).
 
 Each executor takes (index, path) items and yields (index, FileResult) as
 files finish, with a bounded number in flight, so memory does not grow with
-the size of the tree. Ctrl-C stops the submission and cancels what is queued.
+the size of the tree. Files travel in small batches to a process or a Dask
+worker: one task per file would cost the scheduler more than the check.
+Ctrl-C stops the submission and cancels what is queued.
 """
 
 from __future__ import annotations
@@ -17,22 +19,26 @@ import socket
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 from rtconform.filecheck import FileResult, FileSettings, check_file, file_key
 from rtconform.findings import Finding, Severity
 
-IN_FLIGHT_PER_WORKER = 8
 MIN_FILES_FOR_PROCESSES = 32  # below, starting the workers costs more than it saves
+PROCESS_BATCH = 8  # files per task sent to a worker process
+DASK_BATCH = 32  # files per Dask task
+BATCHES_IN_FLIGHT = 3  # per worker: one running, the next ones queued
 
-Items = Iterable[tuple[int, Path]]
+Item = tuple[int, Path]
+Batch = list[Item]
 
 
 class ExecutorError(RuntimeError):
     """The executor cannot be used (a scheduler that does not answer)."""
 
 
-def results(items: list[tuple[int, Path]], settings: FileSettings, jobs: int = 1,
+def results(items: list[Item], settings: FileSettings, jobs: int = 1,
             processes: bool = False, scheduler: str | None = None
             ) -> Iterator[tuple[int, FileResult]]:
     """The per-file results of `items`, on the executor the options name."""
@@ -43,20 +49,29 @@ def results(items: list[tuple[int, Path]], settings: FileSettings, jobs: int = 1
     return in_threads(items, settings, max(1, jobs))
 
 
-def _windowed(submit, items: Items, window: int) -> Iterator[tuple[int, Future]]:
-    """Submit at most `window` items ahead (`submit` takes an (index, path)
-    item); yield each (index, future) done."""
-    pending: dict[Future, int] = {}
+def check_batch(batch: Batch, settings: FileSettings) -> list[tuple[int, FileResult]]:
+    return [(index, check_file(path, settings)) for index, path in batch]
+
+
+def batches(items: Iterable[Item], size: int) -> Iterator[Batch]:
     source = iter(items)
+    while batch := list(islice(source, size)):
+        yield batch
+
+
+def _windowed(submit, work: Iterable[Batch], window: int) -> Iterator[tuple[Batch, Future]]:
+    """Submit at most `window` batches ahead; yield each (batch, future) done."""
+    pending: dict[Future, Batch] = {}
+    source = iter(work)
     exhausted = False
     try:
         while True:
             while not exhausted and len(pending) < window:
-                item = next(source, None)
-                if item is None:
+                batch = next(source, None)
+                if batch is None:
                     exhausted = True
                     break
-                pending[submit(item)] = item[0]
+                pending[submit(batch)] = batch
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -67,13 +82,13 @@ def _windowed(submit, items: Items, window: int) -> Iterator[tuple[int, Future]]
             future.cancel()
 
 
-def in_threads(items: Items, settings: FileSettings, threads: int
+def in_threads(items: Iterable[Item], settings: FileSettings, threads: int
                ) -> Iterator[tuple[int, FileResult]]:
     """In this process: the engines run as subprocesses, so threads overlap them."""
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for index, future in _windowed(lambda item: pool.submit(check_file, item[1], settings),
-                                       items, threads * IN_FLIGHT_PER_WORKER):
-            yield index, future.result()
+        for _, future in _windowed(lambda batch: pool.submit(check_batch, batch, settings),
+                                   batches(items, 1), threads * BATCHES_IN_FLIGHT):
+            yield from future.result()
 
 
 # -- a pool of processes ------------------------------------------------------------
@@ -86,9 +101,9 @@ def _start_worker(settings: FileSettings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
-def _check_in_worker(path: Path) -> FileResult:
+def _check_in_worker(batch: Batch) -> list[tuple[int, FileResult]]:
     assert _SETTINGS is not None
-    return check_file(path, _SETTINGS)
+    return check_batch(batch, _SETTINGS)
 
 
 def _new_pool(jobs: int, settings: FileSettings) -> Executor:
@@ -98,7 +113,7 @@ def _new_pool(jobs: int, settings: FileSettings) -> Executor:
                                initializer=_start_worker, initargs=(settings,))
 
 
-def in_processes(items: Items, settings: FileSettings, jobs: int
+def in_processes(items: Iterable[Item], settings: FileSettings, jobs: int
                  ) -> Iterator[tuple[int, FileResult]]:
     """In `jobs` worker processes, each given the settings once. A worker that
     dies (killed, out of memory) takes its pool down with every file in
@@ -107,36 +122,33 @@ def in_processes(items: Items, settings: FileSettings, jobs: int
     todo = list(items)
     while todo:
         done: set[int] = set()
-        submitted: dict[int, Path] = {}
+        submitted: list[Item] = []
         pool = _new_pool(jobs, settings)
+
+        def submit(batch: Batch, pool: Executor = pool, submitted: list = submitted) -> Future:
+            submitted.extend(batch)
+            return pool.submit(_check_in_worker, batch)
+
         try:
-            for index, future in _windowed(_submitter(pool, submitted), todo,
-                                           jobs * IN_FLIGHT_PER_WORKER):
-                result = future.result()
-                done.add(index)
-                yield index, result
+            for _, future in _windowed(submit, batches(todo, PROCESS_BATCH),
+                                       jobs * BATCHES_IN_FLIGHT):
+                for index, result in future.result():
+                    done.add(index)
+                    yield index, result
         except BrokenProcessPool:
             pass
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        suspects = [(i, p) for i, p in submitted.items() if i not in done]
-        for index, path in suspects:
-            yield index, _alone(path, settings)
+        for index, path in [item for item in submitted if item[0] not in done]:
+            yield index, _alone(index, path, settings)
             done.add(index)
-        todo = [(i, p) for i, p in todo if i not in done]
+        todo = [item for item in todo if item[0] not in done]
 
 
-def _submitter(pool: Executor, submitted: dict[int, Path]):
-    def submit(item: tuple[int, Path]) -> Future:
-        submitted[item[0]] = item[1]
-        return pool.submit(_check_in_worker, item[1])
-    return submit
-
-
-def _alone(path: Path, settings: FileSettings) -> FileResult:
+def _alone(index: int, path: Path, settings: FileSettings) -> FileResult:
     pool = _new_pool(1, settings)
     try:
-        return pool.submit(_check_in_worker, path).result()
+        return pool.submit(_check_in_worker, [(index, path)]).result()[0][1]
     except BrokenProcessPool:
         return died(path)
     finally:
@@ -167,7 +179,7 @@ def _reachable(address: str) -> None:
                             f"{exc.strerror or exc}") from exc
 
 
-def on_dask(items: Items, settings: FileSettings, address: str
+def on_dask(items: Iterable[Item], settings: FileSettings, address: str
             ) -> Iterator[tuple[int, FileResult]]:
     """On the workers of a Dask scheduler. They must see the same paths (a
     shared file system) and have rtconform and the engines installed; the
@@ -185,30 +197,31 @@ def on_dask(items: Items, settings: FileSettings, address: str
     with client:
         workers = max(1, sum(client.nthreads().values()))
         shared = client.scatter(settings, broadcast=True)
-        source = iter(items)
-        index: dict[str, tuple[int, Path]] = {}
+        source = batches(items, DASK_BATCH)
+        submitted: dict[str, Batch] = {}
 
         def submit() -> object | None:
-            item = next(source, None)
-            if item is None:
+            batch = next(source, None)
+            if batch is None:
                 return None
-            future = client.submit(check_file, item[1], shared, pure=False)
-            index[future.key] = item
+            future = client.submit(check_batch, batch, shared, pure=False)
+            submitted[future.key] = batch
             return future
 
-        first = [f for f in (submit() for _ in range(workers * IN_FLIGHT_PER_WORKER)) if f]
+        first = [f for f in (submit() for _ in range(workers * BATCHES_IN_FLIGHT)) if f]
         if not first:
             return
         running = as_completed(first)
         try:
             for future in running:
-                i, path = index.pop(future.key)
+                batch = submitted.pop(future.key)
                 try:
-                    result = future.result()
-                except Exception as exc:  # KilledWorker and the like: the file is named
-                    result = died(path, f"the Dask task failed: {type(exc).__name__}: {exc}")
+                    done = future.result()
+                except Exception as exc:  # KilledWorker and the like: the files are named
+                    why = f"the Dask task failed: {type(exc).__name__}: {exc}"
+                    done = [(index, died(path, why)) for index, path in batch]
                 future.release()
-                yield i, result
+                yield from done
                 if (following := submit()) is not None:
                     running.add(following)
         finally:

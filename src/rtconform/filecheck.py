@@ -39,9 +39,16 @@ class FileSettings:
     max_bytes: int = 512 << 20
 
     def instance_rules(self) -> list[Rule]:
+        """Looked up once per process (not sent: rules are code, found by id)."""
         if not self.use_tro_rules:
             return []
-        return [r for r in rules_of(self.profile, self.rule_tags) if r.scope == "instance"]
+        if self.__dict__.get("_rules") is None:
+            self.__dict__["_rules"] = [r for r in rules_of(self.profile, self.rule_tags)
+                                       if r.scope == "instance"]
+        return self.__dict__["_rules"]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_rules"}
 
     def fingerprint(self) -> str:
         """What decides a file's findings besides the file: a resumed run

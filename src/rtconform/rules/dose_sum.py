@@ -56,13 +56,13 @@ def load_grid(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 def on_grid(source, target_axes) -> np.ndarray:
     """`source` dose resampled at the points of `target_axes` (zero outside)."""
-    from scipy.interpolate import RegularGridInterpolator
-
     grid, zs, ys, xs = source
     tz, ty, tx = target_axes
     if grid.shape == (len(tz), len(ty), len(tx)) and np.allclose(zs, tz) \
             and np.allclose(ys, ty) and np.allclose(xs, tx):
         return grid
+    from scipy.interpolate import RegularGridInterpolator  # half a second: only when needed
+
     order = [np.argsort(a) for a in (zs, ys, xs)]  # axes must ascend
     values = grid[np.ix_(*order)]
     axes = tuple(a[o] for a, o in zip((zs, ys, xs), order, strict=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 
 from rtconform.dicom.index import Instance
@@ -28,8 +29,23 @@ TYPE1 = {
 }
 
 
+def _vr(ds: Dataset, tag) -> str:
+    """An element's VR without decoding its value (decoding every element of
+    every header was most of the time validate spent on a CT)."""
+    raw = ds.get_item(tag)
+    if getattr(raw, "VR", None) not in (None, "UN"):  # UN: pydicom decodes it by the dictionary
+        return raw.VR
+    try:
+        return dictionary_VR(tag)
+    except KeyError:  # private or unknown: not walked, as before
+        return "UN"
+
+
 def _walk_uids(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, str]]:
-    for elem in ds:
+    for tag in sorted(ds.keys()):
+        if _vr(ds, tag) not in ("SQ", "UI"):
+            continue
+        elem = ds[tag]
         if elem.VR == "SQ":
             for i, item in enumerate(elem.value or []):
                 yield from _walk_uids(item, f"{prefix}{elem.keyword or elem.tag}[{i}].")
