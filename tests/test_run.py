@@ -551,11 +551,14 @@ def test_orthanc_over_dicom_tls(tmp_path, shared_dir):
                    f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n"
                    f"tls: {{cert: {pki['client']}, key: {pki['client_key']}, "
                    f"ca: {pki['ca']}}}\n")
+    # C-STORE, C-FIND, C-GET and C-MOVE (its results sent back over TLS); the
+    # plain Orthanc test above runs all 17 Archive scenarios
     with running([executable, str(tmp_path / "orthanc.json")], dicom_port,
                  tmp_path / "orthanc.log"):
-        code, results = run(sut, tmp_path / "run")
+        code, results = run(sut, tmp_path / "run", tags="ro10")
     failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
-    assert code == 0 and not failed and len(results) == 17, failed
+    assert code == 0 and not failed, failed
+    assert any("C-MOVE" in r.name for r in results) and any("C-GET" in r.name for r in results)
     from rtconform.report.model import build
 
     model, _, _ = build(tmp_path / "run")
