@@ -20,14 +20,18 @@ from helpers import require_module, require_program
 from rtconform.dicom.faults import write_sample
 
 TIMEOUT = 300
+FILES = 130  # the tree's files, 128 of them DICOM
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory) -> Path:
-    """Two patients (one with a contour off its plane) and an exporter's log:
-    129 files, enough for the process pool to be used."""
+    """Two patients (one with a contour off its plane), an exporter's log and
+    notes: 130 files, enough for the process pool to be used. The notes come
+    first, so a fresh worker's first file is not DICOM (a worker once had no
+    rule registered for that)."""
     root = tmp_path_factory.mktemp("tree") / "export"
     write_sample(root / "clean")
+    (root / "0-notes.txt").write_text("export of 2 patients\n")
     write_sample(root / "faulty", "contour-off-plane", uid_root="1.2.826.0.1.3680043.10.543.")
     (root / "faulty" / "export.log").write_text("exported 65 objects\n")
     return root
@@ -119,7 +123,7 @@ def test_interrupted_then_resumed_checks_each_file_once(tree, one_job, tmp_path,
     assert proc.returncode == 2, err
     assert "interrupted after" in err and "--resume" in err and "Traceback" not in err, err
     partial = json.loads((out / "findings.json").read_text())
-    assert partial["interrupted"] is True and 0 < partial["files"] < 129
+    assert partial["interrupted"] is True and 0 < partial["files"] < FILES
     kept = len(state.read_text().splitlines()) - 1  # a header line, then one per file
     assert not [f for f in partial["findings"] if f["rule_id"] == "ENGINE-FAILED"]
     assert oct(state.stat().st_mode & 0o777) == "0o600"  # unredacted findings inside
@@ -127,10 +131,10 @@ def test_interrupted_then_resumed_checks_each_file_once(tree, one_job, tmp_path,
     calls.write_text("")
     proc = validate(*args, "--resume", env=env)
     assert proc.returncode == 1, proc.stderr
-    assert f"resumed: {kept} file(s) kept from the earlier run, {129 - kept} checked" \
+    assert f"resumed: {kept} file(s) kept from the earlier run, {FILES - kept} checked" \
         in proc.stdout
     checked = calls.read_text().split()
-    assert len(checked) == len(set(checked)) <= 129 - kept
+    assert len(checked) == len(set(checked)) <= FILES - kept
     assert findings(out / "findings.json") == one_job
 
     # a file changed since is checked again; nothing else is
@@ -153,7 +157,7 @@ def test_a_worker_that_dies_costs_one_file(tree, tmp_path, counting_dciodvfy):
                     env={**env, "KILL_WORKER": "1"})
     assert proc.returncode == 1, proc.stderr
     report = json.loads(out.read_text())
-    assert report["files"] == 129
+    assert report["files"] == FILES
     (died,) = [f for f in report["findings"] if f["rule_id"] == "FILE-UNREADABLE"]
     assert died["file"].endswith("clean/CT_010.dcm") and "worker process" in died["message"]
     assert set(calls.read_text().split()) >= {str(p) for p in tree.rglob("*.dcm")}

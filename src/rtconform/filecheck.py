@@ -21,7 +21,7 @@ from rtconform.findings import Finding, Severity
 from rtconform.redact import identity_values
 from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
 from rtconform.rules.profiles import rules_of
-from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
+from rtconform.rules.registry import RULES, Issue, Rule, RuleContext, all_rules
 
 DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
 
@@ -116,11 +116,11 @@ def _check(path: Path, settings: FileSettings, result: FileResult) -> None:
         if not settings.use_tro_rules:
             return
         if read.not_dicom and not meant_as_dicom(path):  # a PDF beside the export
-            rule = RULES["FILE-NOT-DICOM"]
+            rule = registered("FILE-NOT-DICOM")
             findings += [make_finding(rule, i, file=str(path))
                          for i in rule.check(str(path), file_type(path))]
         else:
-            rule = RULES["FILE-UNREADABLE"]
+            rule = registered("FILE-UNREADABLE")
             findings += [make_finding(rule, i, file=str(path))
                          for i in rule.check(str(path), read.reason)]
         return
@@ -129,12 +129,12 @@ def _check(path: Path, settings: FileSettings, result: FileResult) -> None:
         # a DICOMDIR indexes files, it is not an object of the set: its own checks
         if settings.use_tro_rules:
             for rule_id in FILESET_RULES:  # PS3.10 / PS3.11
-                findings += run_rule(RULES[rule_id], str(path), ds, inst=inst)
+                findings += run_rule(registered(rule_id), str(path), ds, inst=inst)
         return
     if settings.redact:
         result.identity = sorted(identity_values(ds))
     if settings.use_tro_rules and not known_sop_class(inst.sop_class_uid):
-        rule = RULES["FILE-UNKNOWN-SOP-CLASS"]
+        rule = registered("FILE-UNKNOWN-SOP-CLASS")
         findings += [make_finding(rule, i, inst) for i in rule.check(str(path),
                                                                      inst.sop_class_uid)]
     for rule in settings.instance_rules():
@@ -142,6 +142,14 @@ def _check(path: Path, settings: FileSettings, result: FileResult) -> None:
     for engine in settings.engines:
         findings += engine_findings(engine, path, inst)
     result.instance = inst
+
+
+def registered(rule_id: str) -> Rule:
+    """A rule by id. A worker process (or a Dask worker) starts with none
+    registered: the rule modules register on import, done here on first use."""
+    if rule_id not in RULES:
+        all_rules()
+    return RULES[rule_id]
 
 
 def meant_as_dicom(path: Path) -> bool:
