@@ -172,3 +172,12 @@ def test_a_worker_that_dies_costs_one_file(tree, tmp_path, counting_dciodvfy):
 def test_usage_errors_exit_2(sample_dir, args, message):
     proc = validate(str(sample_dir), *args)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_worker_processes_read_as_the_command_does(tmp_path):
+    """An invalid UID is a UID-VALID finding, not a pydicom warning printed by
+    each worker process (the reading policy is per process)."""
+    write_sample(tmp_path / "p", "invalid-uid")
+    proc = validate(str(tmp_path / "p"), "--jobs", "2", "--engines", "tro")
+    assert proc.returncode == 1 and "UID-VALID" in proc.stdout, proc.stdout
+    assert "Warning" not in proc.stderr, proc.stderr

@@ -841,10 +841,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import pydicom
+    from rtconform.dicom.read import quiet_reading
 
-    # Invalid values are our findings to report, not pydicom warnings to print.
-    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+    quiet_reading()
     parser = build_parser()
     args = parser.parse_args(argv)
     # full width when not a terminal (CI logs): no table wrapped at 80 columns

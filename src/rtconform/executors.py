@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 
+from rtconform.dicom.read import quiet_reading
 from rtconform.filecheck import FileResult, FileSettings, check_file, file_key
 from rtconform.findings import Finding, Severity
 
@@ -51,6 +52,13 @@ def results(items: list[Item], settings: FileSettings, jobs: int = 1,
 
 def check_batch(batch: Batch, settings: FileSettings) -> list[tuple[int, FileResult]]:
     return [(index, check_file(path, settings)) for index, path in batch]
+
+
+def check_batch_on_dask(batch: Batch, settings: FileSettings
+                        ) -> list[tuple[int, FileResult]]:
+    """A Dask task: the worker process is Dask's, so the reading policy is set here."""
+    quiet_reading()
+    return check_batch(batch, settings)
 
 
 def batches(items: Iterable[Item], size: int) -> Iterator[Batch]:
@@ -98,6 +106,7 @@ _SETTINGS: FileSettings | None = None
 def _start_worker(settings: FileSettings) -> None:
     global _SETTINGS
     _SETTINGS = settings
+    quiet_reading()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
@@ -204,7 +213,7 @@ def on_dask(items: Iterable[Item], settings: FileSettings, address: str
             batch = next(source, None)
             if batch is None:
                 return None
-            future = client.submit(check_batch, batch, shared, pure=False)
+            future = client.submit(check_batch_on_dask, batch, shared, pure=False)
             submitted[future.key] = batch
             return future
 

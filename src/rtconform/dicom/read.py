@@ -47,6 +47,13 @@ class NotDicom(UnreadableFile):
     """Neither a Part 10 file nor a bare data set: a PDF, an XML, a log …"""
 
 
+
+def quiet_reading() -> None:
+    """Invalid values are findings to report, not pydicom warnings to print:
+    set in every process that reads (the command, each worker process, each
+    Dask task), since pydicom's setting is per process."""
+    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+
 @dataclass
 class Structure:
     transfer_syntax: str
