@@ -140,19 +140,17 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
                             options.rule_tags, options.redactor is not None and
                             options.redactor.enabled, options.max_object_mb << 20)
     files = list(iter_files(paths))
-    done: dict[int, FileResult] = {}
+    done: dict[int, FileResult] = {}  # by the file's place in the input
     state = ResumeState(options.state, settings.fingerprint()) if options.state else None
     if state is not None:
         earlier = state.load() if options.resume else {}
-        for i, path in enumerate(files):
-            if (kept := state.reusable(earlier, path)) is not None:
-                done[i] = kept
-    reused = len(done)
-    if state is not None:
-        state.open({done[i].path: done[i] for i in sorted(done)})
-        for i in sorted(done):
+        done = {i: kept for i, path in enumerate(files)
+                if (kept := state.reusable(earlier, path)) is not None}
+        state.open({kept.path: kept for kept in done.values()})
+        for i in done:
             if progress:
                 progress(files[i])
+    reused = len(done)
 
     interrupted = False
     todo = [(i, p) for i, p in enumerate(files) if i not in done]
