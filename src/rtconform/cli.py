@@ -116,6 +116,10 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     missing = [str(p) for p in paths + given if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out DIR: the folder of the run to resume")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
     use_tro, engine_names = _engine_names(args.engines)
     waivers = []
     if args.waivers:
@@ -133,18 +137,14 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         profile=args.profile,
         given=given,
         redactor=redactor,
-        jobs=max(1, args.jobs),
+        jobs=args.jobs,
         processes=True,
         scheduler=args.scheduler,
         state=Path(args.out) / VALIDATE_STATE if args.out else None,
         resume=args.resume,
         max_object_mb=args.max_object_mb,
     )
-    if args.resume and not args.out:
-        raise UsageError("--resume needs --out DIR: the folder of the run to resume")
-    if args.jobs < 1:
-        raise UsageError("--jobs must be 1 or more")
-    total = sum(1 for _ in iter_files(paths))
+    files = list(iter_files(paths))  # walked once: the progress bar's total, then the work
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
                         RateColumn(), TimeRemainingColumn(), console=Console(stderr=True),
                         transient=True, disable=args.quiet or not sys.stderr.isatty())
@@ -152,17 +152,17 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     try:
         with progress:
-            task = progress.add_task("files", total=total)
-            result = validate_paths(paths, options, progress=lambda _: progress.advance(task))
+            task = progress.add_task("files", total=len(files))
+            result = validate_paths(files, options, progress=lambda _: progress.advance(task))
     except ExecutorError as exc:
         raise UsageError(str(exc)) from exc
     outputs = [Path(args.json)] if args.json else []
     outputs += [Path(args.out) / "findings.json"] if args.out else []
     if result.interrupted:
-        for output in outputs:
-            _write_json(output, redactor.scrub(result.to_json(paths, args.redact)))
+        if outputs:
+            _write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
         raise KeyboardInterrupt(
-            f"after {result.files} of {total} files"
+            f"after {result.files} of {len(files)} files"
             + (f"; the findings so far are in {', '.join(map(str, outputs))}" if outputs else "")
             + ("; go on with the same command and --resume" if args.out else ""))
     if args.require_engines:
@@ -191,8 +191,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
-    for output in outputs:
-        _write_json(output, redactor.scrub(result.to_json(paths, args.redact)))
+    if outputs:
+        _write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
     if args.junit:
         write_junit(Path(args.junit), result.findings, redactor)
     return result.exit_code
@@ -208,12 +208,14 @@ class RateColumn(ProgressColumn):
         return Text(f"{task.speed:.1f} files/s" if task.speed else "… files/s")
 
 
-def _write_json(path: Path, data: dict) -> None:
-    """Written whole or not at all: a CI step never reads half a JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+def _write_json(paths: list[Path], data: dict) -> None:
+    """Each written whole or not at all: a CI step never reads half a JSON."""
+    text = json.dumps(data, indent=2)
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def write_junit(path: Path, findings: list[Finding], redact) -> None:
