@@ -553,6 +553,7 @@ def _register_validate(sub) -> None:
             "rtconform validate export/ --engines tro,dciodvfy --complete",
             "rtconform validate planner-out/ --profile brto --given stimulus/",
             "rtconform validate export/ --standard-path ~/dicom-standard --waivers waivers.yaml",
+            "rtconform validate export/ --layout patient-tree --require-engines dciodvfy",
             "rtconform validate big-tree/ --jobs 8 --out reports/tree --junit junit.xml",
             "rtconform validate big-tree/ --jobs 8 --out reports/tree --resume   # after Ctrl-C",
             "rtconform validate /shared/tree --scheduler tcp://dask-scheduler:8786"))
