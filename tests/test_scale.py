@@ -69,7 +69,8 @@ def counting_dciodvfy(tmp_path) -> tuple[dict, Path]:
     shim = bin_dir / "dciodvfy"
     shim.write_text(f'#!/bin/sh\necho "$2" >> {calls}\necho $PPID >> {calls}.pids\n'
                     f'case "$2" in *{os.sep}clean{os.sep}CT_010.dcm) '
-                    f'[ -n "$KILL_WORKER" ] && kill -9 $PPID ;; esac\nexec {real} "$@"\n')
+                    f'[ -n "$KILL_WORKER" ] && kill -9 $PPID ;; esac\n'
+                    f'[ -n "$SLOW" ] && sleep 0.05\nexec {real} "$@"\n')
     shim.chmod(0o755)
     return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}, calls
 
@@ -112,12 +113,14 @@ def test_interrupted_then_resumed_checks_each_file_once(tree, one_job, tmp_path,
     args = [str(tree), "--jobs", "2", "--engines", "tro,dciodvfy", "--out", str(out)]
     proc = subprocess.Popen([sys.executable, "-m", "rtconform", "validate", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env}, start_new_session=True)
+                            env={**os.environ, **env, "SLOW": "1"},  # ≥ 3 s: time to stop it
+                            start_new_session=True)
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline and proc.poll() is None:
         if state.is_file() and len(state.read_text().splitlines()) > 20:
             break
         time.sleep(0.02)
+    assert proc.poll() is None, "the validation ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 2, err
