@@ -57,8 +57,10 @@ def test_every_fault_exits_1_with_its_rule(tmp_path, capsys):
         errors = any(severities[r] == "error" for r in fault.rule_ids)
         assert main(["sample", str(folder), "--fault", name]) == 0
         complete = ["--complete"] if fault.complete else []
+        # one job: the faults, not the worker pool (tests/test_scale.py), are under test here
         assert main(["validate", str(folder), "--engines", "tro", "--profile", fault.profile,
-                     *complete, "--json", str(out), "-q"]) == (1 if errors else 0), name
+                     *complete, "--json", str(out), "-q", "--jobs", "1"]) == \
+            (1 if errors else 0), name
         rules = {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
         assert fault.rule_ids <= rules, name
     capsys.readouterr()
