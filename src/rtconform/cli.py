@@ -106,6 +106,7 @@ def _print_findings(console: Console, findings: list[Finding], limit: int, redac
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     from rtconform.dicom.index import iter_files
     from rtconform.engines import make_engines
+    from rtconform.executors import ExecutorError
     from rtconform.redact import Redactor
     from rtconform.rules.registry import RuleContext
     from rtconform.validate import ValidationOptions, validate_paths
@@ -148,8 +149,6 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
                         RateColumn(), TimeRemainingColumn(), console=Console(stderr=True),
                         transient=True, disable=args.quiet or not sys.stderr.isatty())
-    from rtconform.executors import ExecutorError
-
     try:
         with progress:
             task = progress.add_task("files", total=len(files))

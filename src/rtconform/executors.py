@@ -23,8 +23,7 @@ from itertools import islice
 from pathlib import Path
 
 from rtconform.dicom.read import quiet_reading
-from rtconform.filecheck import FileResult, FileSettings, check_file, file_key
-from rtconform.findings import Finding, Severity
+from rtconform.filecheck import FileResult, FileSettings, check_file, not_checked
 
 MIN_FILES_FOR_PROCESSES = 32  # below, starting the workers costs more than it saves
 PROCESS_BATCH = 8  # files per task sent to a worker process
@@ -159,19 +158,11 @@ def _alone(index: int, path: Path, settings: FileSettings) -> FileResult:
     try:
         return pool.submit(_check_in_worker, [(index, path)]).result()[0][1]
     except BrokenProcessPool:
-        return died(path)
+        return not_checked(path, "the worker process checking it died")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def died(path: Path, why: str = "the worker process checking it died") -> FileResult:
-    try:
-        size, mtime = file_key(path)
-    except OSError:
-        size, mtime = -1, 0
-    return FileResult(str(path), size, mtime, [Finding(
-        "FILE-UNREADABLE", Severity.ERROR, f"could not be checked: {why}",
-        "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)", str(path))])
 
 
 # -- a Dask distributed cluster -----------------------------------------------------
@@ -228,7 +219,7 @@ def on_dask(items: Iterable[Item], settings: FileSettings, address: str
                     done = future.result()
                 except Exception as exc:  # KilledWorker and the like: the files are named
                     why = f"the Dask task failed: {type(exc).__name__}: {exc}"
-                    done = [(index, died(path, why)) for index, path in batch]
+                    done = [(index, not_checked(path, why)) for index, path in batch]
                 future.release()
                 yield from done
                 if (following := submit()) is not None:

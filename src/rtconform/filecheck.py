@@ -92,20 +92,32 @@ def file_key(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def check_file(path: Path, settings: FileSettings) -> FileResult:
-    """Read one file, run the instance rules and the engines on it. Whatever
-    the file holds, the answer is a result: a problem is a finding on it."""
+def empty_result(path: Path) -> FileResult:
+    """A result with no findings yet, keyed as --resume keys it."""
     try:
         size, mtime = file_key(path)
     except OSError:
         size, mtime = -1, 0
-    result = FileResult(str(path), size, mtime, [])
+    return FileResult(str(path), size, mtime, [])
+
+
+def not_checked(path: Path, why: str) -> FileResult:
+    """The result of a file that could not be checked: an error naming it."""
+    result = empty_result(path)
+    result.findings.append(Finding(
+        "FILE-UNREADABLE", Severity.ERROR, f"could not be checked: {why}",
+        "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)", str(path)))
+    return result
+
+
+def check_file(path: Path, settings: FileSettings) -> FileResult:
+    """Read one file, run the instance rules and the engines on it. Whatever
+    the file holds, the answer is a result: a problem is a finding on it."""
+    result = empty_result(path)
     try:
         _check(path, settings, result)
     except Exception as exc:  # one file's problem is a finding on that file
-        result.findings.append(Finding(
-            "FILE-UNREADABLE", Severity.ERROR, f"could not be checked: {type(exc).__name__}: "
-            f"{exc}", "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)", str(path)))
+        return not_checked(path, f"{type(exc).__name__}: {exc}")
     return result
 
 

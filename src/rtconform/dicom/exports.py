@@ -28,6 +28,7 @@ from rtconform.dicom.sample import (
     STUDY_TIME,
     SampleSet,
     build_sample,
+    write_atomically,
 )
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
 
@@ -144,7 +145,8 @@ def write_export(sample: SampleSet, folder: Path, style: str) -> list[Path]:
     for file, ds in sample.datasets.items():
         target = folder / places[file]
         target.parent.mkdir(parents=True, exist_ok=True)
-        written += SampleSet(sample.uid_root, {target.name: ds}).write(target.parent)
+        write_atomically(ds, target)
+        written.append(target)
     documents = {"report.pdf": PDF,
                  "export.log": b"exported 1 patient, 1 plan\n",
                  "plan.xml": b"<?xml version='1.0' encoding='UTF-8'?><plan label='RTC'/>\n"}
