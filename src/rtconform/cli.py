@@ -266,7 +266,7 @@ def _with_layout(result, paths: list[Path], spec: str):
 
 # -- run ------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.run.runner import RunError, default_out, run
+    from rtconform.run.runner import RunError, default_out, new_seed, run
     from rtconform.run.sut import SutError
     from rtconform.run.transactions import order
 
@@ -278,13 +278,15 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
         if not quiet:  # said before the first association: what the SUT must know of us
             console.print(run_header(sut, args, out), highlight=False, markup=False)
+        args.seed = args.seed or new_seed()
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
                             Path(args.statement) if args.statement else None, args.engines,
                             quiet=not args.verbose, stimulus=args.stimulus,
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
-                            else (lambda _: None) if quiet else _progress_printer(console))
+                            else (lambda _: None) if quiet else _progress_printer(console),
+                            seed=args.seed)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     results = sorted(results, key=lambda r: (order(r.transaction), r.name))
@@ -327,7 +329,8 @@ def run_header(sut, args: argparse.Namespace, out: Path) -> str:
             f"harness: calls as {sut.harness_ae}; its Archive on {ports}; takes C-MOVE "
             f"results as {sut.receive_ae} on {receive}"
             + (f"; {sut.tls.describe()}" if sut.tls else "") + "\n"
-            f"stimulus {args.stimulus}; tags {args.tags or 'all'}; run folder {out}")
+            f"stimulus {args.stimulus} (UID seed {args.seed}: --seed {args.seed} repeats "
+            f"this run); tags {args.tags or 'all'}; run folder {out}")
 
 
 def _progress_printer(console: Console):
@@ -646,6 +649,10 @@ def _register_run(sub) -> None:
     p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
                    help="the synthetic patient set the harness gives the SUT (default "
                         "equidistant; see rtconform sample --help)")
+    p.add_argument("--seed", metavar="SEED",
+                   help="seed of the UIDs of every object the harness sends (default: a new "
+                        "one per run, so a store that kept an earlier run's objects changes "
+                        "nothing; the header prints it, and the same seed repeats a run)")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     p.add_argument("--debug", action="store_true",

@@ -471,11 +471,15 @@ def _name_of(ds: Dataset) -> str:
     return f"CT_{int(ds.get('InstanceNumber', 0)):03d}.dcm"
 
 
-def inject(datasets: list[Dataset], fault_name: str, uid_root: str = DEFAULT_UID_ROOT) -> bool:
+def inject(datasets: list[Dataset], fault_name: str, uid_root: str = DEFAULT_UID_ROOT,
+           given: dict[str, str] | None = None) -> bool:
     """Apply a fault to objects an actor is about to send, when the fault
-    concerns them; True when it did. Lets a reference producer misbehave."""
+    concerns them; True when it did. Lets a reference producer misbehave.
+    `given`: the UIDs of the stimulus the actor was given (SampleSet.uids),
+    for the faults that reuse one."""
     fault = FAULTS[fault_name]
-    sample = SampleSet(uid_root=uid_root, datasets={_name_of(ds): ds for ds in datasets})
+    sample = SampleSet(uid_root=uid_root, datasets={_name_of(ds): ds for ds in datasets},
+                       uids=dict(given or {}))
     try:
         fault.apply(sample)
     except (KeyError, IndexError, AttributeError):
@@ -743,8 +747,9 @@ def _localizer(s: SampleSet) -> None:
 
 
 def _stimulus_uid(s: SampleSet, key: str) -> str:
-    """A UID of the synthetic patient as the harness gives it to a SUT."""
-    return derived_uid(s.uid_root, "rtconform-sample", key)
+    """A UID of the synthetic patient as the harness gave it to the actor
+    (the run's own, when known; else the unseeded sample's)."""
+    return s.uids.get(key) or derived_uid(s.uid_root, "rtconform-sample", key)
 
 
 @brto("brto-edit-keeps-uid", "a Contourer stores its edited structure set under the SOP Instance "
