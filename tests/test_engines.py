@@ -257,3 +257,45 @@ def test_strict_engines_changes_the_resume_fingerprint(monkeypatch):
     assert judged != strict
     monkeypatch.setenv(STRICT_ENV, "1")  # how `rtconform run --strict-engines` reaches it
     assert all(e.strict for e in make_engines(["dciodvfy", "dicom-validator"]))
+
+
+# -- the same review for dicom-validator ------------------------------------------------
+def test_dicom_validator_cannot_evaluate_the_laterality_condition():
+    """dicom-validator parses PS3.3 C.7.3.1's Laterality condition, in both
+    wordings the standard has used, as user-defined: it never reports a
+    missing Laterality, not even for a breast. Its silence is no verdict;
+    IMAGE-LATERALITY makes the check (test above)."""
+    from dicom_validator.spec_reader.condition import ConditionType
+    from dicom_validator.spec_reader.condition_parser import ConditionParser
+    from pydicom.datadict import DicomDictionary
+
+    dict_info = {f"({t >> 16:04X},{t & 0xFFFF:04X})": {"name": v[2], "vr": v[0], "vm": v[1],
+                                                       "prop": ""}
+                 for t, v in DicomDictionary.items()}
+    parser = ConditionParser(dict_info)
+    for text in (
+        "Required if the body part examined is a paired structure and Image Laterality "
+        "(0020,0062) is not sent.",
+        "Required if the body part examined is a paired structure and Image Laterality "
+        "(0020,0062) or Frame Laterality (0020,9072) or Measurement Laterality (0024,0113) "
+        "are not present.",
+    ):
+        assert parser.parse(text).type is ConditionType.UserDefined
+
+
+def test_dicom_validator_judges_the_frame_of_reference_module_by_its_usage(
+        shared_dir, mini_standard, tmp_path):
+    """With the module at usage U (Table A.19.3-1), dicom-validator says
+    nothing of an RT Structure Set without it, and reports a half-present
+    module: nothing to correct in its findings here."""
+    engine = DicomValidator(mini_standard)
+    ds = pydicom.dcmread(shared_dir / "data" / "real-world" / "rtutils-mim" / "rt.dcm")
+    ds.save_as(tmp_path / "absent.dcm")
+    absent = engine.check_file(tmp_path / "absent.dcm", "x")
+    assert not [f for f in absent if "Frame of Reference" in f.message or
+                f.tag_path in ("FrameOfReferenceUID", "PositionReferenceIndicator")]
+    ds.FrameOfReferenceUID = ds.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID
+    ds.save_as(tmp_path / "half.dcm")
+    half = {(f.rule_id, f.severity, f.tag_path)
+            for f in engine.check_file(tmp_path / "half.dcm", "x") if f.severity == "error"}
+    assert half == {("DV-TAGMISSING", Severity.ERROR, "PositionReferenceIndicator")}
