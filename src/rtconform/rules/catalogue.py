@@ -37,6 +37,20 @@ def _dicom_validator_codes() -> None:
 
 _dicom_validator_codes()
 
+
+def _judged_engine_findings() -> None:
+    """The engine findings rtconform judges itself (engines/judgement.py): an
+    id each, info when the standard's condition is not met on the object."""
+    from rtconform.engines.judgement import KNOWN
+
+    for known in KNOWN:
+        catalogue(known.id, I, f"{known.title}: judged by rtconform; info when the condition "
+                  "is not met (--strict-engines: the engine's severity)", known.citation,
+                  "engine")
+
+
+_judged_engine_findings()
+
 catalogue("RULE-FAILED", W, "A rule could not finish on strange input (the rest ran)",
           "rtconform: a rule that breaks is a finding, never a crash", "harness")
 catalogue("GIVEN-UNREADABLE", W, "A file of the actor's input (--given) could not be read",
