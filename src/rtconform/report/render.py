@@ -20,7 +20,7 @@ from rtconform.report.pictures import (
     dvh_statistics,
     dvh_voxels,
     prescription_gy,
-    slice_pictures,
+    plane_pictures,
     voxel_statistics,
 )
 from rtconform.run_folder import RunFolder
@@ -133,12 +133,13 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
             plan = pydicom.dcmread(plan_path, stop_before_pixels=True) if plan_path else None
         rx = prescription_gy(plan)
         title = redactor(str(ss.get("StructureSetLabel", "")))
+        planes = plane_pictures(images, ss, dose, title, prescription=rx)
         entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [
-            {"caption": caption, "png": png} for caption, png in
-            slice_pictures(images, ss, dose, title, prescription=rx)]}
+            {"caption": p.caption, "png": p.png, "roi_colours": p.roi_colours,
+             "isodose_colours": p.isodose_colours} for p in planes]}
         if dose is not None:
             curves = dvh_curves(ss, dose)
-            entry["dvh"] = dvh_png(ss, dose, title, curves)
+            entry["dvh"], entry["dvh_colours"] = dvh_png(ss, dose, title, curves, rx)
             stats = dvh_statistics(curves, rx) if "DVHSequence" in dose else \
                 voxel_statistics(dvh_voxels(ss, dose), rx)
             entry["dvh_statistics"] = [{**row, "structure": redactor(row["structure"])}
