@@ -400,20 +400,21 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"--files {args.files}: no such folder")
     result = compare(_load(args.a), _load(args.b), Path(args.files) if args.files else None)
     console.print(f"[bold {'red' if result['exit_code'] else 'green'}]"
-                  f"{escape(result['verdict'])}[/]", highlight=False)
-    shown = [f for f in result["flows"] if f["status"] in ("no common transfer syntax",
-                                                           "works")]
-    table = Table("SOP class", "direction", "status", "transfer syntaxes")
-    for f in shown:  # the one-sided flows are counted in the verdict, listed in the files
-        blocked = f["status"] != "works"
-        syntaxes = (f"sender: {', '.join(f['sender_syntaxes'])}; receiver: "
-                    f"{', '.join(f['receiver_syntaxes'])}" if blocked
-                    else ", ".join(f["transfer_syntax_names"]))
-        table.add_row(escape(f["name"]), escape(f["direction"]),
-                      f"[{'bold red' if blocked else 'green'}]{f['status']}[/]",
-                      escape(syntaxes))
-    if shown:
-        console.print(table)
+                  f"{escape(result['verdict'])}[/]", highlight=False, soft_wrap=True)
+    style = {"works": "green", "blocked": "bold red"}
+    for t in result["transactions"]:  # not claimed: counted in the verdict, listed in the files
+        if t["verdict"] in style:
+            console.print(f"  [{style[t['verdict']]}]{t['verdict']:8}[/] {t['transaction']:5} "
+                          f"{escape(t['direction'])}" + (f" — {escape(t['reason'])}"
+                                                          if t["verdict"] == "blocked" else
+                                                          f" ({t['conditions']} condition(s))"
+                                                          if t["conditions"] else ""),
+                          highlight=False, soft_wrap=True)
+    for f in result["blocking"]:  # SOP classes one side sends and the other cannot take
+        console.print(f"  [bold red]blocking[/] {escape(f['name'])} {escape(f['direction'])}: "
+                      f"sender {escape(', '.join(f['sender_syntaxes']))}; receiver "
+                      f"{escape(', '.join(f['receiver_syntaxes']))}. {escape(f['note'])}",
+                      highlight=False, soft_wrap=True)
     cs = result["character_sets"]
     console.print(f"character sets: {'compatible' if cs['compatible'] else 'NOT compatible'} "
                   f"(common: {', '.join(cs['common']) or 'none'})", highlight=False)

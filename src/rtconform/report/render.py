@@ -19,8 +19,8 @@ from rtconform.report.pictures import (
     dvh_png,
     dvh_statistics,
     dvh_voxels,
-    prescription_gy,
     plane_pictures,
+    prescription_gy,
     voxel_statistics,
 )
 from rtconform.run_folder import RunFolder
