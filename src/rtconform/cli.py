@@ -365,7 +365,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         console.print(f"observed conformance statement: {path}", highlight=False)
         return EXIT_OK
     try:
-        written = render(run_dir, formats, args.redact)
+        written = render(run_dir, formats, args.redact, paper=args.paper, site=args.site,
+                         operator=args.operator)
     except PdfError as exc:
         raise UsageError(str(exc)) from exc
     for fmt, path in written.items():
@@ -662,6 +663,8 @@ def _register_report(sub) -> None:
                     "was observed (HTML, Markdown, JSON), or as a machine-readable statement.",
         epilog=_examples("rtconform report reports/run-20261128-0900",
                          "rtconform report reports/vendor --format html --redact",
+                         "rtconform report reports/vendor --format pdf --paper letter "
+                         "--site 'Clinic A' --operator 'J. Smith'",
                          "rtconform report --statement reports/vendor"))
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--format", default="html,md,json",
@@ -670,6 +673,10 @@ def _register_report(sub) -> None:
                    help="replace patient name, ID, birth date … in every output")
     p.add_argument("--statement", action="store_true",
                    help="write observed-statement.yaml instead of the report")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                   help="page size of the PDF (default a4)")
+    p.add_argument("--site", default="", help="where the run was made (report header)")
+    p.add_argument("--operator", default="", help="who made the run (report header)")
     p.set_defaults(func=cmd_report)
 
 

@@ -252,6 +252,7 @@ def networking(records: list[AssociationRecord]) -> dict:
 def matrix(scenarios: list[dict], actors: list[str]) -> dict:
     """The executive summary: a verdict per transaction × actor under test."""
     cells: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    names = {s["transaction"]: s.get("feature") or s["transaction"] for s in scenarios}
     for s in scenarios:
         match = re.match(r"The (.+?) under test", s["name"])
         actor = match.group(1) if match and match.group(1) in ACTORS else "—"
@@ -261,7 +262,8 @@ def matrix(scenarios: list[dict], actors: list[str]) -> dict:
         columns.append("—")
     rows = []
     for transaction in sorted({k[0] for k in cells}, key=order):
-        row = {"transaction": transaction, "cells": []}
+        row = {"transaction": transaction, "name": names.get(transaction, transaction),
+               "cells": []}
         for actor in columns:
             c = cells.get((transaction, actor))
             verdict = "" if not c else "failed" if c["failed"] else "passed" if c["passed"] \
