@@ -58,3 +58,30 @@ def sample_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def dciodvfy() -> str:
     return require_program("dciodvfy", "dicom3tools")
+
+
+@pytest.fixture(scope="session")
+def orthanc_archive_run(tmp_path_factory, shared_dir):
+    """Every Archive scenario against a real Orthanc, run once per session
+    (about 70 s): test_run checks its verdicts, test_report prints it."""
+    import shutil
+    from types import SimpleNamespace
+
+    from peers import fill_template, free_port, running
+    from rtconform.run.runner import run
+
+    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
+    tmp = tmp_path_factory.mktemp("orthanc-archive")
+    dicom_port, http_port, move_port = free_port(), free_port(), free_port()
+    (tmp / "store").mkdir()
+    config = fill_template(shared_dir / "peers" / "orthanc.json", tmp / "orthanc.json",
+                           STORE=tmp / "store", DICOM_PORT=dicom_port, HTTP_PORT=http_port,
+                           MOVE_PORT=move_port)
+    sut = tmp / "orthanc-sut.yaml"
+    sut.write_text(f"name: Orthanc (Debian)\nactors: [Archive]\nnetwork: {{ae_title: ORTHANC, "
+                   f"host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
+                   f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n")
+    with running([executable, str(config)], dicom_port, tmp / "orthanc.log"):
+        code, results = run(sut, tmp / "run")
+    return SimpleNamespace(out=tmp / "run", code=code, results=results)

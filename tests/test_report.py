@@ -71,7 +71,7 @@ def test_every_section_and_values_from_the_log(run_dir):
                                          "objects": report["received_objects"]}]
     assert not report["security"]["tls"]
     md = written["md"].read_text()
-    assert "## 2 Networking" in md and "![DVH](report_files/" in md
+    assert "## 3 Networking" in md and "![DVH](report_files/" in md
 
 
 def test_move_sub_associations_stand_under_their_c_move(run_dir):
@@ -401,34 +401,12 @@ def test_report_paper_and_header_fields_on_the_command_line(run_dir):
     assert proc.returncode == 2 and "a5" in proc.stderr
 
 
-@pytest.fixture(scope="module")
-def orthanc_run(tmp_path_factory, shared_dir) -> Path:
-    """Every Archive scenario against a real Orthanc, once for this module."""
-    from peers import fill_template, free_port, running
-
-    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
-    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
-    tmp = tmp_path_factory.mktemp("orthanc")
-    dicom_port, http_port, move_port = free_port(), free_port(), free_port()
-    (tmp / "store").mkdir()
-    config = fill_template(shared_dir / "peers" / "orthanc.json", tmp / "orthanc.json",
-                           STORE=tmp / "store", DICOM_PORT=dicom_port, HTTP_PORT=http_port,
-                           MOVE_PORT=move_port)
-    sut = tmp / "orthanc-sut.yaml"
-    sut.write_text(f"name: Orthanc (Debian)\nactors: [Archive]\nnetwork: {{ae_title: ORTHANC, "
-                   f"host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
-                   f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n")
-    with running([executable, str(config)], dicom_port, tmp / "orthanc.log"):
-        _, results = run(sut, tmp / "run")
-    assert len(results) == 17
-    return tmp / "run"
-
-
-def test_the_orthanc_report_says_each_fact_once_in_at_most_12_pages(orthanc_run):
+def test_the_orthanc_report_says_each_fact_once_in_at_most_12_pages(orthanc_archive_run):
     """All 17 Archive scenarios against Orthanc print in at most 12 pages
     (21 before), and every value of the JSON report is in the PDF."""
     require(shutil.which("chromium") is not None, "chromium not installed")
-    written = render(orthanc_run, ("json", "pdf"))
+    assert len(orthanc_archive_run.results) == 17
+    written = render(orthanc_archive_run.out, ("json", "pdf"))
     pages = _pdf_pages(written["pdf"])
     assert len(pages) <= 12, len(pages)
     text = _squeezed(_body(pages)).lower()

@@ -220,8 +220,8 @@ def orthanc_sut(tmp_path, shared_dir):
         yield sut
 
 
-def test_orthanc_as_the_archive_under_test(tmp_path, orthanc_sut):
-    code, results = run(orthanc_sut, tmp_path / "run")
+def test_orthanc_as_the_archive_under_test(orthanc_archive_run):
+    code, results = orthanc_archive_run.code, orthanc_archive_run.results  # shared with test_report
     # Every Archive scenario passes against Orthanc 1.10: it stores what it is
     # sent at storage level 2 (even non-conformant objects), answers C-FIND at
     # SERIES level, and serves C-GET and C-MOVE (to HARNESS, configured in its
