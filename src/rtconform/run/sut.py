@@ -60,6 +60,7 @@ class SutConfig:
     idle: tuple[str, ...] = ()  # transactions the reference actor silently does not perform
     lenient: bool = False  # the reference Contourer accepts a structure set without images
     tls: TLSConfig | None = None  # every association with the SUT over DICOM TLS
+    driver: dict | None = None  # a real tool driven by rtconform.suts (its trigger)
 
     def plays(self, actor: str) -> bool:
         return actor in self.actors
@@ -96,6 +97,9 @@ def load_sut(path: Path) -> SutConfig:
         peer = Peer(str(net["ae_title"]), str(net["host"]), int(net["port"]))
     export_dir = Path(data["export_dir"]) if data.get("export_dir") else None
     embedded = data.get("embedded")
+    driver = data.get("driver")
+    if driver and not data.get("trigger"):
+        data["trigger"] = _driver_trigger(path, driver["tool"], peer is not None)
     if peer is None and export_dir is None and embedded is None and not data.get("trigger") \
             and not data.get("interactive"):
         raise SutError(f"{path}: give 'network' (ae_title, host, port), 'export_dir', "
@@ -115,7 +119,7 @@ def load_sut(path: Path) -> SutConfig:
         receive_ae=str(harness.get("receive_ae", "HARNESS")),
         receive_port=int(harness.get("receive_port", 0)),
         statement=statement or None, embedded=embedded is not None,
-        tls=_tls(path, data.get("tls")))
+        tls=_tls(path, data.get("tls")), driver=driver)
     if embedded is not None:
         from rtconform.dicom.faults import FAULTS
 
@@ -130,6 +134,29 @@ def load_sut(path: Path) -> SutConfig:
         if config.fault and config.fault not in FAULTS:
             raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
     return config
+
+
+def _driver_trigger(path: Path, tool: str, has_network: bool) -> str | None:
+    """The trigger of a tool driver: this Python runs rtconform.suts (the
+    same interpreter as the harness, whatever PATH says). An Archive driver
+    is a server: it is started by `rtconform matrix` or `python -m
+    rtconform.suts serve`, which give it its network block."""
+    import shlex
+    import sys
+
+    from rtconform.suts import drivers
+    from rtconform.suts.archives import ARCHIVES
+
+    if tool in ARCHIVES:
+        if has_network:
+            return None
+        raise SutError(f"{path}: the Archive {tool} is a server started for a run: use "
+                       f"`rtconform matrix {path}`, or `python -m rtconform.suts serve {path} "
+                       f"running.yaml` and `rtconform run --sut running.yaml`")
+    if tool not in drivers():
+        raise SutError(f"{path}: driver.tool {tool!r} is not a known driver; known: "
+                       f"{', '.join([*drivers(), *ARCHIVES])}")
+    return f"{shlex.quote(sys.executable)} -m rtconform.suts {shlex.quote(tool)}"
 
 
 def _tls(path: Path, data: dict | None) -> TLSConfig | None:
