@@ -23,7 +23,7 @@ def cmd_matrix(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.out)
     options = MatrixOptions(out=out, jobs=args.jobs, resume=args.resume,
                             own=not args.no_own_scenarios, archives=args.archive or [],
-                            with_reference=not args.no_reference,
+                            with_reference=not args.no_reference, kinds=args.kind or [],
                             progress=(lambda m: None) if args.quiet else
                             (lambda m: console.print(m, markup=False, highlight=False)))
     try:
@@ -74,6 +74,8 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
                    help="only the chains, not each system's own scenarios")
     p.add_argument("--archive", action="append", metavar="NAME",
                    help="only the chains through this Archive (a SUT file's name; repeatable)")
+    p.add_argument("--kind", action="append", choices=["structure-set", "plan-and-dose"],
+                   help="only these productions (repeatable; default both)")
     p.add_argument("--no-reference", action="store_true",
                    help="without the embedded reference actors as a row and column")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")

@@ -126,13 +126,13 @@ def cell_via(production: dict | None, consumption: dict | None, modality: str,
 
 
 def build_grids(plan, archives: list, productions: dict, consumptions: dict,
-                judge: Judge) -> dict:
+                judge: Judge, kinds: list[Kind] | tuple = KINDS) -> dict:
     """{modality: {rows, columns, cells}} over every Archive."""
     from rtconform.matrix.chain import consumption_key, production_key
 
     columns = plan.columns()
     grids = {}
-    for kind in KINDS:
+    for kind in kinds:
         for modality in kind.modalities:
             rows = plan.producers(kind)
             cells = []

@@ -41,6 +41,7 @@ class MatrixOptions:
     own: bool = True  # run each system's own scenarios first
     archives: list[str] = field(default_factory=list)  # only these Archives (slugs)
     with_reference: bool = True
+    kinds: list[str] = field(default_factory=list)  # only these productions (Kind.name)
     progress: Callable[[str], None] = lambda _message: None
 
 
@@ -166,7 +167,7 @@ def own_run(p: Participant, handle: ArchiveHandle | None, out: Path, receive: di
             sut = None
         else:
             sut = p.file
-        code, results = run(sut, folder, stimulus=p.stimulus)
+        code, results = run(sut, folder, stimulus=p.stimulus, progress=lambda _event: None)
         written = render(folder)
         counts = {s: sum(r.status == s for r in results)
                   for s in ("passed", "failed", "skipped", "not applicable")}
@@ -186,6 +187,9 @@ def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
 
     out = Path(options.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    unknown_kinds = set(options.kinds) - {k.name for k in KINDS}
+    if unknown_kinds:
+        raise MatrixError(f"--kind {sorted(unknown_kinds)}: one of {[k.name for k in KINDS]}")
     plan = load_plan([Path(f) for f in files], options.with_reference)
     unknown = [a for a in options.archives if a not in {p.slug for p in plan.archives}]
     if unknown:
@@ -212,7 +216,8 @@ def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
                 say(f"own scenarios: {p.name}")
                 record = state.add(own_run(p, by_slug.get(p.slug), out, receive))
                 say(f"  {record['verdict']} {record.get('counts', '')}")
-        tasks = [(producer, handle, kind) for kind in KINDS for producer in plan.producers(kind)
+        kinds = [k for k in KINDS if not options.kinds or k.name in options.kinds]
+        tasks = [(producer, handle, kind) for kind in kinds for producer in plan.producers(kind)
                  if producer.slug not in missing for handle in handles]
         todo = [t for t in tasks if production_key(*t) not in state.done]
         say(f"{len(tasks)} productions ({len(tasks) - len(todo)} done before)")
@@ -248,7 +253,7 @@ def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
             list(pool.map(consume, todo))
     consumptions = {k: v for k, v in state.done.items() if "production" in v}
     grids = build_grids(plan, handles, {k: v for k, v in productions.items() if v},
-                        consumptions, Judge())
+                        consumptions, Judge(), kinds)
     model = {
         "format": "rtconform-matrix/1", "rtconform": __version__, "seed": settings["seed"],
         "started": settings["started"],
