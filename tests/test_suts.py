@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pydicom
 
-from helpers import rule_ids, tro_findings
+from helpers import ROOT, rule_ids, tro_findings
 
 
 def _sample(folder: Path) -> Path:
@@ -170,3 +170,19 @@ def test_a_driver_says_it_was_not_called_by_the_harness():
     proc = subprocess.run([sys.executable, "-m", "rtconform.suts", "rt-utils"], env=env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "RTCONFORM_TRANSACTION" in proc.stderr
+
+
+def test_a_statement_that_claims_no_table_scenario_still_runs():
+    """dicompyler-core's statement claims only retrieves (no SCU row with a
+    transaction, no Archive): it generates no conformance-table feature, and
+    the scenario module binds none instead of failing to collect (pytest-bdd's
+    NoScenariosFound made `rtconform run --sut suts/dicompyler-core.yaml`
+    exit 2 before)."""
+    env = {**os.environ, "RTCONFORM_STATEMENT": str(ROOT / "conformance" /
+                                                     "dicompyler-core.yaml")}
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "features"),
+                           "--collect-only", "-q", "-p", "no:cacheprovider", "-m",
+                           "sut_dose_displayer"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-1500:]
+    assert "conformance" not in proc.stdout and "dose_displayer" in proc.stdout
