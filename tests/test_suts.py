@@ -186,3 +186,13 @@ def test_a_statement_that_claims_no_table_scenario_still_runs():
                           timeout=120, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-1500:]
     assert "conformance" not in proc.stdout and "dose_displayer" in proc.stdout
+
+
+def test_a_received_uid_never_becomes_a_path():
+    """What a tool or an Archive sends is untrusted: a SOP Instance UID that
+    is not a UID names its file by a digest."""
+    from rtconform.suts.driver import uid_file_name
+
+    assert uid_file_name("1.2.3.4") == "1.2.3.4.dcm"
+    name = uid_file_name("../../etc/passwd")
+    assert name.startswith("invalid-uid-") and "/" not in name and ".." not in name

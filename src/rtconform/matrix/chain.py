@@ -33,6 +33,7 @@ from rtconform.dicom.uids import DEFAULT_UID_ROOT
 from rtconform.dicom.variants import UidScope
 from rtconform.matrix.plan import CONSUMES, Kind, Participant
 from rtconform.run.transactions import DOSE_DISPLAYER, GEOMETRIC_PLANNER
+from rtconform.suts.driver import uid_file_name
 
 HARNESS_AE = "RTCONFORM"
 SEEDS = {  # a Kind's seed phrase → files of the synthetic patient
@@ -196,7 +197,7 @@ class Chains:
             if fault:
                 inject(datasets, fault, given=given_uids)
             for ds in datasets:
-                _write(ds, keep / f"{ds.SOPInstanceUID}.dcm")
+                _write(ds, keep / uid_file_name(ds.SOPInstanceUID))
             return store_all(archive, datasets)
 
         ref.store_all = keeping_store
@@ -226,7 +227,7 @@ class Chains:
                     if str(ds.SOPInstanceUID) in seeded:
                         continue
                     target = folder / "archive-copy" / modality.lower() / \
-                        f"{ds.SOPInstanceUID}.dcm"
+                        uid_file_name(ds.get("SOPInstanceUID", ""))
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(ds.filename, target)
                     out.setdefault(modality, []).append(target)

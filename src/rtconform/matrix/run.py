@@ -49,8 +49,11 @@ class State:
     """matrix-state.jsonl: one JSON line per finished step (atomic append)."""
 
     def __init__(self, path: Path, resume: bool) -> None:
+        import threading
+
         self.path = path
         self.done: dict[str, dict] = {}
+        self._lock = threading.Lock()  # chains finish in several threads
         if resume and path.is_file():
             for line in path.read_text(encoding="utf-8").splitlines():
                 with contextlib.suppress(ValueError):
@@ -60,9 +63,11 @@ class State:
             path.unlink()
 
     def add(self, record: dict) -> dict:
-        with self.path.open("a", encoding="utf-8") as handle:
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-        self.done[record["key"]] = record
+            handle.flush()
+            os.fsync(handle.fileno())
+            self.done[record["key"]] = record
         return record
 
 

@@ -160,7 +160,7 @@ class Session:
         except (PeerUnreachable, ContextsRejected) as exc:
             raise DriverError(f"retrieving {modality}: {exc}") from exc
         for ds in datasets:
-            shutil.copyfile(ds.filename, folder / f"{ds.SOPInstanceUID}.dcm")
+            shutil.copyfile(ds.filename, folder / uid_file_name(ds.get("SOPInstanceUID", "")))
         self.log.setdefault("retrieved", {})[modality] = len(datasets)
         return folder
 
@@ -183,6 +183,20 @@ class Session:
         if not result.ok:
             raise DriverError(f"C-STORE to {self.request.archive} not accepted: "
                               f"{result.describe('C-STORE')}")
+
+
+def uid_file_name(uid: object) -> str:
+    """A file name for an object received from a tool or an Archive: its SOP
+    Instance UID when that is a valid UID, else a digest of it (no path is
+    built from unchecked text)."""
+    import hashlib
+
+    from rtconform.dicom.uids import is_valid_uid
+
+    text = str(uid)
+    if is_valid_uid(text):
+        return f"{text}.dcm"
+    return f"invalid-uid-{hashlib.sha256(text.encode('utf-8', 'replace')).hexdigest()[:16]}.dcm"
 
 
 class Driver:
