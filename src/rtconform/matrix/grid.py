@@ -84,12 +84,12 @@ def cell_via(production: dict | None, consumption: dict | None, modality: str,
     if production is None or consumption is None:
         return {"verdict": NA, "evidence": ["not run (see the matrix's log)"]}
     if not production.get("ok"):
-        return {"verdict": FAILS, "evidence": [
+        return {"verdict": FAILS, "reasons": ["not delivered"], "evidence": [
             f"the producer's object did not reach the Archive: {production.get('why', '')}"]}
     objects = judge.objects(production, modality)
     if not objects:
-        return {"verdict": FAILS, "evidence": [f"the producer stored no {modality} the "
-                                               "Archive returns"]}
+        return {"verdict": FAILS, "reasons": ["not delivered"], "evidence": [
+            f"the producer stored no {modality} the Archive returns"]}
     evidence, deciding = [], False
     outcome = consumption.get("outcome", {})
     if outcome.get("accepted"):
@@ -119,10 +119,16 @@ def cell_via(production: dict | None, consumption: dict | None, modality: str,
             deciding = True
             evidence.append("stored by the producer but not returned by the Archive: "
                             f"{lost['sop_instance_uid']}")
+    imports = sorted({f["rule_id"] for f in judge.imports(production, modality, statement)})
+    reasons = ([] if outcome.get("accepted") else ["refused"]) + sorted(
+        {f["rule_id"] for f in rules}) + imports
+    if any(o["modality"] == modality and o["changed"] for o in production.get("objects", [])):
+        reasons.append("changed through the Archive")
+    if any(lost["modality"] == modality for lost in production.get("not_returned", [])):
+        reasons.append("not returned by the Archive")
     return {"verdict": FAILS if deciding else WORKS, "evidence": evidence,
-            "rule_ids": sorted({f["rule_id"] for f in rules}),
-            "import_ids": sorted({f["rule_id"] for f in judge.imports(production, modality,
-                                                                        statement)})}
+            "rule_ids": sorted({f["rule_id"] for f in rules}), "import_ids": imports,
+            "reasons": reasons}
 
 
 def build_grids(plan, archives: list, productions: dict, consumptions: dict,
@@ -152,6 +158,8 @@ def build_grids(plan, archives: list, productions: dict, consumptions: dict,
                         cell["via"][archive.slug] = cell_via(
                             production, consumption, modality, consumer.profile,
                             consumer.config.statement, judge)
+                    cell["reasons"] = sorted({r for v in cell["via"].values()
+                                              for r in v.get("reasons", [])})
                     verdicts = {v["verdict"] for v in cell["via"].values()}
                     cell["verdict"] = FAILS if FAILS in verdicts else \
                         WORKS if verdicts == {WORKS} else NA
@@ -215,7 +223,7 @@ def render_html(model: dict) -> str:
             own_text += f" — <a href='{e(own['report'])}'>report</a>"
         out.append(f"<tr><td>{e(p['name'])}</td><td>{e(p['tool'] or '-')} "
                    f"{e(p['version'])}</td><td>{e(', '.join(p['actors']))}</td>"
-                   f"<td>{e(p['profile'])}</td><td>{own_text}</td></tr>")
+                   f"<td>{e(p['profile'] if p['consumes'] else '-')}</td><td>{own_text}</td></tr>")
     out.append("</table>")
     for modality, grid in model["grids"].items():
         out.append(f"<h2>{e(modality)}</h2><table><tr><th>producer ↓ consumer →</th>")
@@ -229,6 +237,8 @@ def render_html(model: dict) -> str:
                            f"{e(cell['verdict'])}</span>")
                 if cell.get("why"):
                     out.append(f"<br><small>{e(cell['why'])}</small>")
+                if cell.get("reasons"):
+                    out.append(f"<br><small>{e(', '.join(cell['reasons']))}</small>")
                 for archive, via in cell["via"].items():
                     out.append(f"<details><summary>via {e(archive)}: {e(via['verdict'])}"
                                "</summary><ul>"

@@ -268,6 +268,7 @@ def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
             "slug": p.slug, "name": p.name, "file": str(p.file), "tool": p.tool,
             "version": versions.get(p.slug, ""), "actors": list(p.config.actors),
             "profile": p.profile, "missing": missing.get(p.slug, ""),
+            "consumes": any(p.consumer_actors(k) for k in KINDS),
             "statement": str(p.config.statement or ""),
             "own": _own_summary(state.done.get(f"own|{p.slug}"), out)}
             for p in plan.participants],
