@@ -20,16 +20,19 @@ def main(argv):
         return 2
     from dicompylercore import dicomparser, dvhcalc
 
-    found = {}
+    found, skipped = {}, []
     for root, _, files in os.walk(argv[1]):
         for name in sorted(files):
             path = os.path.join(root, name)
             try:
                 parser = dicomparser.DicomParser(path)
-            except Exception:  # not DICOM (an index file of the retrieve folder)
+            except Exception as exc:  # dicomparser refused it: said, not dropped
+                skipped.append(f"{name}: {type(exc).__name__}: {exc}")
                 continue
             found.setdefault(parser.GetSOPClassUID(), []).append((path, parser))
     out = {"objects": {kind: len(items) for kind, items in found.items()}}
+    if skipped:
+        out["not_parsed"] = skipped
     for _, ss in found.get("rtss", []):
         structures = ss.GetStructures()
         out["structures"] = {str(s["name"]): len(ss.GetStructureCoordinates(n))

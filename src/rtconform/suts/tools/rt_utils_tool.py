@@ -56,7 +56,7 @@ def main(argv):
         ct_dir, rs, out_dir = argv[1], argv[2], Path(argv[3])
         rtstruct = RTStructBuilder.create_from(dicom_series_path=ct_dir, rt_struct_path=rs)
         body, _ = structures(rtstruct.series_data)
-        rtstruct.add_roi(mask=body & ~structures(rtstruct.series_data)[1], name="BODY-PTV")
+        rtstruct.add_roi(mask=body & ~structures(rtstruct.series_data)[1], name="Ring")
         rtstruct.save(str(out_dir / "rtstruct.dcm"))
         return 0
     if command == "load":
