@@ -92,6 +92,7 @@ class RunContext:
     # the UIDs of everything the harness sends derive from it: a run gives the
     # SUT objects no earlier run used, and the same seed repeats a run exactly
     seed: str = ""
+    shard: int | None = None  # this process's part of a run split over several
     recorder: AssociationRecorder = field(init=False)
     sut_recorder: AssociationRecorder = field(init=False)
     redactor: Redactor = field(init=False)  # learns identity from what the SUT makes
@@ -107,7 +108,7 @@ class RunContext:
         self.seed = self.seed or secrets.token_hex(4)
         self.out = Path(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.folder = RunFolder(self.out)
+        self.folder = RunFolder(self.out, self.shard)
         self.redactor = Redactor(enabled=self.redact)
         # every store of the run: one copy per object
         share_objects(self.folder.file(RunFolder.OBJECTS))
