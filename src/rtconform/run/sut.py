@@ -60,6 +60,7 @@ class SutConfig:
     idle: tuple[str, ...] = ()  # transactions the reference actor silently does not perform
     lenient: bool = False  # the reference Contourer accepts a structure set without images
     tls: TLSConfig | None = None  # every association with the SUT over DICOM TLS
+    parallel: int = 1  # scenarios at once against this SUT (its data are disjoint)
     driver: dict | None = None  # a real tool driven by rtconform.suts (its trigger)
 
     def plays(self, actor: str) -> bool:
@@ -119,7 +120,7 @@ def load_sut(path: Path) -> SutConfig:
         receive_ae=str(harness.get("receive_ae", "HARNESS")),
         receive_port=int(harness.get("receive_port", 0)),
         statement=statement or None, embedded=embedded is not None,
-        tls=_tls(path, data.get("tls")), driver=driver)
+        tls=_tls(path, data.get("tls")), parallel=int(data.get("parallel", 1)), driver=driver)
     if embedded is not None:
         from rtconform.dicom.faults import FAULTS
 
