@@ -1,7 +1,7 @@
 """python -m rtconform.suts TOOL            serve the harness's request (its trigger)
 python -m rtconform.suts TOOL --version  the tool's version
 python -m rtconform.suts install TOOL…   make each tool's virtual environment
-python -m rtconform.suts list            the drivers, and whether each tool runs here
+python -m rtconform.suts list            the drivers, whether each tool runs here (exit 1: not all)
 python -m rtconform.suts serve ARCHIVE.yaml RUNNING.yaml [--store DIR]
                                          start an Archive driver's server until Ctrl-C and
                                          write the SUT file `rtconform run --sut` takes
@@ -19,10 +19,13 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip() + "\n\ntools: " + ", ".join(known))
         return 0 if argv else 2
-    if argv[0] == "list":
+    if argv[0] == "list":  # exit 1 when a tool cannot run here (a CI step checks it)
+        missing = 0
         for name, driver in known.items():
-            print(f"{name}\t{', '.join(driver.actors)}\t{driver.missing() or 'ready'}")
-        return 0
+            why = driver.missing()
+            missing += why is not None
+            print(f"{name}\t{', '.join(driver.actors)}\t{why or 'ready'}")
+        return 1 if missing else 0
     if argv[0] == "serve":
         return serve(argv[1:])
     if argv[0] == "install":
