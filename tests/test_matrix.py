@@ -35,14 +35,17 @@ def test_a_cell_that_must_fail_and_one_that_must_work(tmp_path):
     faulty = tmp_path / "cgy-planner.yaml"
     faulty.write_text("name: reference planner writing Dose Units CGY\n"
                       "actors: [Dosimetric Planner]\nembedded: {fault: dose-units}\n")
-    model = run_matrix([planner, faulty, ROOT / "suts" / "dicompyler-core.yaml"],
+    lossy = tmp_path / "lossy-archive.yaml"  # a reference Archive that loses an attribute
+    lossy.write_text("name: an Archive dropping Series Description\nactors: [Archive]\n"
+                     "embedded: {archive_drops: SeriesDescription}\n")
+    model = run_matrix([planner, faulty, lossy, ROOT / "suts" / "dicompyler-core.yaml"],
                        MatrixOptions(out=tmp_path / "m", own=False, kinds=["plan-and-dose"]))
     grid = model["grids"]["RTDOSE"]
     assert grid["rows"] == ["planner", "cgy-planner"]
     assert grid["columns"] == ["dicompyler-core:Dose Displayer"]
 
     works = _cell(grid, "planner", "dicompyler-core")
-    assert works["verdict"] == "works", works
+    assert works["via"]["planner"]["verdict"] == "works", works
     (evidence,) = works["via"]["planner"]["evidence"]
     assert evidence.startswith("accepted (RO-1,RO-7,RO-9,RO-10): DVH PTV")
 
@@ -55,11 +58,18 @@ def test_a_cell_that_must_fail_and_one_that_must_work(tmp_path):
     assert any("DoseUnits has CGY; allowed GY" in e and "dvhcalc.py" in e
                for e in via["evidence"])
     # the plan the faulty planner wrote is not faulty: that grid's cell works
-    assert _cell(model["grids"]["RTPLAN"], "cgy-planner", "dicompyler-core")["verdict"] \
-        == "works"
+    assert _cell(model["grids"]["RTPLAN"], "cgy-planner", "dicompyler-core")["via"][
+        "planner"]["verdict"] == "works"
+
+    # through the Archive that drops an attribute, the same pair fails: values changed
+    lost = works["via"]["lossy-archive"]
+    assert works["verdict"] == "fails"
+    assert lost["verdict"] == "fails" and lost["reasons"] == ["changed through the Archive"]
+    assert any("SeriesDescription" in e and "changed through the Archive" in e
+               for e in lost["evidence"])
 
     saved = json.loads((tmp_path / "m" / "matrix.json").read_text())
-    assert saved["exit_code"] == 1 and saved["verdict_line"].startswith("3 cells work, 1 fail")
+    assert saved["exit_code"] == 1 and saved["archives"] == ["planner", "lossy-archive"]
     page = (tmp_path / "m" / "matrix.html").read_text()
     assert "reference planner writing Dose Units CGY" in page and "DICOMPYLER-DOSE-UNITS-GY" \
         in page

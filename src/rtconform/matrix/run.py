@@ -131,7 +131,9 @@ def _archives(plan: MatrixPlan, out: Path, wanted: list[str]):
                 peer = stack.enter_context(start(spec))
                 handles.append(ArchiveHandle(p, peer, archive_version(p.archive_driver)))
             elif p.config.embedded:
-                archive = Archive(ArchiveConfig(ae_title="REFERENCE", store_dir=folder / "store"),
+                drops = [p.config.archive_drops] if p.config.archive_drops else []
+                archive = Archive(ArchiveConfig(ae_title="REFERENCE", store_dir=folder / "store",
+                                                drop_attributes=drops),
                                   AssociationRecorder(folder / "associations.jsonl"))
                 archive.start()
                 stack.callback(archive.stop)
