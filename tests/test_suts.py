@@ -196,3 +196,20 @@ def test_a_received_uid_never_becomes_a_path():
     assert uid_file_name("1.2.3.4") == "1.2.3.4.dcm"
     name = uid_file_name("../../etc/passwd")
     assert name.startswith("invalid-uid-") and "/" not in name and ".." not in name
+
+
+def test_a_sut_file_names_its_driver(tmp_path):
+    """A tool's SUT file becomes a trigger on this very interpreter (PATH may
+    name another Python); an Archive driver's needs a running server first,
+    and says how to get one; an unknown driver is located."""
+    from rtconform.run.sut import SutError, load_sut
+
+    config = load_sut(ROOT / "suts" / "rt-utils.yaml")
+    assert config.trigger == f"{sys.executable} -m rtconform.suts rt-utils"
+    assert config.actors == ("Contourer",) and config.driver["version"] == "1.2.7"
+    with pytest.raises(SutError, match=r"rtconform matrix .*orthanc\.yaml.*serve"):
+        load_sut(ROOT / "suts" / "orthanc.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("actors: [Contourer]\ndriver: {tool: nope}\n")
+    with pytest.raises(SutError, match="not a known driver"):
+        load_sut(bad)
