@@ -218,7 +218,7 @@ def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
                 key = f"own|{p.slug}"
                 if key in state.done or p.slug in missing:
                     continue
-                if p.is_archive() and p.slug not in by_slug:
+                if p.archive_driver and p.slug not in by_slug:  # a server not started
                     continue
                 say(f"own scenarios: {p.name}")
                 record = state.add(own_run(p, by_slug.get(p.slug), out, receive))
