@@ -280,7 +280,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             console.print(run_header(sut, args, out), highlight=False, markup=False)
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
-                            Path(args.statement) if args.statement else None, args.engines,
+                            _statement_path(args.statement) if args.statement else None,
+                            args.engines,
                             quiet=not args.verbose, stimulus=args.stimulus,
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
@@ -374,19 +375,48 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 # -- statements -----------------------------------------------------------------------
-def _load(path: str):
-    from rtconform.statement.model import StatementError, load_statement
+def _statement_path(spec: str) -> Path:
+    """A statement named (`orthanc`) or given as a path, or a usage error."""
+    from rtconform.statement.model import StatementError, resolve_statement
 
     try:
-        return load_statement(Path(path))
+        return resolve_statement(spec)
     except StatementError as exc:
         raise UsageError(str(exc)) from exc
 
 
+def _load(spec: str):
+    from rtconform.statement.model import StatementError, load_statement
+
+    try:
+        return load_statement(_statement_path(spec))
+    except StatementError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_statement_list(args: argparse.Namespace, console: Console) -> int:
+    """The statements shipped with rtconform, by the name --statement takes."""
+    from rtconform.statement.model import StatementError, load_statement, packaged_statements
+
+    shipped = packaged_statements()
+    width = max(map(len, shipped), default=0)
+    for name, path in shipped.items():
+        try:
+            product = load_statement(path)["product"]
+            what = f"{product['manufacturer']} {product['name']} {product['version']}"
+        except (StatementError, KeyError) as exc:  # a broken shipped file is named, not hidden
+            what = f"(unusable: {str(exc).splitlines()[0]})"
+        print(f"{name:<{width}}  {what}  {path}")
+    console.print(f"{len(shipped)} shipped statements; use one by name: "
+                  "--statement NAME, rtconform statement check NAME", highlight=False)
+    return EXIT_OK
+
+
 def cmd_statement_check(args: argparse.Namespace, console: Console) -> int:
-    data = _load(args.file)
+    path = _statement_path(args.file)
+    data = _load(str(path))
     aes = data["application_entities"]
-    console.print(f"{args.file}: valid rtconform-statement/1 ({len(aes)} application entities, "
+    console.print(f"{path}: valid rtconform-statement/1 ({len(aes)} application entities, "
                   f"{sum(len(a.get('sop_classes', [])) for a in aes)} SOP class rows, "
                   f"{len(data.get('iods', []))} IODs)", highlight=False)
     return EXIT_OK
@@ -635,9 +665,10 @@ def _register_run(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder (default reports/run-<time>)")
     p.add_argument("--interactive", action="store_true",
                    help="ask an operator to make the SUT act (with the SUT's timeout)")
-    p.add_argument("--statement", metavar="FILE",
-                   help="conformance statement for the table scenarios (default: the SUT "
-                        "file's, or the reference one for the embedded default)")
+    p.add_argument("--statement", metavar="NAME|FILE",
+                   help="conformance statement for the table scenarios: a file, or the name of "
+                        "a shipped one (rtconform statement list); default: the SUT file's, or "
+                        "the reference one for the embedded default")
     p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
     p.add_argument("--engines", default="auto",
                    help="standard engines on what the SUT sends: auto (default: dciodvfy when "
@@ -675,14 +706,22 @@ def _register_report(sub) -> None:
 def _register_statement(sub) -> None:
     p = sub.add_parser("statement", formatter_class=_formatter,
                        help="machine-readable conformance statements",
-                       epilog=_examples("rtconform statement check "
-                                        "conformance/brainlab-rt-elements.yaml"))
+                       epilog=_examples("rtconform statement list",
+                                        "rtconform statement check brainlab-rt-elements",
+                                        "rtconform statement check vendor.yaml"))
     ssub = p.add_subparsers(dest="statement_command", metavar="ACTION", required=True)
     c = ssub.add_parser("check", formatter_class=_formatter,
                         help="validate a statement against conformance/schema.json",
-                        epilog=_examples("rtconform statement check vendor.yaml"))
-    c.add_argument("file")
+                        epilog=_examples("rtconform statement check vendor.yaml",
+                                         "rtconform statement check orthanc"))
+    c.add_argument("file", metavar="NAME|FILE",
+                   help="a statement file, or the name of a shipped one (statement list)")
     c.set_defaults(func=cmd_statement_check)
+    lst = ssub.add_parser("list", formatter_class=_formatter,
+                          help="the statements shipped with rtconform, by name",
+                          epilog=_examples("rtconform statement list",
+                                           "rtconform run --sut sut.yaml --statement orthanc"))
+    lst.set_defaults(func=cmd_statement_list)
 
 
 def _register_compare(sub) -> None:
@@ -690,12 +729,11 @@ def _register_compare(sub) -> None:
         "compare", formatter_class=_formatter,
         help="can A and B talk? flows, transfer syntaxes, character sets, import constraints",
         epilog=_examples(
-            "rtconform compare conformance/brainlab-rt-elements.yaml "
-            "conformance/rtconform-reference.yaml",
-            "rtconform compare conformance/rtconform-reference.yaml "
-            "conformance/brainlab-rt-elements.yaml --files /tmp/patient"))
-    p.add_argument("a", metavar="A.yaml")
-    p.add_argument("b", metavar="B.yaml")
+            "rtconform compare brainlab-rt-elements rtconform-reference",
+            "rtconform compare vendor.yaml orthanc",
+            "rtconform compare rtconform-reference brainlab-rt-elements --files /tmp/patient"))
+    p.add_argument("a", metavar="A", help="statement file, or a shipped one's name")
+    p.add_argument("b", metavar="B", help="statement file, or a shipped one's name")
     p.add_argument("--files", metavar="DIR", help="objects A exported: checked against B's "
                                                   "import constraints")
     p.add_argument("--out", default="reports/compare", metavar="DIR",
@@ -706,8 +744,10 @@ def _register_compare(sub) -> None:
 def _register_verify_statement(sub) -> None:
     p = sub.add_parser("verify-statement", formatter_class=_formatter,
                        help="what a SUT claims vs what it did in a run",
-                       epilog=_examples("rtconform verify-statement vendor.yaml reports/vendor"))
-    p.add_argument("file", metavar="STATEMENT")
+                       epilog=_examples("rtconform verify-statement vendor.yaml reports/vendor",
+                                        "rtconform verify-statement orthanc reports/orthanc"))
+    p.add_argument("file", metavar="STATEMENT",
+                   help="statement file, or a shipped one's name (rtconform statement list)")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--json", metavar="FILE")
     p.set_defaults(func=cmd_verify_statement)

@@ -123,14 +123,14 @@ def check_tags(tags: str) -> None:
         raise RunError(f"--tags {tags!r} is not a valid expression: {exc}") from exc
 
 
-def check_reachable(sut: SutConfig, out: Path) -> None:
-    """A network SUT must answer C-ECHO within the timeout, else exit 2."""
+def check_reachable(sut: SutConfig, log: Path) -> None:
+    """A network SUT must answer C-ECHO within the timeout, else exit 2 (the
+    echo's association is recorded in `log`)."""
     if sut.peer is None:
         return
-    user = ServiceUser(sut.harness_ae,
-                       AssociationRecorder(RunFolder(out).file(RunFolder.ASSOCIATIONS)),
-                       "harness", Timeouts(connection=min(sut.timeout, 30.0),
-                                           acse=min(sut.timeout, 30.0)), tls=sut.tls)
+    user = ServiceUser(sut.harness_ae, AssociationRecorder(log), "harness",
+                       Timeouts(connection=min(sut.timeout, 30.0),
+                                acse=min(sut.timeout, 30.0)), tls=sut.tls)
     try:
         result = user.echo(sut.peer)
     except PeerUnreachable as exc:
@@ -149,7 +149,11 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     """Run the scenarios in a pytest process of their own. With `progress`,
     pytest's output goes to pytest.log and each event of progress.jsonl
     (scenarios collected, each scenario's verdict) is handed to it as it
-    happens."""
+    happens. A run that cannot start (bad input, SUT not reached) leaves no
+    run folder, and an earlier run's folder as it was."""
+    import shutil
+    import tempfile
+
     from rtconform.dicom.sample import SAMPLE_SETS
 
     if stimulus not in SAMPLE_SETS:
@@ -158,9 +162,6 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         check_tags(tags)
     sut = load_sut(sut_file) if sut_file else SutConfig()
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    folder = RunFolder(out)
-    folder.reset()  # a run folder given again is this run's, not a mix of two
     statement = statement or sut.statement
     env = dict(os.environ)
     if statement is not None:
@@ -171,17 +172,28 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         except StatementError as exc:
             raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
         env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
-    check_reachable(sut, out)
     features = (features or default_features_dir()).resolve()
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
+    with tempfile.TemporaryDirectory(prefix="rtconform-echo-") as echo:
+        echo_log = Path(echo) / RunFolder.ASSOCIATIONS
+        check_reachable(sut, echo_log)
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        folder = RunFolder(out)
+        folder.reset()  # a run folder given again is this run's, not a mix of two
+        if echo_log.is_file():  # the echo is this run's first association
+            shutil.move(echo_log, folder.file(RunFolder.ASSOCIATIONS))
     args = [str(features), "-p", "no:cacheprovider", "-m",
             marker_expression(sut, tags, statement),
             "--junitxml", str(folder.file(RunFolder.JUNIT)),
             "--cucumberjson", str(folder.file(RunFolder.CUCUMBER)),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
             "--rtconform-stimulus", stimulus,
-            "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
+            "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings",
+            # not the options of the project around features/ (a checkout's addopts
+            # run the test suite in parallel): one run, one session, one run folder
+            "-o", "addopts="]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
     if interactive:
@@ -208,6 +220,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         raise RunError(f"the scenario run itself failed (pytest exit {code}):\n{tail}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not any(
             r.status != "not applicable" for r in results):
+        if created:  # nothing ran: no run folder is left to be mistaken for one
+            shutil.rmtree(out, ignore_errors=True)
         raise RunError(f"no scenario matches the SUT's actors {list(sut.actors)}"
                        + (f" and --tags {tags!r}" if tags else ""))
     return code, results
@@ -263,6 +277,9 @@ def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
             suite.insert(0, props)
             suite.set("name", "rtconform")
         for case in tree.iter("testcase"):
+            for failure in case.iter("failure"):  # pytest ≥ 9.2 abbreviates the attribute
+                if failure.text and failure.get("message") != failure.text:
+                    failure.set("message", failure.text)
             event = events.get(case.get("name", ""))
             if event:
                 case.set("classname", f"rtconform.{event['transaction']}")

@@ -102,10 +102,15 @@ def load_sut(path: Path) -> SutConfig:
                        "'trigger' or 'interactive', or 'embedded'")
     harness = data.get("harness") or {}
     statement = data.get("statement")
-    if statement:
-        statement = (Path(path).parent / statement).resolve()
+    if statement:  # a file beside the SUT file, or a shipped statement's name
+        from rtconform.statement.model import packaged_statements
+
+        shipped = packaged_statements().get(str(statement).removesuffix(".yaml"))
+        beside = (Path(path).parent / statement).resolve()
+        statement = beside if beside.is_file() or shipped is None else shipped
         if not statement.is_file():
-            raise SutError(f"{path}: statement {statement} does not exist")
+            raise SutError(f"{path}: statement {statement} does not exist (nor is it a "
+                           "shipped statement's name: rtconform statement list)")
     config = SutConfig(
         name=str(data.get("name") or path), actors=actors, peer=peer, export_dir=export_dir,
         trigger=data.get("trigger"), interactive=bool(data.get("interactive", False)),
