@@ -58,3 +58,12 @@ def sample_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def dciodvfy() -> str:
     return require_program("dciodvfy", "dicom3tools")
+
+
+@pytest.fixture(scope="session")
+def rtconform_wheel(tmp_path_factory) -> Path:
+    """rtconform built as a wheel, once per test process (tests/wheelenv.py);
+    the tests that use it share an xdist group, so it is built once."""
+    from wheelenv import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))

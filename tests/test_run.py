@@ -516,7 +516,8 @@ def test_a_pytest_session_leaves_no_temporary_folders(tmp_path):
     neither its run folder nor the generated conformance-table features."""
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "features"), "-q",
-                           "-p", "no:cacheprovider", "-k", "ro7 and not conformance"],
+                           "-p", "no:cacheprovider", "-k", "ro7 and not conformance",
+                           "-n", "0"],  # the checkout's addopts would start xdist workers
                           capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("rtconform-")] == []

@@ -43,6 +43,17 @@ def pytest_addoption(parser) -> None:
                          "multi-series, limited")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config) -> None:
+    """A run folder asked for (--rtconform-out) is written by one session: its
+    scenarios run in this process, not in pytest-xdist workers (a checkout's
+    addopts start them for the test suite, where each worker has a temporary one)."""
+    if config.getoption("--rtconform-out", None) and getattr(config.option, "numprocesses",
+                                                             None):
+        config.option.numprocesses = 0
+        config.option.dist = "no"
+
+
 def pytest_configure(config) -> None:
     # Gherkin tags become markers (ro2, sut_archive, …): register them.
     for tag in ("conformance", "negative", "export", "acts_on_input"):

@@ -104,7 +104,8 @@ def not_applicable(features: Path, sut: SutConfig, tags: str | None) -> list[Sce
     if tags:
         expr += f" and ({tags})"
     proc = subprocess.run([sys.executable, "-m", "pytest", str(features), "--collect-only",
-                           "-q", "-p", "no:cacheprovider", "-m", expr], capture_output=True,
+                           "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", expr],
+                          capture_output=True,
                           text=True, cwd=features.parent, check=False)
     names = [line.split("::", 1)[1] for line in proc.stdout.splitlines() if "::" in line]
     return [ScenarioResult("", "", name.removeprefix("test_").replace("_", " "),
