@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 from setuptools import find_packages
