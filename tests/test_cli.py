@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,7 @@ def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
     assert "interrupted after" in stderr and "Traceback" not in stderr
     report = json.loads(out.read_text())
     assert report["interrupted"] is True and 0 < report["files"] < 1500
+    assert report["exit_code"] == proc.returncode  # the JSON says what the process did
 
 
 def test_require_engines_gates_on_checks_that_did_not_happen(tmp_path, sample_dir):
@@ -279,3 +281,30 @@ def test_a_waiver_matches_the_tag_path_the_console_shows(tmp_path):
     assert Waiver("SS-CONTOUR-ON-PLANE", "r", message="ROIContourSequence[1]").matches(finding)
     assert not Waiver("SS-CONTOUR-ON-PLANE", "r", message="ROIContourSequence[2]").matches(
         finding)
+
+
+def test_quiet_prints_the_verdict_and_each_error_rule_with_its_count(tmp_path, capsys):
+    """-q, for a CI log: the verdict line, then one line per error rule id with
+    its count; the notes (an engine that did not run) only with -v."""
+    from rtconform.validate import ValidationResult
+
+    assert main(["sample", str(tmp_path / "bad"), "--fault", "contour-off-plane"]) == 0
+    capsys.readouterr()
+    args = ["validate", str(tmp_path / "bad"), "--engines", "tro,dicom-validator",
+            "--standard-path", str(tmp_path / "no-standard"), "--json",
+            str(tmp_path / "f.json"), "-q", "--jobs", "1"]
+    assert main(args) == 1
+    lines = capsys.readouterr().out.splitlines()
+    errors = Counter(f["rule_id"] for f in json.loads((tmp_path / "f.json").read_text())
+                     ["findings"] if f["severity"] == "error" and not f.get("waived"))
+    assert lines[0].startswith(f"NOT CONFORMANT: {sum(errors.values())} errors")
+    assert sorted(lines[1:]) == sorted(f"  {rule}: {n} error{'s' if n > 1 else ''}"
+                                       for rule, n in errors.items())
+    assert main([*args, "-v"]) == 1
+    verbose = capsys.readouterr().out
+    assert "note dicom-validator" in verbose and len(verbose.splitlines()) > len(lines)
+    # the JSON written after Ctrl-C says the exit code the process ends with
+    from rtconform.dicom.graph import ObjectGraph
+
+    partial = ValidationResult([], ObjectGraph(), 3, {}, interrupted=True)
+    assert partial.to_json([tmp_path], False)["exit_code"] == 2

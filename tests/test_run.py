@@ -141,14 +141,22 @@ def test_unreachable_sut_exits_2_within_its_timeout(tmp_path):
     assert proc.returncode == 2
     assert time.monotonic() - start < 30
     assert f"VENDOR@127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()  # a run that could not start leaves no folder
+    earlier = tmp_path / "earlier"  # nor does it wipe an earlier run's evidence
+    earlier.mkdir()
+    (earlier / "summary.json").write_text("{}")
+    again = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut),
+                            "--out", str(earlier)], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and [p.name for p in earlier.iterdir()] == ["summary.json"]
 
 
 def test_bad_sut_file_exits_2(tmp_path):
     sut = tmp_path / "sut.yaml"
     sut.write_text("actors: [Radiologist]\nembedded: {}\n")
     proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2 and "Radiologist" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sut.yaml"]  # no reports/run-…
 
 
 def test_contourer_in_another_process_driven_by_a_trigger(tmp_path):
@@ -202,10 +210,14 @@ def test_file_exporter_as_the_sut(tmp_path):
     assert result.status == "failed" and "FILE-UNREADABLE" in result.rule_ids
 
 
-@pytest.fixture
-def orthanc_sut(tmp_path, shared_dir):
+@pytest.fixture(scope="session")
+def orthanc_sut(tmp_path_factory, shared_dir):
+    """One Orthanc per test process, shared by the tests in the xdist group
+    "orthanc" (they run on one worker): each scenario checks the objects it gave
+    Orthanc, never counts of all it holds, so what an earlier run left is fine."""
     executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
     require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
+    tmp_path = tmp_path_factory.mktemp("orthanc")
     dicom_port, http_port, move_port = free_port(), free_port(), free_port()
     store = tmp_path / "orthanc-store"
     store.mkdir()
@@ -220,6 +232,7 @@ def orthanc_sut(tmp_path, shared_dir):
         yield sut
 
 
+@pytest.mark.xdist_group("orthanc")
 def test_orthanc_as_the_archive_under_test(tmp_path, orthanc_sut):
     code, results = run(orthanc_sut, tmp_path / "run")
     # Every Archive scenario passes against Orthanc 1.10: it stores what it is
@@ -397,7 +410,7 @@ def test_a_broken_statement_is_refused_before_any_association(tmp_path):
                            "--statement", str(broken), "--out", str(tmp_path / "run")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "broken.yaml" in proc.stderr and "SERVER" in proc.stderr
-    assert not (tmp_path / "run" / "associations.jsonl").exists()  # nobody was called
+    assert not (tmp_path / "run").exists()  # nobody was called, no run folder left
 
 
 def test_orthanc_that_knows_only_the_harness_ae(tmp_path, shared_dir):
@@ -500,6 +513,7 @@ def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):
         assert ('"C-FIND-RQ"' in log) and ((PATIENT_ID in log) != redact)
 
 
+@pytest.mark.xdist_group("orthanc")
 def test_orthanc_with_its_statement(tmp_path, orthanc_sut):
     """Orthanc with conformance/orthanc.yaml: the Archive scenarios and every
     conformance-table row generated from its statement pass."""

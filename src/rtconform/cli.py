@@ -172,8 +172,9 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         result = result.with_waivers(waivers, Path(args.waivers))
     findings, counts = result.findings, result.counts
 
-    for engine, reason in result.engine_notes.items():
-        console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
+    if args.verbose or not args.quiet:  # -q: the verdict and its rule ids only
+        for engine, reason in result.engine_notes.items():
+            console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
     if args.resume:
         console.print(f"resumed: {result.reused} file(s) kept from the earlier run, "
                       f"{result.files - result.reused} checked"
@@ -190,6 +191,10 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
+    if args.quiet:  # what a CI log needs to act on: which rules failed, how often
+        errors = Counter(f.rule_id for f in findings if f.counts_as_error)
+        for rule_id, n in sorted(errors.items(), key=lambda item: (-item[1], item[0])):
+            console.print(f"  {rule_id}: {n} error{'s' if n > 1 else ''}", highlight=False)
     if outputs:
         _write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
     if args.junit:
@@ -645,7 +650,10 @@ def _register_validate(sub) -> None:
     p.add_argument("--max-object-mb", type=int, default=512, metavar="MB",
                    help="a file whose data set (inflated, pixel data aside) is larger is "
                         "not read but reported FILE-UNREADABLE (default 512)")
-    p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="only the verdict line and one line per error rule id with its count")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="with -q: the notes too (an engine that did not run, and why)")
     p.set_defaults(func=cmd_validate)
 
 

@@ -125,16 +125,8 @@ def _check(path: Path, settings: FileSettings, result: FileResult) -> None:
     findings = result.findings
     read = read_instance(path, settings.max_bytes)
     if isinstance(read, Unreadable):
-        if not settings.use_tro_rules:
-            return
-        if read.not_dicom and not meant_as_dicom(path):  # a PDF beside the export
-            rule = registered("FILE-NOT-DICOM")
-            findings += [make_finding(rule, i, file=str(path))
-                         for i in rule.check(str(path), file_type(path))]
-        else:
-            rule = registered("FILE-UNREADABLE")
-            findings += [make_finding(rule, i, file=str(path))
-                         for i in rule.check(str(path), read.reason)]
+        if settings.use_tro_rules:
+            findings += check_unreadable(path, read)
         return
     inst, ds = read
     if inst.dicomdir:
@@ -154,6 +146,19 @@ def _check(path: Path, settings: FileSettings, result: FileResult) -> None:
     for engine in settings.engines:
         findings += engine_findings(engine, path, inst)
     result.instance = inst
+
+
+def check_unreadable(path: Path, read: Unreadable) -> list[Finding]:
+    """A file that is not a readable DICOM object: FILE-NOT-DICOM (info, with
+    its type) for a document beside the export, FILE-UNREADABLE otherwise (a
+    `.dcm` that is not DICOM is still an error). What validate and diff-export
+    both say."""
+    if read.not_dicom and not meant_as_dicom(path):  # a PDF beside the export
+        rule = registered("FILE-NOT-DICOM")
+        return [make_finding(rule, i, file=str(path)) for i in rule.check(str(path),
+                                                                          file_type(path))]
+    rule = registered("FILE-UNREADABLE")
+    return [make_finding(rule, i, file=str(path)) for i in rule.check(str(path), read.reason)]
 
 
 def registered(rule_id: str) -> Rule:
