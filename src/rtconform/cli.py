@@ -475,7 +475,8 @@ def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"{args.run_dir} is not a run folder (no {RunFolder.ASSOCIATIONS})")
     findings = verify(_load(args.file), Path(args.run_dir))
     for f in findings:
-        console.print(f"{f.severity} {f.rule_id}: {f.message} [{f.source}]", highlight=False)
+        console.print(f"{f.severity} {f.rule_id}: {f.message} [{f.source}]", highlight=False,
+                      markup=False)  # a source "[PS3.4 …]" is text, not console markup
     if args.json:
         Path(args.json).write_text(json.dumps([f.to_dict() for f in findings], indent=2))
     errors = sum(f.counts_as_error for f in findings)
