@@ -47,23 +47,25 @@ def test_fault_fails_with_its_rule_in_json(tmp_path, name):
     assert FAULTS[name].rule_ids <= rules
 
 
-def test_every_fault_exits_1_with_its_rule(tmp_path, capsys):
+@pytest.mark.parametrize("name", [n for n, f in FAULTS.items() if not f.scenario_only])
+def test_every_fault_exits_1_with_its_rule(tmp_path, capsys, name):
+    """Each fault (one test each, so that xdist spreads them) fires its rules
+    and exits 1 when one of them is an error; the scenario-only faults show only
+    against the SUT's input: tests/test_run.py."""
     from rtconform.rules.profiles import rules_of
 
-    for name, fault in FAULTS.items():
-        if fault.scenario_only:
-            continue  # shows only against the SUT's input: tests/test_run.py
-        folder, out = tmp_path / name, tmp_path / f"{name}.json"
-        severities = {r.id: r.severity for r in rules_of(fault.profile)}
-        errors = any(severities[r] == "error" for r in fault.rule_ids)
-        assert main(["sample", str(folder), "--fault", name]) == 0
-        complete = ["--complete"] if fault.complete else []
-        # one job: the faults, not the worker pool (tests/test_scale.py), are under test here
-        assert main(["validate", str(folder), "--engines", "tro", "--profile", fault.profile,
-                     *complete, "--json", str(out), "-q", "--jobs", "1"]) == \
-            (1 if errors else 0), name
-        rules = {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
-        assert fault.rule_ids <= rules, name
+    fault = FAULTS[name]
+    folder, out = tmp_path / name, tmp_path / f"{name}.json"
+    severities = {r.id: r.severity for r in rules_of(fault.profile)}
+    errors = any(severities[r] == "error" for r in fault.rule_ids)
+    assert main(["sample", str(folder), "--fault", name]) == 0
+    complete = ["--complete"] if fault.complete else []
+    # one job: the faults, not the worker pool (tests/test_scale.py), are under test here
+    assert main(["validate", str(folder), "--engines", "tro", "--profile", fault.profile,
+                 *complete, "--json", str(out), "-q", "--jobs", "1"]) == \
+        (1 if errors else 0), name
+    rules = {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
+    assert fault.rule_ids <= rules, name
     capsys.readouterr()
 
 

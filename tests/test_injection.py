@@ -18,6 +18,9 @@ from helpers import require, require_module
 from rtconform.cli import main
 from rtconform.dicom.faults import write_sample
 
+# one worker runs this module: its module fixture (a run) is made once
+pytestmark = pytest.mark.xdist_group("injection")
+
 NAME = "<script>alert(1)</script>"
 MAKER = "<iframe src=javascript:alert(2)>"
 ROI = "[x](javascript:alert(3)) | <b>bold</b>"
