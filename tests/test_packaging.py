@@ -70,6 +70,9 @@ def _shipped_statements_by_name(rtconform: Path, empty: Path, tmp_path: Path) ->
     assert "site-packages/rtconform/conformance/orthanc.yaml" in listed.stdout
     check = call("statement", "check", "orthanc")
     assert check.returncode == 0 and "valid rtconform-statement/1" in check.stdout, check.stderr
+    verify = call("verify-statement", "rtconform-reference", str(empty / "run"))
+    assert verify.returncode == 0 and "differences between claim and behaviour" in verify.stdout, \
+        verify.stderr
     compare = call("compare", "rtconform-reference", "orthanc", "--out", str(tmp_path / "cmp"))
     assert compare.returncode in (0, 1) and (tmp_path / "cmp" / "compare.json").is_file(), \
         compare.stderr
@@ -84,6 +87,7 @@ def _shipped_statements_by_name(rtconform: Path, empty: Path, tmp_path: Path) ->
     assert not (empty / "never").exists()
 
 
+@pytest.mark.xdist_group("wheel")
 def test_an_undeclared_dependency_is_not_in_the_venv(rtconform_wheel):
     """The venv above sees only declared distributions: one rtconform does not
     declare (hypothesis, a test need) is not among them, declared ones are."""

@@ -10,6 +10,7 @@ for a user.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -23,9 +24,17 @@ from helpers import ROOT
 
 
 def build_wheel(folder: Path) -> Path:
-    """rtconform's wheel, built from this checkout without a download."""
+    """rtconform's wheel, built from a copy of this checkout (setuptools builds
+    in the source tree: two test processes must not share one) without a download."""
+    source = folder / "source"
+    source.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("src", "features", "conformance"):
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                            "--no-build-isolation", "-w", str(folder), str(ROOT)],
+                            "--no-build-isolation", "-w", str(folder), str(source)],
                            capture_output=True, text=True, timeout=300, check=False)
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = folder.glob("rtconform-*.whl")
