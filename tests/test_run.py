@@ -537,6 +537,22 @@ def test_a_pytest_session_leaves_no_temporary_folders(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("rtconform-")] == []
 
 
+def test_pytest_with_a_run_folder_keeps_it_in_one_session(tmp_path):
+    """`pytest features/ --rtconform-out DIR` in a checkout whose addopts start
+    xdist workers: the run folder is one session's (one collection, every
+    scenario's line), not several workers' writing over each other."""
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-p",
+                           "no:cacheprovider", "-k", "ro7 and not conformance", "-n", "2",
+                           "--rtconform-out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    events = [json.loads(line) for line in (out / "progress.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events].count("collected") == 1
+    assert sum(e["event"] == "scenario" and e["status"] == "passed" for e in events) == 5
+    assert "bringing up nodes" not in proc.stdout
+
+
 def test_orthanc_over_dicom_tls(tmp_path, shared_dir):
     """Orthanc with DicomTlsEnabled, mutual authentication, as the Archive under
     test: the SUT file's tls: block makes every association of the harness
