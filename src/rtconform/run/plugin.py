@@ -144,6 +144,7 @@ def _folder(config) -> RunFolder | None:
 def pytest_collection_finish(session) -> None:
     folder = _folder(session.config)
     if folder is not None:
+        folder.path.mkdir(parents=True, exist_ok=True)  # `pytest --rtconform-out NEW_DIR`
         folder.progress("collected", count=len(session.items))
 
 
