@@ -219,11 +219,16 @@ def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
     folder.mkdir()
     for i in range(1500):
         shutil.copy(sample_dir / "CT_001.dcm", folder / f"CT_{i:04d}.dcm")
-    out = tmp_path / "partial.json"
+    out, state = tmp_path / "partial.json", tmp_path / "state" / "validate-state.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "rtconform", "validate", str(folder),
-                             "--json", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+                             "--json", str(out), "--out", str(state.parent)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # interrupted once some files are done (not after a fixed time: the suite runs
+    # beside other work, in parallel workers)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not (
+            state.is_file() and state.read_text().count("\n") >= 2):
+        time.sleep(0.1)
     assert proc.poll() is None, "validate ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
