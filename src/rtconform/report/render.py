@@ -126,7 +126,7 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         doses = [p for p, h in headers.items() if h.get("Modality") == "RTDOSE"
                  and str(h.get("FrameOfReferenceUID")) == frame
                  and h.get("DoseSummationType") == "PLAN"]
-        dose = _drawable_dose(sorted(doses, key=lambda p: p not in received))
+        dose, skipped = _drawable_dose(sorted(doses, key=lambda p: p not in received))
         plan = None
         if dose is not None and dose.get("ReferencedRTPlanSequence"):
             plan_path = objects.get(str(dose.ReferencedRTPlanSequence[0]
@@ -136,6 +136,8 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         title = redactor(str(ss.get("StructureSetLabel", "")))
         try:  # objects the SUT sent may be broken: the report says so, it does not stop
             entry = _picture_set(images, ss, dose, title, rx, redactor)
+            if skipped:
+                entry["note"] = "; ".join(skipped)
         except Exception as exc:
             entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [],
                      "note": f"pictures not drawn: {type(exc).__name__}: {exc}"}
@@ -145,17 +147,20 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
     return sets
 
 
-def _drawable_dose(paths: list[Path]) -> Dataset | None:
-    """The first plan dose whose grid can be drawn (a dose with a broken grid
-    is a finding of its own, not a picture)."""
+def _drawable_dose(paths: list[Path]) -> tuple[Dataset | None, list[str]]:
+    """The first plan dose whose grid can be drawn, and why the ones before it
+    could not (a dose with a broken grid is a finding of its own, not a
+    picture)."""
+    skipped = []
     for path in paths:
         dose = pydicom.dcmread(path)
         try:
             DoseGrid(dose)
-        except Exception:  # the next dose may be whole
+        except Exception as exc:  # the next dose may be whole; this one is said
+            skipped.append(f"RT Dose {dose.get('SOPInstanceUID', path.name)} not drawn: {exc}")
             continue
-        return dose
-    return None
+        return dose, skipped
+    return None, skipped
 
 
 def _picture_set(images, ss, dose, title: str, rx: float | None, redactor) -> dict:
