@@ -172,7 +172,7 @@ def test_dose_sum_resamples_and_a_real_bolus_passes(tmp_path):
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
 
-    from rtconform.rules.dose_sum import on_grid
+    from rtconform.profiles.dicom_rt.dose_sum import on_grid
 
     write_sample(tmp_path, beam_doses=True)
     ss = pydicom.dcmread(tmp_path / "RS_structure_set.dcm")

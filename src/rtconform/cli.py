@@ -451,21 +451,21 @@ def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
 
 # -- rules --------------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.profiles import rules_of
+    from rtconform.rules.profiles import catalogue_markdown, profile_markdown, rules_of
 
     if args.coverage:
         return _print_coverage(args, console)
     if args.markdown:
-        from rtconform.rules.profiles import catalogue_markdown
-
-        print(catalogue_markdown())
+        print(profile_markdown(args.profile) if args.profile else catalogue_markdown(),
+              end="" if args.profile else "\n")
         return EXIT_OK
-    rules = rules_of(args.profile, include_off=True, include_catalogue=True)
+    profile = args.profile or "dicom-rt"
+    rules = rules_of(profile, include_off=True, include_catalogue=True)
     if args.json:
         print(json.dumps([r.to_dict() for r in rules], indent=2))
         return EXIT_OK
     table = Table("id", "severity", "statement", "source",
-                  title=f"{len(rules)} rules of profile {args.profile}")
+                  title=f"{len(rules)} rules of profile {profile}")
     table.columns[0].no_wrap = True
     for r in rules:
         on = "" if r.default_on else f" [dim](off; --enable-tag {','.join(sorted(r.tags))})[/]"
@@ -475,12 +475,16 @@ def cmd_rules(args: argparse.Namespace, console: Console) -> int:
 
 
 def _print_coverage(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.coverage import load_coverage, totals
+    from rtconform.rules.coverage import checklist_profile, load_coverage, totals
 
-    rows = load_coverage()
+    try:
+        profile = checklist_profile(args.profile or "brto")
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from exc
+    rows = load_coverage(profile.name)
     if args.json:
-        print(json.dumps({"totals": totals(rows), "rows": [r.to_dict() for r in rows]},
-                         indent=2))
+        print(json.dumps({"profile": profile.name, "totals": totals(rows),
+                          "rows": [r.to_dict() for r in rows]}, indent=2))
         return EXIT_OK
     if not console.is_terminal:  # a file or a pipe: one full line per row, for grep
         for row in rows:
@@ -488,7 +492,7 @@ def _print_coverage(args: argparse.Namespace, console: Console) -> int:
                   f"{'; '.join(row.checks)}\t{row.note}")
     else:
         table = Table("row", "in the tool", "attribute", "status", "checked by", "note",
-                      title="IHE-RO test tool BRTO checklist → rtconform")
+                      title=f"{profile.checklist.title} → rtconform")
         table.columns[0].no_wrap = True
         for row in rows:
             table.add_row(row.id, row.tool_status, row.path, row.status,
@@ -569,11 +573,13 @@ def _register_validate(sub) -> None:
                    help="let dicom-validator download the standard when none is local")
     p.add_argument("--complete", action="store_true",
                    help="the set must be self-contained: unresolved references are errors")
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="rules to apply: dicom-rt (generic RT consistency, default) or brto "
-                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it)")
+    p.add_argument("--profile", default="dicom-rt", choices=list(profiles()),
+                   help="rules to apply: dicom-rt (generic RT consistency, default), brto "
+                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it), tppc "
+                        "(IHE-RO plan content, beam type by beam type) or an installed "
+                        "profile of another package")
     p.add_argument("--given", action="append", metavar="DIR",
                    help="what the actor that made PATH was given: produced objects are "
                         "compared with it (copied attributes, new UIDs, kept beams)")
@@ -798,20 +804,26 @@ def cmd_reconcile(args: argparse.Namespace, console: Console) -> int:
 
 
 def _register_rules(sub) -> None:
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
     p = sub.add_parser("rules", formatter_class=_formatter,
                        help="list every rule with its id, severity and source",
                        description="The rule catalogue: id, severity, statement and source.",
                        epilog=_examples("rtconform rules", "rtconform rules --profile brto",
-                                        "rtconform rules --coverage", "rtconform rules --json"))
+                                        "rtconform rules --coverage",
+                                        "rtconform rules --coverage --profile tppc",
+                                        "rtconform rules --markdown --profile tppc",
+                                        "rtconform rules --json"))
     p.add_argument("--json", action="store_true", help="print as JSON")
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="list the rules of this profile (brto includes dicom-rt)")
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="the profile (with what it builds on); default dicom-rt, and brto for "
+                        "--coverage")
     p.add_argument("--markdown", action="store_true",
-                   help="every finding id of every profile as Markdown (docs/rules.md)")
+                   help="the profiles as Markdown (docs/rules.md); with --profile, that "
+                        "profile's finding ids (its RULES.md)")
     p.add_argument("--coverage", action="store_true",
-                   help="the IHE-RO test tool's BRTO checklist, row by row, and what checks it")
+                   help="the outside checklist a profile answers (the IHE-RO test tool's), row "
+                        "by row, and what checks each row")
     p.set_defaults(func=cmd_rules)
 
 
