@@ -54,10 +54,12 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"unknown fault {args.fault!r}; see rtconform sample --list-faults")
     try:
         paths = write_sample(Path(args.dir), args.fault, args.uid_root, args.set,
-                             args.beam_doses, args.export, args.approved)
+                             args.beam_doses, args.export, args.approved,
+                             tuple(args.beam_type or ()))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     what = f" with fault {args.fault!r}" if args.fault else ""
+    what += f" planned as {', '.join(args.beam_type)}" if args.beam_type else ""
     what += f" (set {args.set})" if args.set != "equidistant" else ""
     what += f" as a {args.export} export" if args.export else ""
     what += ", plan APPROVED" if args.approved else ""
@@ -518,7 +520,9 @@ def _register_sample(sub) -> None:
                                         "rtconform sample /tmp/bad --fault contour-off-plane",
                                         "rtconform sample /tmp/tps --export planning-system",
                                         "rtconform sample /tmp/tree --export patient-tree "
-                                        "--approved"))
+                                        "--approved",
+                                        "rtconform sample /tmp/vmat --beam-type vmat",
+                                        "rtconform sample /tmp/plans --beam-type all"))
     p.add_argument("dir", nargs="?", help="folder to write into")
     p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
@@ -540,6 +544,12 @@ def _register_sample(sub) -> None:
     p.add_argument("--approved", action="store_true",
                    help="with --export: the dosimetric plan is APPROVED (a re-export must keep "
                         "its UIDs; see rtconform diff-export)")
+    from rtconform.dicom.beams import TECHNIQUES
+
+    p.add_argument("--beam-type", action="append", choices=[*TECHNIQUES, "all"],
+                   metavar="TYPE",
+                   help="the CT and structure set with one RT Plan of this beam type (IHE-RO "
+                        "TPPC's 14; repeat it, or 'all'): " + ", ".join(TECHNIQUES))
     p.set_defaults(func=cmd_sample)
 
 
