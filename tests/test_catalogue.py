@@ -16,7 +16,7 @@ ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 # string literals of that shape that are not finding ids: DIMSE commands,
 # transactions, rows of the IHE-RO test tool's checklists, the sample's own IDs
 NOT_IDS = re.compile(r"^(C-[A-Z]+(-RQ|-RSP)?|RO-\d+|BRTO-RO\d*(-\d+)?|RTC-.*|"
-                     r"TPPC-(GEN|MOD-[A-Z]+|[A-Z]+)-\d+(…\d+)?)$")
+                     r"TPPC-(GEN|MOD-[A-Z]+|[A-Z]+)-\d+(…\d+)?|MOD-[A-Z]+)$")
 
 
 def _emitted() -> set[str]:
@@ -65,6 +65,19 @@ def test_docs_rules_md_is_current():
         if profile.built_in:
             assert profile.resource("RULES.md").read_text(encoding="utf-8") == \
                 profile_markdown(name), f"regenerate: rtconform rules --markdown --profile {name}"
+
+
+def test_docs_rules_md_names_profiles_not_rules():
+    """Adding a rule touches its profile's folder (and test) only: docs/rules.md
+    names no rule but those a profile drops (a profile-level declaration)."""
+    from rtconform.rules.profiles import dropped
+    from rtconform.rules.registry import all_rules
+
+    docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    declared = {rule_id for name in profiles() for rule_id in dropped(name)}
+    named = [r.id for r in all_rules()
+             if r.id not in declared and re.search(rf"(?<![\w-]){re.escape(r.id)}(?![\w-])", docs)]
+    assert named == []
 
 
 def _swallowed(source: str) -> list[int]:

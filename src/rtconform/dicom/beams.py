@@ -296,7 +296,7 @@ class PlanWriter:
     def control_point(self, p: BeamPlan, index: int, point: ControlPoint) -> Dataset:
         cp = Dataset()
         cp.ControlPointIndex = index
-        first, last = index == 0, index == len(p.points) - 1
+        first = index == 0
         if first:
             cp.NominalBeamEnergy = _ds_number(p.energy)
             cp.DoseRateSet = _ds_number(p.dose_rate)
@@ -350,11 +350,10 @@ class PlanWriter:
                 cp.SourceToSurfaceDistance = _ds_number(ssd)
                 cp.SourceToExternalContourDistance = round(ssd, 1)
         cp.CumulativeMetersetWeight = weight_ds(point.weight)
-        if first or last:
-            ref = Dataset()
-            ref.CumulativeDoseReferenceCoefficient = "0" if first else "1"
-            ref.ReferencedDoseReferenceNumber = 1
-            cp.ReferencedDoseReferenceSequence = Sequence([ref])
+        ref = Dataset()  # the share of the beam's dose delivered so far, at every point
+        ref.CumulativeDoseReferenceCoefficient = weight_ds(point.weight / p.points[-1].weight)
+        ref.ReferencedDoseReferenceNumber = 1
+        cp.ReferencedDoseReferenceSequence = Sequence([ref])
         return cp
 
 
@@ -389,7 +388,7 @@ def compensator() -> Dataset:
     comp = Dataset()
     comp.MaterialID = "BRASS"
     comp.CompensatorNumber = 1
-    comp.CompensatorID = "COMP-PA"
+    comp.CompensatorID = "RTC-COMP-PA"
     comp.SourceToCompensatorTrayDistance = "700"
     comp.CompensatorRows = 3
     comp.CompensatorColumns = 3
@@ -469,7 +468,7 @@ def arc_points(start: float, span: float, direction: str, step: float,
 
 
 def basic_static() -> tuple[list[BeamPlan], int, float]:
-    block = aperture_block("TRAY-1", 650, "CERROBEND", 75, TARGET_MM + 3, "PRESENT",
+    block = aperture_block("RTC-TRAY-1", 650, "CERROBEND", 75, TARGET_MM + 3, "PRESENT",
                            "PATIENT_SIDE")
     return ([BeamPlan("AP", 0.0, static(), meterset=118, blocks=[block], bolus=True),
              BeamPlan("PA", 180.0, static(), meterset=121, compensators=[compensator()])],
@@ -537,7 +536,7 @@ def motorized_wedge() -> tuple[list[BeamPlan], int, float]:
 
 
 def static_electron() -> tuple[list[BeamPlan], int, float]:
-    cutout = aperture_block("A10-CUTOUT", 950, "CERROBEND", 15, 35, "ABSENT", "PATIENT_SIDE")
+    cutout = aperture_block("RTC-A10-CUTOUT", 950, "CERROBEND", 15, 35, "ABSENT", "PATIENT_SIDE")
     return ([BeamPlan("E AP 9MeV", 0.0, static(), radiation="ELECTRON", energy=9.0,
                       dose_rate=400, meterset=212, jaws=([-100.0, 100.0], [-100.0, 100.0]),
                       jaw_types=("X", "Y"), blocks=[cutout], applicator=electron_applicator(),

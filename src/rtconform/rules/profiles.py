@@ -35,7 +35,8 @@ ENTRY_POINT_GROUP = "rtconform.profiles"
 # without the entry points when an editable install's metadata is older
 # than the checkout (a profile added since `pip install -e .`)
 BUILT_IN = {"dicom-rt": "rtconform.profiles.dicom_rt:PROFILE",
-            "brto": "rtconform.profiles.brto:PROFILE"}
+            "brto": "rtconform.profiles.brto:PROFILE",
+            "tppc": "rtconform.profiles.tppc:PROFILE"}
 
 
 @dataclass(frozen=True)
