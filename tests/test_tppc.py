@@ -312,8 +312,7 @@ def radiation(graph, ctx) -> Iterator[Issue]:
 
 PROFILE = Profile("acme-brto-electron", "BRTO with electron beams", "ACME clinic protocol 7",
                   package=__name__, includes=("brto",),
-                  replaces={"BRTO-PLAN-RADIATION-TYPE": "ACME-RADIATION-TYPE"},
-                  excludes=frozenset({"BRTO-PLAN-BLOCKS-SUPPORTED"}))
+                  excludes=frozenset({"BRTO-PLAN-RADIATION-TYPE"}))
 '''
 
 
@@ -328,9 +327,10 @@ def _install(site: Path, entry_points: str) -> dict:
     return {**os.environ, "PYTHONPATH": str(site)}
 
 
-def test_a_third_party_profile_excludes_and_replaces_inherited_rules(tmp_path):
-    """Found by entry point; builds on brto, replaces its photon-only rule:
-    the electron plan that fails brto passes it."""
+def test_a_third_party_profile_excludes_an_inherited_rule(tmp_path):
+    """Found by entry point; builds on brto and excludes its photon-only rule,
+    checking photon or electron with a rule of its own: the electron plan that
+    fails brto passes it. (tppc replaces a rule: test_findings_name_row_…)"""
     site = tmp_path / "site"
     site.mkdir()
     env = _install(site, "[rtconform.profiles]\nacme-brto-electron = acme_profile:PROFILE\n"
@@ -340,7 +340,7 @@ def test_a_third_party_profile_excludes_and_replaces_inherited_rules(tmp_path):
     assert listed.returncode == 0, listed.stderr
     ids = {r["id"] for r in json.loads(listed.stdout)}
     assert "ACME-RADIATION-TYPE" in ids and "BRTO-PLAN-BEAM-NAMES" in ids
-    assert not ids & {"BRTO-PLAN-RADIATION-TYPE", "BRTO-PLAN-BLOCKS-SUPPORTED"}
+    assert "BRTO-PLAN-RADIATION-TYPE" not in ids
     assert "profile 'broken' of acme-profile" in listed.stderr  # said, and left out
     brto = _cli("validate", str(tmp_path / "plan"), "--profile", "brto", "--engines", "tro",
                 "-j", "1", env=env)
@@ -349,4 +349,4 @@ def test_a_third_party_profile_excludes_and_replaces_inherited_rules(tmp_path):
                 "--engines", "tro", "-j", "1", env=env)
     assert acme.returncode == 0, acme.stdout[-2000:]
     doc = _cli("rules", "--markdown", "--profile", "acme-brto-electron", env=env)
-    assert "- BRTO-PLAN-RADIATION-TYPE: replaced by ACME-RADIATION-TYPE" in doc.stdout
+    assert "- BRTO-PLAN-RADIATION-TYPE: excluded by acme-brto-electron" in doc.stdout
