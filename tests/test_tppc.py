@@ -175,6 +175,17 @@ def test_a_plan_mixing_beam_types_is_judged_beam_by_beam(tmp_path):
         "BeamSequence[3].ControlPointSequence[0].WedgePositionSequence[0].WedgePosition"
 
 
+def test_a_setup_beam_need_not_be_referenced(tmp_path):
+    """TPPC-BEAMS-REFERENCED (its fault: tppc-beam-not-referenced): a SETUP
+    beam outside the fraction group is no defect."""
+    write_sample(tmp_path, "tppc-beam-not-referenced")
+    path = tmp_path / "RP_photon-applicator-arc.dcm"
+    plan = pydicom.dcmread(path)
+    plan.BeamSequence[2].TreatmentDeliveryType = "SETUP"
+    plan.save_as(path)
+    assert tro_findings(tmp_path, profile="tppc", complete=True) == []
+
+
 def test_a_beam_of_no_tppc_type_is_a_warning_and_the_common_rules_still_apply(tmp_path):
     write_sample(tmp_path, techniques=("static-electron",))
     path = tmp_path / "RP_static-electron.dcm"

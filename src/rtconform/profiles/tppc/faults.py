@@ -206,3 +206,11 @@ def _block_tray(s: SampleSet) -> None:
       techniques=("basic-static",))
 def _compensator(s: SampleSet) -> None:
     beam(s, "basic-static", 1).CompensatorSequence[0].CompensatorMountingPosition = "DOUBLE_SIDED"
+
+
+@tppc("tppc-beam-not-referenced", "a third cone arc that the fraction group does not reference",
+      "TPPC-BEAMS-REFERENCED", techniques=("photon-applicator-arc",))
+def _not_referenced(s: SampleSet) -> None:
+    group = plan(s, "photon-applicator-arc").FractionGroupSequence[0]
+    group.ReferencedBeamSequence = group.ReferencedBeamSequence[:2]
+    group.NumberOfBeams = 2

@@ -199,3 +199,24 @@ def dose_references(plan: Instance, graph: ObjectGraph, ctx: RuleContext) -> Ite
                                          f"{last[target]:g} to {value:g}", k),
                                 f"{path}.CumulativeDoseReferenceCoefficient", plan)
                 last[target] = value
+
+
+@rule("TPPC-BEAMS-REFERENCED", Severity.ERROR,
+      "Every treatment beam is referenced by the fraction group (a SETUP beam need not be)",
+      tool("TPPC-GEN-16", "(IsRequiredRule: the Referenced Beam Sequence is present)",
+           note="a treatment beam no fraction group references is never delivered; DICOM PS3.3 "
+                "C.8.8.13, C.8.8.14 (Treatment Delivery Type)"))
+@each_plan
+def beams_referenced(plan: Instance, graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    referenced = {integer(ref, "ReferencedBeamNumber")
+                  for group in items(plan.dataset, "FractionGroupSequence")
+                  for ref in items(group, "ReferencedBeamSequence")}
+    if not present(plan.dataset, "FractionGroupSequence"):
+        return  # TPPC-FRACTION-GROUP says so
+    for beam in beams(plan.dataset):
+        if text(beam.dataset, "TreatmentDeliveryType") == "SETUP":
+            continue
+        if integer(beam.dataset, "BeamNumber") not in referenced:
+            yield Issue(beam.say("TPPC-GEN-16", "a treatment beam that no fraction group "
+                                 "references: it would never be delivered"),
+                        f"{beam.path}.BeamNumber", plan)
