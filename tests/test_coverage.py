@@ -25,11 +25,14 @@ MAPPED = [name for name, p in profiles().items() if p.checklist and p.built_in]
 
 
 def _scenarios() -> set[str]:
+    """'RO-n: name' of the TRO features, 'TPPC: name' … of each profile's own."""
+    folders = [ROOT / "features", *(p.features_dir() for p in profiles().values()
+                                    if p.features_dir() is not None)]
     names = set()
-    for path in (ROOT / "features").glob("ro*.feature"):
+    for path in (f for folder in folders for f in folder.glob("*.feature")):
         text = path.read_text(encoding="utf-8")
-        (transaction,) = re.findall(r"^Feature: (RO-\d+)", text, re.M)
-        names |= {f"{transaction}: {n.strip()}"
+        (feature,) = re.findall(r"^Feature: (RO-\d+|\w+)", text, re.M)
+        names |= {f"{feature}: {n.strip()}"
                   for n in re.findall(r"^\s*Scenario(?: Outline)?: (.+)$", text, re.M)}
     return names
 

@@ -361,3 +361,45 @@ def test_a_third_party_profile_excludes_an_inherited_rule(tmp_path):
     assert acme.returncode == 0, acme.stdout[-2000:]
     doc = _cli("rules", "--markdown", "--profile", "acme-brto-electron", env=env)
     assert "- BRTO-PLAN-RADIATION-TYPE: excluded by acme-brto-electron" in doc.stdout
+
+
+# -- the scenarios (rtconform run --profile tppc) ------------------------------------------------
+def _sut(tmp_path: Path, **keys) -> Path:
+    import yaml
+
+    path = tmp_path / "sut.yaml"
+    path.write_text(yaml.safe_dump({"name": "reference actors", "profile": "tppc", **keys}),
+                    encoding="utf-8")
+    return path
+
+
+def test_tppc_scenarios_pass_on_the_embedded_default(tmp_path, shared_dir, monkeypatch):
+    """Producer, Archive, consumer and IHE-RO's reference plans, for two
+    declared beam types (all 14: `rtconform run --profile tppc`, by hand);
+    the SUT file's `profile:` and `beam_types:` choose them."""
+    from rtconform.run.runner import run
+
+    monkeypatch.setenv("RTCONFORM_SHARED", str(shared_dir))
+    sut = _sut(tmp_path, actors=["Archive", "Dosimetric Planner", "Dose Displayer"],
+               embedded={}, beam_types=["vmat", "static-electron"])
+    code, results = run(sut, tmp_path / "run")
+    by_status = Counter(r.status for r in results)
+    assert code == 0 and by_status == {"passed": 7}, [(r.name, r.status) for r in results]
+    assert {r.transaction for r in results} == {"TPPC"}
+    names = {r.name for r in results}
+    assert "The planning system under test stores a static-electron plan" in names
+    assert any("reference plans" in n for n in names)
+
+
+def test_a_broken_planner_fails_with_row_beam_and_control_point(tmp_path):
+    """The embedded planner stores a VMAT plan whose weights go down."""
+    from rtconform.run.runner import run
+
+    sut = _sut(tmp_path, actors=["Dosimetric Planner"], beam_types=["vmat"],
+               embedded={"fault": "tppc-vmat-weights-down"})
+    code, results = run(sut, tmp_path / "run")
+    (result,) = results
+    assert code == 1 and result.status == "failed"
+    assert "TPPC-GEN-45: beam 1 'VMAT CW' (vmat), control point 30: Cumulative Meterset " \
+           "Weight decreases" in result.message
+    assert "TPPC-CONTROL-POINTS" in result.rule_ids

@@ -286,7 +286,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                             quiet=not args.verbose, stimulus=args.stimulus,
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
-                            else (lambda _: None) if quiet else _progress_printer(console))
+                            else (lambda _: None) if quiet else _progress_printer(console),
+                            profile=args.profile)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     results = sorted(results, key=lambda r: (order(r.transaction), r.name))
@@ -644,7 +645,8 @@ def _register_run(sub) -> None:
                     "--sut the reference actors are the SUT.",
         epilog=_examples("rtconform run", "rtconform run --sut sut.yaml --out reports/vendor",
                          "rtconform run --tags 'ro2 or ro7'", "rtconform run --stimulus uneven",
-                         "rtconform run --sut sut.yaml --interactive"))
+                         "rtconform run --sut sut.yaml --interactive",
+                         "rtconform run --profile tppc"))
     p.add_argument("--sut", metavar="FILE", help="system under test (YAML)")
     p.add_argument("--tags", metavar="EXPR", help="pytest marker expression on scenario tags, "
                                                   "e.g. 'ro2 and not negative'")
@@ -654,7 +656,13 @@ def _register_run(sub) -> None:
     p.add_argument("--statement", metavar="FILE",
                    help="conformance statement for the table scenarios (default: the SUT "
                         "file's, or the reference one for the embedded default)")
-    p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
+    p.add_argument("--features", metavar="DIR", help="feature files (default: the profile's)")
+    from rtconform.rules.profiles import profiles
+
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="content profile: its scenarios, and what the SUT produces is judged "
+                        "by it (default: the SUT file's profile, else brto; tppc: IHE-RO plan "
+                        "content, one scenario per beam type)")
     p.add_argument("--engines", default="auto",
                    help="standard engines on what the SUT sends: auto (default: dciodvfy when "
                         "installed), or a comma list that must run (dciodvfy, dicom-validator)")

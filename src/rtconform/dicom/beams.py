@@ -20,6 +20,7 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+import numpy as np
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.sequence import Sequence
 
@@ -73,6 +74,12 @@ TARGET_MM = 35.0  # the PTV (30 mm) plus the margin the apertures give it
 MLC_WIDTHS = [10.0] * 10 + [5.0] * 40 + [10.0] * 10
 MLC_BOUNDARIES = [-200.0 + sum(MLC_WIDTHS[:i]) for i in range(len(MLC_WIDTHS) + 1)]
 PARKED = -TARGET_MM - 15  # where a closed leaf pair waits, under the X1 jaw
+
+
+def fl(value: float) -> float:
+    """An FL value as it is written (32 bits) and read back, to 0.1 mm: what
+    is compared after a round trip is what was sent."""
+    return float(np.float32(round(value, 1)))
 
 
 def weight_ds(value: float) -> str:
@@ -165,19 +172,21 @@ class BeamPlan:
 class PlanWriter:
     """Writes the RT Plan of one technique on a patient's structure set."""
 
-    def __init__(self, builder: PatientBuilder, technique: str, bolus_roi: int | None) -> None:
+    def __init__(self, builder: PatientBuilder, technique: str, bolus_roi: int | None,
+                 namespace: str = "rtconform-tppc") -> None:
         self.b = builder
         self.technique = technique
         self.bolus_roi = bolus_roi
+        self.namespace = namespace  # a planner's plans get UIDs of their own
 
     def uid(self, *parts: object) -> str:
-        return derived_uid(self.b.root, "rtconform-tppc", self.b.uid["study"], self.technique,
+        return derived_uid(self.b.root, self.namespace, self.b.uid["study"], self.technique,
                            *parts)
 
     def plan(self, beams: list[BeamPlan], fractions: int, dose_gy: float,
              setup: str = "ISOCENTRIC") -> FileDataset:
         label, what = TECHNIQUES[self.technique]
-        series = derived_uid(self.b.root, "rtconform-tppc", self.b.uid["study"], "series")
+        series = derived_uid(self.b.root, self.namespace, self.b.uid["study"], "series")
         ds = self.b.base(RT_PLAN_STORAGE, self.uid("plan"), "RTPLAN", series, 30)
         self.b.frame_of_reference(ds)
         ds.InstanceNumber = list(TECHNIQUES).index(self.technique) + 1
@@ -229,10 +238,10 @@ class PlanWriter:
         for weight in (0.0, 1.0):
             point = Dataset()
             point.CumulativeMetersetWeight = weight_ds(weight)
-            point.AverageBeamDosePointDepth = round(depth, 1)
-            point.AverageBeamDosePointEquivalentDepth = round(depth, 1)
-            point.AverageBeamDosePointSSD = round(SAD - depth, 1)
-            point.AverageBeamDosePointSourceToExternalContourDistance = round(SAD - depth, 1)
+            point.AverageBeamDosePointDepth = fl(depth)
+            point.AverageBeamDosePointEquivalentDepth = fl(depth)
+            point.AverageBeamDosePointSSD = fl(SAD - depth)
+            point.AverageBeamDosePointSourceToExternalContourDistance = fl(SAD - depth)
             points.append(point)
         ref.BeamDoseVerificationControlPointSequence = Sequence(points)
         ref.ReferencedBeamNumber = number
@@ -275,8 +284,9 @@ class PlanWriter:
         beam.NumberOfCompensators = len(p.compensators)
         if p.compensators:
             beam.CompensatorSequence = Sequence(p.compensators)
-        beam.NumberOfBoli = 1 if p.bolus else 0
-        if p.bolus:
+        bolus = p.bolus and self.bolus_roi is not None  # no bolus ROI: planned without
+        beam.NumberOfBoli = 1 if bolus else 0
+        if bolus:
             bolus = Dataset()
             bolus.ReferencedROINumber = self.bolus_roi
             bolus.BolusID = f"BOLUS{BOLUS_MM:g}MM"
@@ -344,11 +354,11 @@ class PlanWriter:
             cp.IsocenterPosition = [_ds_number(v) for v in p.iso]
             if p.radiation == "ELECTRON":  # fixed SSD on the bolus over the skin
                 cp.SourceToSurfaceDistance = _ds_number(SAD - BOLUS_MM)
-                cp.SourceToExternalContourDistance = SAD
+                cp.SourceToExternalContourDistance = fl(SAD)
             else:
                 ssd = SAD - skin_distance(p.gantry, p.iso[:2])
                 cp.SourceToSurfaceDistance = _ds_number(ssd)
-                cp.SourceToExternalContourDistance = round(ssd, 1)
+                cp.SourceToExternalContourDistance = fl(ssd)
         cp.CumulativeMetersetWeight = weight_ds(point.weight)
         ref = Dataset()  # the share of the beam's dose delivered so far, at every point
         ref.CumulativeDoseReferenceCoefficient = weight_ds(point.weight / p.points[-1].weight)
@@ -433,7 +443,7 @@ def cone(diameter: float) -> Dataset:
     applicator.ApplicatorType = "PHOTON_CIRC"
     geometry = Dataset()
     geometry.ApplicatorApertureShape = "SYM_CIRCULAR"
-    geometry.ApplicatorOpening = float(diameter)
+    geometry.ApplicatorOpening = fl(diameter)
     applicator.ApplicatorGeometrySequence = Sequence([geometry])
     applicator.ApplicatorDescription = f"stereotactic cone {diameter:g} mm"
     return applicator
@@ -632,10 +642,14 @@ BUILD = {
 }
 
 
-def technique_plan(builder: PatientBuilder, technique: str, bolus_roi: int) -> FileDataset:
+def technique_plan(builder: PatientBuilder, technique: str, bolus_roi: int | None,
+                   namespace: str = "rtconform-tppc") -> FileDataset:
+    """The plan of one technique on the builder's structure set (its bolus
+    ROI, if it has one, under the beams that use a bolus)."""
     beams, fractions, dose = BUILD[technique]()
     setup = "FIXED_SSD" if technique == "static-electron" else "ISOCENTRIC"
-    return PlanWriter(builder, technique, bolus_roi).plan(beams, fractions, dose, setup)
+    return PlanWriter(builder, technique, bolus_roi, namespace).plan(beams, fractions, dose,
+                                                                     setup)
 
 
 def build_plan_sample(uid_root: str = DEFAULT_UID_ROOT,
@@ -648,6 +662,8 @@ def build_plan_sample(uid_root: str = DEFAULT_UID_ROOT,
         raise ValueError(f"unknown beam type(s) {', '.join(unknown)}; known: "
                          f"{', '.join(TECHNIQUES)}, all")
     builder = PatientBuilder(uid_root)
+    # with its bolus the structure set is another content: another SOP Instance UID
+    builder.uid["ss"] = derived_uid(uid_root, "rtconform-tppc", "structure-set")
     sample = SampleSet(uid_root=uid_root, uids=dict(builder.uid))
     sample.datasets.update(builder.ct())
     ss = builder.structure_set()

@@ -135,6 +135,11 @@ def _name_of(ds: Dataset) -> str:
     if modality == "RTSTRUCT":
         return "RS_structure_set.dcm"
     if modality == "RTPLAN":
+        from rtconform.dicom.beams import technique_of_label
+
+        technique = technique_of_label(str(ds.get("RTPlanLabel", "")))
+        if technique:  # a beam-type plan (rtconform.dicom.beams)
+            return f"RP_{technique}.dcm"
         metersets = any("BeamMeterset" in ref for group in ds.get("FractionGroupSequence", [])
                         for ref in group.get("ReferencedBeamSequence", []))
         return "RP_dosimetric.dcm" if metersets else "RP_geometric.dcm"

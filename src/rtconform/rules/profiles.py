@@ -68,6 +68,11 @@ class Profile:
     rule_modules: tuple[str, ...] = ()  # submodules of `package` that register its rules
     faults_module: str | None = None  # submodule that registers its faults
     checklist: Checklist | None = None
+    # its scenarios for `rtconform run --profile NAME`: a folder of .feature files
+    # (with the test module that binds them) in the package, and the submodule of
+    # its own Gherkin steps (a pytest plugin, loaded beside the common steps)
+    features: str | None = None
+    steps_module: str | None = None
 
     def resource(self, name: str) -> Path:
         """A file shipped in the profile's package."""
@@ -80,6 +85,9 @@ class Profile:
     def load_faults(self) -> None:
         if self.faults_module:
             importlib.import_module(f"{self.package}.{self.faults_module}")
+
+    def features_dir(self) -> Path | None:
+        return self.resource(self.features) if self.features else None
 
     @property
     def built_in(self) -> bool:
@@ -117,6 +125,11 @@ def profiles() -> dict[str, Profile]:
             found[name] = _load(target)
     ordered = {name: found.pop(name) for name in BUILT_IN}
     return ordered | dict(sorted(found.items()))
+
+
+def step_modules() -> list[str]:
+    """The Gherkin step modules the profiles ship (pytest plugins)."""
+    return [f"{p.package}.{p.steps_module}" for p in profiles().values() if p.steps_module]
 
 
 def get(name: str) -> Profile:

@@ -69,6 +69,17 @@ def default_features_dir() -> Path:
     return Path.cwd() / "features"
 
 
+def profile_features(profile: str) -> Path:
+    """A profile's scenarios: its own features folder, else the TRO ones."""
+    from rtconform.rules.profiles import get
+
+    try:
+        own = get(profile).features_dir()
+    except KeyError as exc:
+        raise RunError(str(exc.args[0])) from exc
+    return own if own is not None else default_features_dir()
+
+
 def default_out() -> Path:
     return Path("reports") / dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
 
@@ -145,7 +156,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         statement: Path | None = None, engines: str = "auto",
         quiet: bool = True, stimulus: str = "equidistant",
         redact: bool = False, debug: bool = False,
-        progress: Callable[[dict], None] | None = None) -> tuple[int, list[ScenarioResult]]:
+        progress: Callable[[dict], None] | None = None,
+        profile: str | None = None) -> tuple[int, list[ScenarioResult]]:
     """Run the scenarios in a pytest process of their own. With `progress`,
     pytest's output goes to pytest.log and each event of progress.jsonl
     (scenarios collected, each scenario's verdict) is handed to it as it
@@ -172,7 +184,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
             raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
         env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
     check_reachable(sut, out)
-    features = (features or default_features_dir()).resolve()
+    profile = profile or sut.profile or "brto"
+    features = (features or profile_features(profile)).resolve()
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
     args = [str(features), "-p", "no:cacheprovider", "-m",
@@ -180,7 +193,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
             "--junitxml", str(folder.file(RunFolder.JUNIT)),
             "--cucumberjson", str(folder.file(RunFolder.CUCUMBER)),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
-            "--rtconform-stimulus", stimulus,
+            "--rtconform-stimulus", stimulus, "--rtconform-profile", profile,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
@@ -285,7 +298,8 @@ def read_results(cucumber: Path) -> list[ScenarioResult]:
     for feature in json.loads(cucumber.read_text(encoding="utf-8")):
         transaction = next((t["name"].upper().replace("RO", "RO-") for t in
                             feature.get("tags", []) if re.fullmatch(r"ro\d+", t["name"])),
-                           "conformance")
+                           "TPPC" if any(t["name"] == "tppc" for t in feature.get("tags", []))
+                           else "conformance")
         for element in feature.get("elements", []):
             steps = element.get("steps", [])
             statuses = [s.get("result", {}).get("status", "skipped") for s in steps]

@@ -26,6 +26,8 @@ PROFILE = Profile(
     replaces={"PLAN-CONTROL-POINTS": "TPPC-CONTROL-POINTS"},
     rule_modules=("plan", "beam", "control_points", "modifiers"),
     faults_module="faults",
+    features="features",
+    steps_module="steps",
     checklist=Checklist(
         "IHE-RO test tool TPPC checklist",
         tuple(f"TPPC-{table}-{i:02d}" for table, count in TABLES.items()
