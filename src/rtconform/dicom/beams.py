@@ -653,17 +653,19 @@ def technique_plan(builder: PatientBuilder, technique: str, bolus_roi: int | Non
 
 
 def build_plan_sample(uid_root: str = DEFAULT_UID_ROOT,
-                      techniques: Seq[str] = tuple(TECHNIQUES)) -> SampleSet:
+                      techniques: Seq[str] = tuple(TECHNIQUES), seed: str = "") -> SampleSet:
     """The patient's CT and structure set (with its bolus) and one RT Plan
-    per technique (`all` for every one), as `RP_<technique>.dcm`."""
+    per technique (`all` for every one), as `RP_<technique>.dcm`. With a
+    `seed`, every UID is the seed's own (a harness run's objects)."""
     chosen = list(TECHNIQUES) if "all" in techniques else list(dict.fromkeys(techniques))
     unknown = [t for t in chosen if t not in TECHNIQUES]
     if unknown:
         raise ValueError(f"unknown beam type(s) {', '.join(unknown)}; known: "
                          f"{', '.join(TECHNIQUES)}, all")
-    builder = PatientBuilder(uid_root)
+    builder = PatientBuilder(uid_root, seed=seed)
     # with its bolus the structure set is another content: another SOP Instance UID
-    builder.uid["ss"] = derived_uid(uid_root, "rtconform-tppc", "structure-set")
+    builder.uid["ss"] = derived_uid(uid_root, "rtconform-tppc", *([seed] if seed else []),
+                                    "structure-set")
     sample = SampleSet(uid_root=uid_root, uids=dict(builder.uid))
     sample.datasets.update(builder.ct())
     ss = builder.structure_set()

@@ -152,11 +152,15 @@ def _name_of(ds: Dataset) -> str:
     return f"CT_{int(ds.get('InstanceNumber', 0)):03d}.dcm"
 
 
-def inject(datasets: list[Dataset], fault_name: str, uid_root: str = DEFAULT_UID_ROOT) -> bool:
+def inject(datasets: list[Dataset], fault_name: str, uid_root: str = DEFAULT_UID_ROOT,
+           given: dict[str, str] | None = None) -> bool:
     """Apply a fault to objects an actor is about to send, when the fault
-    concerns them; True when it did. Lets a reference producer misbehave."""
+    concerns them; True when it did. Lets a reference producer misbehave.
+    `given`: the UIDs of the stimulus the actor was given (SampleSet.uids),
+    for the faults that reuse one."""
     fault = FAULTS[fault_name]
-    sample = SampleSet(uid_root=uid_root, datasets={_name_of(ds): ds for ds in datasets})
+    sample = SampleSet(uid_root=uid_root, datasets={_name_of(ds): ds for ds in datasets},
+                       uids=dict(given or {}))
     try:
         fault.apply(sample)
     except (KeyError, IndexError, AttributeError):

@@ -48,6 +48,9 @@ def pytest_addoption(parser) -> None:
     group.addoption("--rtconform-profile", default=None,
                     help="content profile what the SUT produces is judged by (default: the SUT "
                          "file's profile, else brto)")
+    group.addoption("--rtconform-seed", default="",
+                    help="seed of the UIDs of everything the harness sends (default: a new one "
+                         "per run; give a run's seed to repeat it exactly)")
     group.addoption("--rtconform-stimulus", default="equidistant",
                     help="sample set the harness gives the SUT: equidistant, uneven, "
                          "multi-series, limited")
@@ -77,7 +80,7 @@ def run_context(request):
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
     yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"),
                      profile=opt("--rtconform-profile") or sut.profile or "brto",
-                     redact=opt("--rtconform-redact"))
+                     redact=opt("--rtconform-redact"), seed=opt("--rtconform-seed"))
     if temporary:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -94,7 +97,8 @@ def scenario(request, run_context: RunContext):
     if wanted and not wanted & plays:
         pytest.skip(f"the system under test plays none of {sorted(wanted)}")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:120]
-    state = Scenario(run_context, request.node.name, run_context.folder.scenario_dir(name))
+    state = Scenario(run_context, request.node.name, run_context.folder.scenario_dir(name),
+                     title=_gherkin_name(request.node) or request.node.name)
     state.workdir.mkdir(parents=True, exist_ok=True)
     request.node.rtconform_scenario = state  # for the report of a failure
     yield state

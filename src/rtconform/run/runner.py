@@ -157,18 +157,25 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         quiet: bool = True, stimulus: str = "equidistant",
         redact: bool = False, debug: bool = False,
         progress: Callable[[dict], None] | None = None,
+        seed: str | None = None,
         profile: str | None = None) -> tuple[int, list[ScenarioResult]]:
     """Run the scenarios in a pytest process of their own. With `progress`,
     pytest's output goes to pytest.log and each event of progress.jsonl
     (scenarios collected, each scenario's verdict) is handed to it as it
-    happens."""
+    happens. `seed` (default: a new one) names the UIDs of everything the
+    harness sends; the same seed repeats the run."""
     from rtconform.dicom.sample import SAMPLE_SETS
+
+    seed = seed or new_seed()
+    if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", seed):
+        raise RunError(f"--seed {seed!r}: letters, digits, '.', '_' or '-' (at most 64)")
 
     if stimulus not in SAMPLE_SETS:
         raise RunError(f"unknown stimulus {stimulus!r}; one of {', '.join(SAMPLE_SETS)}")
     if tags:
         check_tags(tags)
     sut = load_sut(sut_file) if sut_file else SutConfig()
+    started = dt.datetime.now().astimezone()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     folder = RunFolder(out)
@@ -193,7 +200,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
             "--junitxml", str(folder.file(RunFolder.JUNIT)),
             "--cucumberjson", str(folder.file(RunFolder.CUCUMBER)),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
-            "--rtconform-stimulus", stimulus, "--rtconform-profile", profile,
+            "--rtconform-stimulus", stimulus, "--rtconform-seed", seed,
+            "--rtconform-profile", profile,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
@@ -213,7 +221,10 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     label_outputs(folder, sut)
     results = read_results(folder.file(RunFolder.CUCUMBER))
     results += not_applicable(features, sut, tags)
-    write_summary(folder, sut, results, code)
+    write_summary(folder, sut, results, code, settings={
+        "started": started.isoformat(timespec="seconds"), "stimulus": stimulus,
+        "tags": tags or "", "engines": engines, "statement": str(statement or ""),
+        "seed": seed})
     if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
         log = folder.file(RunFolder.PYTEST_LOG)
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
@@ -313,13 +324,46 @@ def read_results(cucumber: Path) -> list[ScenarioResult]:
     return results
 
 
+def new_seed() -> str:
+    """A run's own seed: UIDs no earlier run gave the SUT."""
+    import secrets
+
+    return secrets.token_hex(4)
+
+
+def run_settings(sut: SutConfig, settings: dict) -> dict:
+    """What a signed report's header must state to make the run reproducible:
+    when, with which rtconform and engines (versions), profile, stimulus, and
+    the AE titles and ports the harness used."""
+    from rtconform import __version__
+    from rtconform.engines import describe_engines
+    from rtconform.run.context import RunContext
+
+    engines = [e for e in str(settings.get("engines", "auto")).split(",") if e]
+    return {
+        "started": settings.get("started", ""),
+        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "rtconform": __version__, "profile": RunContext.profile,
+        "stimulus": settings.get("stimulus", ""), "seed": settings.get("seed", ""),
+        "tags": settings.get("tags", ""),
+        "statement": settings.get("statement", ""),
+        "engines": describe_engines(engines or ["auto"]),
+        "harness": {"calling_ae": sut.harness_ae, "archive_ae": sut.harness_ae,
+                    "archive_port": sut.harness_port, "receive_ae": sut.receive_ae,
+                    "receive_port": sut.receive_port,
+                    "tls": sut.tls.describe() if sut.tls else ""},
+    }
+
+
 def write_summary(folder: RunFolder, sut: SutConfig, results: list[ScenarioResult],
-                  code: int) -> None:
+                  code: int, settings: dict | None = None) -> None:
     counts = Counter(r.status for r in results)
     summary = {
+        "seed": (settings or {}).get("seed", ""),
         "sut": {"name": sut.name, "actors": list(sut.actors), "embedded": sut.embedded,
                 "peer": str(sut.peer) if sut.peer else None,
                 "export_dir": str(sut.export_dir) if sut.export_dir else None},
+        "run": run_settings(sut, settings or {}),
         "counts": dict(counts), "exit_code": 0 if code == 0 else 1,
         "scenarios": [r.__dict__ | {"rule_ids": list(r.rule_ids)} for r in results],
     }

@@ -30,6 +30,12 @@ def _observation(s: SampleSet, roi_name: str) -> Dataset:
     return next(o for o in ss.RTROIObservationsSequence if o.ReferencedROINumber == number)
 
 
+@brto("missing-beam-meterset", "the dosimetric plan lacks the Beam Meterset of beam 2",
+      "BRTO-DOSIMETRIC-PLAN")
+def _no_meterset(s: SampleSet) -> None:
+    del _dos(s).FractionGroupSequence[0].ReferencedBeamSequence[1].BeamMeterset
+
+
 @brto("brto-charset", "the structure set in ISO_IR 192 (UTF-8)", "BRTO-CHARSET")
 def _charset(s: SampleSet) -> None:
     _ss(s).SpecificCharacterSet = "ISO_IR 192"
@@ -277,8 +283,9 @@ def _localizer(s: SampleSet) -> None:
 
 
 def _stimulus_uid(s: SampleSet, key: str) -> str:
-    """A UID of the synthetic patient as the harness gives it to a SUT."""
-    return derived_uid(s.uid_root, "rtconform-sample", key)
+    """A UID of the synthetic patient as the harness gave it to the actor
+    (the run's own, when known; else the unseeded sample's)."""
+    return s.uids.get(key) or derived_uid(s.uid_root, "rtconform-sample", key)
 
 
 @brto("brto-edit-keeps-uid", "a Contourer stores its edited structure set under the SOP Instance "

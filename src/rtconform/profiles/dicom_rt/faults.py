@@ -185,12 +185,6 @@ def _setup_missing(s: SampleSet) -> None:
     _geo(s).BeamSequence[0].ReferencedPatientSetupNumber = 2
 
 
-@fault("missing-beam-meterset", "the dosimetric plan lacks the Beam Meterset of beam 2",
-       "PLAN-DOSIMETRIC")
-def _no_meterset(s: SampleSet) -> None:
-    del _dos(s).FractionGroupSequence[0].ReferencedBeamSequence[1].BeamMeterset
-
-
 # -- doses --------------------------------------------------------------------
 @fault("dose-missing-plan", "the plan dose references an absent RT Plan", "DOSE-PLAN-REF",
        complete=True)
@@ -315,6 +309,14 @@ def _meta(s: SampleSet) -> None:
     return None
 
 
+@fault("uid-sop-instance-is-series",
+       "the structure set's Series Instance UID is its own SOP Instance UID (seen in a real "
+       "MIM export)", "UID-UNIQUE")
+def _uid_two_entities(s: SampleSet) -> None:
+    ss = s.datasets["RS_structure_set.dcm"]
+    ss.SeriesInstanceUID = ss.SOPInstanceUID
+
+
 @fault("duplicate-sop-instance",
        "a second, different geometric plan with the same SOP Instance UID",
        "UID-UNIQUE")
@@ -345,6 +347,12 @@ def _ct_position(s: SampleSet) -> None:
     a, b = s.datasets["CT_001.dcm"], s.datasets["CT_002.dcm"]
     b.ImagePositionPatient = list(a.ImagePositionPatient)
     b.SliceLocation = a.SliceLocation
+
+
+@fault("ct-paired-body-part-without-laterality",
+       "one CT slice of BREAST, a paired structure, without Laterality", "IMAGE-LATERALITY")
+def _ct_laterality(s: SampleSet) -> None:
+    s.datasets["CT_010.dcm"].BodyPartExamined = "BREAST"
 
 
 @fault("ct-orientation", "one CT slice tilted", "CT-SERIES-ORIENTATION", "SS-CONTOUR-ON-PLANE",

@@ -24,8 +24,6 @@ from functools import cache
 from pathlib import Path
 
 import pydicom
-from pydicom.datadict import dictionary_VR, keyword_for_tag
-from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
@@ -44,10 +42,15 @@ REFERENCE_ENV = "RTCONFORM_TPPC_REFERENCE"  # the IHE-RO TPPC reference data set
 
 
 @cache
-def stimulus() -> SampleSet:
-    """CT, structure set (with its bolus) and one plan per beam type; built
-    once, never changed (the harness sends it as it is)."""
-    return build_plan_sample(techniques=tuple(TECHNIQUES))
+def _stimulus(seed: str) -> SampleSet:
+    return build_plan_sample(techniques=tuple(TECHNIQUES), seed=seed)
+
+
+def stimulus(scenario: Scenario) -> SampleSet:
+    """CT, structure set (with its bolus) and one plan per beam type, with
+    the run's own UIDs; built once a run, never changed (the harness sends
+    it as it is)."""
+    return _stimulus(f"{scenario.ctx.seed}/tppc")
 
 
 def declares(sut: SutConfig, beam_type: str) -> bool:
@@ -81,7 +84,7 @@ def harness_holds(scenario: Scenario, beam_type: str | None) -> None:
     """The producer's stimulus, preloaded into the harness's own Archive (as
     the tool sends it: CT, structure set, and the plan of the beam type)."""
     archive = scenario.start_harness_archive()
-    sample = stimulus()
+    sample = stimulus(scenario)
     names = [n for n in sample.datasets if n.startswith("CT_") or n == "RS_structure_set.dcm"]
     if beam_type:
         names.append(f"RP_{beam_type}.dcm")
@@ -94,8 +97,8 @@ def harness_holds(scenario: Scenario, beam_type: str | None) -> None:
         scenario.seeded_by_modality[modality] = scenario.seeded_by_modality.get(modality, 0) + 1
 
 
-def study_uid() -> str:
-    return str(stimulus().datasets["RS_structure_set.dcm"].StudyInstanceUID)
+def study_uid(scenario: Scenario) -> str:
+    return str(stimulus(scenario).datasets["RS_structure_set.dcm"].StudyInstanceUID)
 
 
 def planner_plans(scenario: Scenario, beam_type: str) -> None:
@@ -109,7 +112,7 @@ def planner_plans(scenario: Scenario, beam_type: str) -> None:
         planner = PlanningSystem(scenario.ctx.sut_recorder, scenario.workdir / "sut-tps",
                                  method="get", tls=sut.tls)
         try:
-            planner.run(archive.peer, study_uid(), beam_type, fault=sut.fault)
+            planner.run(archive.peer, study_uid(scenario), beam_type, fault=sut.fault)
             scenario.outcome = {"result": "done"}
         except Exception as exc:  # recorded: what the planner did with its input
             scenario.outcome = {"result": "failed", "reason": f"{type(exc).__name__}: {exc}"}
@@ -120,7 +123,7 @@ def planner_plans(scenario: Scenario, beam_type: str) -> None:
     else:
         scenario.outcome = ask_sut(scenario, archive.peer, {"RTCONFORM_BEAM_TYPE": beam_type},
                                    f"plan a {beam_type} plan ({TECHNIQUES[beam_type][1]}) on "
-                                   f"study {study_uid()} and store it")
+                                   f"study {study_uid(scenario)} and store it")
     scenario.ctx.recorder.note("harness", f"planning system under test planned {beam_type}",
                                outcome=scenario.outcome)
 
@@ -130,7 +133,7 @@ def ask_sut(scenario: Scenario, archive: Peer, env: dict[str, str], what: str) -
     sut = scenario.ctx.sut
     env = {**os.environ, **env, "RTCONFORM_ARCHIVE_AE": archive.ae_title,
            "RTCONFORM_ARCHIVE_HOST": archive.host, "RTCONFORM_ARCHIVE_PORT": str(archive.port),
-           "RTCONFORM_STUDY_UID": study_uid()}
+           "RTCONFORM_STUDY_UID": study_uid(scenario)}
     if sut.trigger:
         try:  # the user's own SUT file: $RTCONFORM_* expand
             proc = subprocess.run(sut.trigger, shell=True, env=env, capture_output=True,
@@ -184,14 +187,17 @@ def judge(scenario: Scenario) -> list[Finding]:
 # -- consumers --------------------------------------------------------------------------------
 def _send(scenario: Scenario, peer: Peer, datasets: list[Dataset]) -> None:
     user = scenario.harness_actor("Dosimetric Planner")
-    result = user.store(peer, datasets)
+    with scenario.needs_capability():
+        result = user.store(peer, datasets)
+    scenario.ctx.remember_sent(scenario.title or scenario.name, datasets)
     scenario.statuses += result.statuses
     for ds in datasets:
         scenario.sent.setdefault(str(ds.Modality), []).append(ds)
 
 
 def send_to_archive(scenario: Scenario, beam_type: str) -> None:
-    _send(scenario, scenario.sut_archive_peer(), [stimulus().datasets[f"RP_{beam_type}.dcm"]])
+    _send(scenario, scenario.sut_archive_peer(),
+          [stimulus(scenario).datasets[f"RP_{beam_type}.dcm"]])
 
 
 def consumer_peer(scenario: Scenario) -> Peer:
@@ -212,7 +218,8 @@ def consumer_peer(scenario: Scenario) -> Peer:
 
 
 def send_to_consumer(scenario: Scenario, beam_type: str) -> None:
-    _send(scenario, consumer_peer(scenario), [stimulus().datasets[f"RP_{beam_type}.dcm"]])
+    _send(scenario, consumer_peer(scenario),
+          [stimulus(scenario).datasets[f"RP_{beam_type}.dcm"]])
 
 
 def consumer_shows(scenario: Scenario, beam_type: str) -> tuple[bool, str]:
@@ -266,56 +273,21 @@ def send_reference_plans(scenario: Scenario, paths: list[Path]) -> None:
     _send(scenario, scenario.sut_archive_peer(), [pydicom.dcmread(p) for p in paths])
 
 
-def _value(element: DataElement) -> object:
-    """An element's value; one a sender had to encode as UN (a DS of more
-    than 64 KiB in Explicit VR, PS3.5 6.2.2) read with its dictionary VR."""
-    if element.VR == "UN" and isinstance(element.value, bytes):
-        try:
-            vr = dictionary_VR(element.tag)
-        except KeyError:
-            return element.value
-        if vr not in ("UN", "SQ") and " or " not in vr:
-            raw = RawDataElement(element.tag, vr, len(element.value), element.value, 0, True,
-                                 True)
-            return convert_raw_data_element(raw).value
-    return element.value
-
-
-def _same(sent: Dataset, back: Dataset, tag) -> bool:
-    """Whether one attribute came back as it was sent: equal encoded bytes
-    (an unread element), else equal values, item by item."""
-    raw_a, raw_b = sent.get_item(tag), back.get_item(tag)
-    if isinstance(raw_a, RawDataElement) and isinstance(raw_b, RawDataElement) and \
-            raw_a.value == raw_b.value:
-        return True
-    a, b = sent[tag], back[tag]
-    if a.VR == "SQ" and b.VR == "SQ":
-        return len(a.value) == len(b.value) and all(
-            not differences(x, y) for x, y in zip(a.value, b.value, strict=True))
-    return _value(a) == _value(b)
-
-
-def differences(sent: Dataset, back: Dataset) -> list[str]:
-    """Attributes that differ (keywords at this level), file meta aside."""
-    tags = set(sent.keys()) | set(back.keys())
-    return sorted(keyword_for_tag(t) or str(t) for t in tags
-                  if (t in sent) != (t in back) or (t in sent and not _same(sent, back, t)))
-
-
-def retrieve_sent_unchanged(scenario: Scenario) -> list[str]:
+def retrieve_sent(scenario: Scenario) -> list[tuple[Dataset, Dataset]]:
     """Every plan this scenario sent, retrieved by C-GET from the Archive
-    under test, study by study: what is missing or changed (anything else the
-    Archive holds of those studies is not counted)."""
+    under test, study by study (anything else the Archive holds of those
+    studies is not counted): (sent, returned) pairs; missing ones fail."""
     sent = {str(ds.SOPInstanceUID): ds for ds in scenario.sent.get("RTPLAN", [])}
     user = scenario.harness_actor("Dose Displayer", "get")
     peer = scenario.sut_archive_peer()
     got: dict[str, Dataset] = {}
     for study in sorted({str(ds.StudyInstanceUID) for ds in sent.values()}):
         # one C-GET per study (the reference plans are a series each)
-        got |= {str(ds.SOPInstanceUID): ds
-                for ds in user.retrieve(peer, identifier("STUDY", StudyInstanceUID=study))}
-    problems = [f"{uid} not returned" for uid in sent if uid not in got]
-    for uid, ds in sent.items():
-        if uid in got and (diff := differences(ds, got[uid])):
-            problems.append(f"{ds.RTPlanLabel} ({uid}) came back changed: {diff[:8]}")
-    return problems
+        with scenario.needs_capability():
+            got |= {str(ds.SOPInstanceUID): ds
+                    for ds in user.retrieve(peer, identifier("STUDY", StudyInstanceUID=study))}
+    missing = [str(sent[uid].get("RTPlanLabel", uid)) for uid in sent if uid not in got]
+    if missing:
+        raise ScenarioFailure(f"ARCHIVE-STORAGE-LEVEL-2: {len(missing)} of {len(sent)} plans "
+                              f"were not returned: {', '.join(missing[:5])}")
+    return [(sent[uid], got[uid]) for uid in sent]
