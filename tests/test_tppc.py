@@ -403,3 +403,26 @@ def test_a_broken_planner_fails_with_row_beam_and_control_point(tmp_path):
     assert "TPPC-GEN-45: beam 1 'VMAT CW' (vmat), control point 30: Cumulative Meterset " \
            "Weight decreases" in result.message
     assert "TPPC-CONTROL-POINTS" in result.rule_ids
+
+
+def test_a_long_value_sent_as_un_compares_as_sent(tppc_reference, tmp_path):
+    """An Archive returning IHE-RO's BasicStatic plan in Explicit VR must send
+    its 70 KB Compensator Thickness Data as UN (PS3.5 6.2.2): unchanged."""
+    import warnings
+
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    from rtconform.dicom.compare import differences
+
+    sent = pydicom.dcmread(tppc_reference / "BasicStaticBeam" / "RTPlanBasicStaticBeam.dcm")
+    copy_ = pydicom.dcmread(tppc_reference / "BasicStaticBeam" / "RTPlanBasicStaticBeam.dcm")
+    copy_.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom says it writes UN: that is the point
+        copy_.save_as(tmp_path / "back.dcm", enforce_file_format=True)
+    back = pydicom.dcmread(tmp_path / "back.dcm")
+    assert back.BeamSequence[0].CompensatorSequence[0]["CompensatorThicknessData"].VR == "UN"
+    assert differences(sent, back) == []
+    back.BeamSequence[0].CompensatorSequence[0].CompensatorThicknessData = ["1"] * 4125
+    assert [d.path for d in differences(sent, back)] == [
+        "BeamSequence[0].CompensatorSequence[0].CompensatorThicknessData"]
