@@ -373,22 +373,83 @@ def _sut(tmp_path: Path, **keys) -> Path:
     return path
 
 
-def test_tppc_scenarios_pass_on_the_embedded_default(tmp_path, shared_dir, monkeypatch):
-    """Producer, Archive, consumer and IHE-RO's reference plans, for two
-    declared beam types (all 14: `rtconform run --profile tppc`, by hand);
-    the SUT file's `profile:` and `beam_types:` choose them."""
+@pytest.fixture(scope="module")
+def tppc_run(tmp_path_factory, shared_dir):
+    """`rtconform run` with a SUT file naming the tppc profile and two beam
+    types, on the embedded default (all 14: `rtconform run --profile tppc`,
+    by hand): run once for the scenario and report tests."""
     from rtconform.run.runner import run
 
-    monkeypatch.setenv("RTCONFORM_SHARED", str(shared_dir))
-    sut = _sut(tmp_path, actors=["Archive", "Dosimetric Planner", "Dose Displayer"],
-               embedded={}, beam_types=["vmat", "static-electron"])
-    code, results = run(sut, tmp_path / "run")
+    folder = tmp_path_factory.mktemp("tppc-run")
+    previous = os.environ.get("RTCONFORM_SHARED")
+    os.environ["RTCONFORM_SHARED"] = str(shared_dir)  # IHE-RO's reference plans
+    try:
+        sut = _sut(folder, actors=["Archive", "Dosimetric Planner", "Dose Displayer"],
+                   embedded={}, beam_types=["vmat", "static-electron"])
+        code, results = run(sut, folder / "run")
+    finally:
+        if previous is None:
+            os.environ.pop("RTCONFORM_SHARED", None)
+        else:
+            os.environ["RTCONFORM_SHARED"] = previous
+    return folder / "run", code, results
+
+
+def test_tppc_scenarios_pass_on_the_embedded_default(tppc_run):
+    """Producer, Archive, consumer and IHE-RO's reference plans, for the two
+    declared beam types; the SUT file's `profile:` and `beam_types:` choose them."""
+    _, code, results = tppc_run
     by_status = Counter(r.status for r in results)
     assert code == 0 and by_status == {"passed": 7}, [(r.name, r.status) for r in results]
     assert {r.transaction for r in results} == {"TPPC"}
     names = {r.name for r in results}
     assert "The planning system under test stores a static-electron plan" in names
     assert any("reference plans" in n for n in names)
+
+
+def test_the_report_shows_each_plans_beams_in_chromium(tppc_run):
+    """A beam table per plan (type as detected …) and beam's-eye views, in
+    a real headless Chromium like the other pictures."""
+    import shutil as shutil_
+
+    from helpers import artifacts_dir, require, require_module
+    from rtconform.report.render import render
+
+    out, _, _ = tppc_run
+    written = render(out, ("html", "json"))
+    plans = json.loads(written["json"].read_text())["plans"]
+    vmat = next(p for p in plans if p["title"] == "RT Plan RTC VMAT")
+    assert [(b["beam"], b["type"], b["control_points"]) for b in vmat["beams"]] == [
+        (1, "vmat", 90), (2, "vmat", 90)]
+    assert vmat["beams"][0]["gantry"] == "182° → 178° CW (356°)"
+    electron = next(p for p in plans if p["title"] == "RT Plan RTC Electron")
+    assert electron["beams"][0] | {"name": ""} == {
+        "beam": 1, "name": "", "type": "static-electron", "radiation": "ELECTRON",
+        "energy": "9 MeV", "applicator": "A10 (ELECTRON_SQUARE)", "wedges": "",
+        "modifiers": "1 bolus, 1 block", "control_points": 2, "gantry": "0°", "couch": "0°",
+        "mu": "212"}
+    assert {b["type"] for p in plans for b in p["beams"]} >= set(TECHNIQUES)  # + reference
+    chromium = shutil_.which("chromium") or "/usr/bin/chromium"
+    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
+    playwright = require_module("playwright.sync_api", "playwright")
+    errors = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(written["html"].as_uri())
+        views = page.evaluate("Array.from(document.querySelectorAll('div.bev img'))"
+                              ".map(i => i.complete && i.naturalWidth)")
+        tables = page.evaluate("document.querySelectorAll('table.beams').length")
+        page.locator("#plans").scroll_into_view_if_needed()
+        shot = artifacts_dir("report") / "report-beams.png"
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert errors == []
+    assert tables == len(plans) and len(views) >= 14 and all(w and w > 100 for w in views)
+    assert shot.stat().st_size > 10_000
 
 
 def test_a_broken_planner_fails_with_row_beam_and_control_point(tmp_path):

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from rtconform.dicom.beams import TECHNIQUES
@@ -203,6 +204,33 @@ def device_positions(beam: Dataset) -> list[dict[str, tuple[float, ...]]]:
     return out
 
 
+def _as_written(position: Dataset) -> tuple[str, ...]:
+    """Leaf/Jaw Positions as the strings written, whether or not the element
+    was decoded yet: comparing them needs no decoding of the thousands of
+    values of a VMAT arc."""
+    raw = position.get_item("LeafJawPositions")
+    if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes):
+        return tuple(v.strip() for v in raw.value.decode("ascii", "replace")
+                     .strip("\x00 ").split("\\"))
+    value = position.LeafJawPositions
+    values = value if isinstance(value, list | tuple) or type(value).__name__ == \
+        "MultiValue" else [value]
+    return tuple(str(v).strip() for v in values)
+
+
+def _encoded_positions(beam: Dataset) -> list[dict[str, tuple[str, ...]]]:
+    """Each control point's Leaf/Jaw Positions by device, as written, carried
+    forward: enough to see whether anything moves."""
+    out, state = [], {}
+    for cp in items(beam, "ControlPointSequence"):
+        state = dict(state)
+        for position in items(cp, "BeamLimitingDevicePositionSequence"):
+            if "LeafJawPositions" in position:
+                state[text(position, "RTBeamLimitingDeviceType")] = _as_written(position)
+        out.append(state)
+    return out
+
+
 def weights(beam: Dataset) -> list[float | None]:
     return [number(cp, "CumulativeMetersetWeight") for cp in items(beam, "ControlPointSequence")]
 
@@ -232,7 +260,7 @@ def facts(beam: Dataset) -> BeamFacts:
         text(cp, "GantryRotationDirection") in ("CW", "CC") for cp in cps[:-1])
     devices = {text(d, "RTBeamLimitingDeviceType")
                for d in items(beam, "BeamLimitingDeviceSequence")}
-    positions = device_positions(beam)
+    positions = _encoded_positions(beam)
     w = weights(beam)
     moves = on = False
     for k in range(1, len(positions)):
