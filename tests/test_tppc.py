@@ -487,3 +487,43 @@ def test_a_long_value_sent_as_un_compares_as_sent(tppc_reference, tmp_path):
     back.BeamSequence[0].CompensatorSequence[0].CompensatorThicknessData = ["1"] * 4125
     assert [d.path for d in differences(sent, back)] == [
         "BeamSequence[0].CompensatorSequence[0].CompensatorThicknessData"]
+
+
+def test_an_operator_judges_a_real_plan_consumer(tmp_path, monkeypatch):
+    """A TMS or viewer under test (here a Storage SCP of its own, over a real
+    association): the harness sends the plan, an operator answers at the
+    console (a pipe here), and the answer is the recorded evidence."""
+    from rtconform.actors.archive import Archive, ArchiveConfig
+    from rtconform.actors.recorder import AssociationRecorder
+    from rtconform.profiles.tppc import scenarios as tppc
+    from rtconform.run.context import RunContext, Scenario
+    from rtconform.run.sut import SutConfig
+
+    consumer = Archive(ArchiveConfig(ae_title="TMS", store_dir=tmp_path / "tms"),
+                       AssociationRecorder(tmp_path / "tms.jsonl"))
+    consumer.start()
+    read, write = os.pipe()
+    try:
+        sut = SutConfig(name="a TMS", actors=("Dose Displayer",), peer=consumer.peer,
+                        embedded=False, interactive=True, timeout=10)
+        assert tppc.not_applicable(sut, {"beam_type": "vmat"}, {"sut_dose_displayer"}) is None
+        quiet = SutConfig(name="a TMS", peer=consumer.peer, embedded=False)
+        assert "--interactive" in tppc.not_applicable(quiet, {}, {"sut_dose_displayer"})
+        ctx = RunContext(tmp_path / "run", sut, ())
+        scenario = Scenario(ctx, "consumer", tmp_path / "run" / "scenario")
+        scenario.workdir.mkdir(parents=True)
+        tppc.send_to_consumer(scenario, "vmat")
+        assert scenario.statuses == [0]
+        os.write(write, b"yes, every arc as planned\n")
+        monkeypatch.setattr(sys, "stdin", os.fdopen(read, "r"))
+        verdict, evidence = tppc.consumer_shows(scenario, "vmat")
+        scenario.stop()
+        received = len(consumer.store.rows())
+    finally:
+        os.close(write)
+        consumer.stop()
+    assert verdict and evidence == "operator: yes, every arc as planned"
+    notes = [json.loads(line) for line in ctx.recorder.path.read_text().splitlines()
+             if '"operator"' in line]
+    assert notes and notes[-1]["answer"] == "yes, every arc as planned"
+    assert received == 1  # it really received the plan
