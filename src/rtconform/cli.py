@@ -299,7 +299,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
                             else (lambda _: None) if quiet else _progress_printer(console),
-                            seed=args.seed, profile=args.profile)
+                            seed=args.seed, parallel=args.parallel, profile=args.profile)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     finally:
@@ -700,6 +700,9 @@ def _register_run(sub) -> None:
     p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
                    help="the synthetic patient set the harness gives the SUT (default "
                         "equidistant; see rtconform sample --help)")
+    p.add_argument("--parallel", type=int, metavar="N",
+                   help="scenario processes at once (default: the cores for the embedded "
+                        "default; 1 for a real SUT unless its SUT file says `parallel: N`)")
     p.add_argument("--seed", metavar="SEED",
                    help="seed of the UIDs of every object the harness sends (default: a new "
                         "one per run, so a store that kept an earlier run's objects changes "

@@ -10,12 +10,14 @@ from pathlib import Path
 import jinja2
 import markupsafe
 import pydicom
+from pydicom.dataset import Dataset
 
 from rtconform.profiles.tppc.report import plan_reports
 from rtconform.redact import Redactor
 from rtconform.report import markdown as md
 from rtconform.report import model as report_model
 from rtconform.report.pictures import (
+    DoseGrid,
     dvh_curves,
     dvh_png,
     dvh_statistics,
@@ -125,8 +127,7 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         doses = [p for p, h in headers.items() if h.get("Modality") == "RTDOSE"
                  and str(h.get("FrameOfReferenceUID")) == frame
                  and h.get("DoseSummationType") == "PLAN"]
-        dose = pydicom.dcmread(sorted(doses, key=lambda p: p not in received)[0]) if doses \
-            else None
+        dose = _drawable_dose(sorted(doses, key=lambda p: p not in received))
         plan = None
         if dose is not None and dose.get("ReferencedRTPlanSequence"):
             plan_path = objects.get(str(dose.ReferencedRTPlanSequence[0]
@@ -134,21 +135,43 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
             plan = pydicom.dcmread(plan_path, stop_before_pixels=True) if plan_path else None
         rx = prescription_gy(plan)
         title = redactor(str(ss.get("StructureSetLabel", "")))
-        planes = plane_pictures(images, ss, dose, title, prescription=rx)
-        entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [
-            {"caption": p.caption, "png": p.png, "roi_colours": p.roi_colours,
-             "isodose_colours": p.isodose_colours} for p in planes]}
-        if dose is not None:
-            curves = dvh_curves(ss, dose)
-            entry["dvh"], entry["dvh_colours"] = dvh_png(ss, dose, title, curves, rx)
-            stats = dvh_statistics(curves, rx) if "DVHSequence" in dose else \
-                voxel_statistics(dvh_voxels(ss, dose), rx)
-            entry["dvh_statistics"] = [{**row, "structure": redactor(row["structure"])}
-                                       for row in stats]
+        try:  # objects the SUT sent may be broken: the report says so, it does not stop
+            entry = _picture_set(images, ss, dose, title, rx, redactor)
+        except Exception as exc:
+            entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [],
+                     "note": f"pictures not drawn: {type(exc).__name__}: {exc}"}
         sets.append(entry)
         if len(sets) >= 3:
             break
     return sets
+
+
+def _drawable_dose(paths: list[Path]) -> Dataset | None:
+    """The first plan dose whose grid can be drawn (a dose with a broken grid
+    is a finding of its own, not a picture)."""
+    for path in paths:
+        dose = pydicom.dcmread(path)
+        try:
+            DoseGrid(dose)
+        except Exception:  # the next dose may be whole
+            continue
+        return dose
+    return None
+
+
+def _picture_set(images, ss, dose, title: str, rx: float | None, redactor) -> dict:
+    planes = plane_pictures(images, ss, dose, title, prescription=rx)
+    entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [
+        {"caption": p.caption, "png": p.png, "roi_colours": p.roi_colours,
+         "isodose_colours": p.isodose_colours} for p in planes]}
+    if dose is not None:
+        curves = dvh_curves(ss, dose)
+        entry["dvh"], entry["dvh_colours"] = dvh_png(ss, dose, title, curves, rx)
+        stats = dvh_statistics(curves, rx) if "DVHSequence" in dose else \
+            voxel_statistics(dvh_voxels(ss, dose), rx)
+        entry["dvh_statistics"] = [{**row, "structure": redactor(row["structure"])}
+                                   for row in stats]
+    return entry
 
 
 def _nonempty(columns: list[tuple], rows: list[dict]) -> list[tuple]:

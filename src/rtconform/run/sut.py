@@ -63,6 +63,7 @@ class SutConfig:
     idle: tuple[str, ...] = ()  # transactions the reference actor silently does not perform
     lenient: bool = False  # the reference Contourer accepts a structure set without images
     tls: TLSConfig | None = None  # every association with the SUT over DICOM TLS
+    parallel: int = 1  # scenarios at once against this SUT (its data are disjoint)
     profile: str | None = None  # the content profile of its run (rtconform run --profile)
     beam_types: tuple[str, ...] = ()  # the TPPC beam types it declares (empty: all)
 
@@ -120,7 +121,8 @@ def load_sut(path: Path) -> SutConfig:
         receive_ae=str(harness.get("receive_ae", "HARNESS")),
         receive_port=int(harness.get("receive_port", 0)),
         statement=statement or None, embedded=embedded is not None,
-        tls=_tls(path, data.get("tls")), profile=data.get("profile"),
+        tls=_tls(path, data.get("tls")), parallel=int(data.get("parallel", 1)),
+        profile=data.get("profile"),
         beam_types=tuple(str(t) for t in data.get("beam_types") or ()))
     _check_profile(path, config)
     if embedded is not None:
