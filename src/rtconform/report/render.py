@@ -12,6 +12,7 @@ import markupsafe
 import pydicom
 from pydicom.dataset import Dataset
 
+from rtconform.profiles.tppc.report import plan_reports
 from rtconform.redact import Redactor
 from rtconform.report import markdown as md
 from rtconform.report import model as report_model
@@ -225,12 +226,16 @@ def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bo
     run_dir = Path(run_dir)
     data, received, redactor = report_model.build(run_dir, redact, site, operator)
     sets = pictures(run_dir, received, redactor, data["unreadable"]) if with_pictures else []
+    # each plan's beams as detected, with their beam's-eye views (the tppc profile's)
+    plans = plan_reports(received, redactor, pictures=with_pictures)
+    data["plans"] = [{k: v for k, v in plan.items() if k != "views"} for plan in plans]
     written = {}
     env = _env()
     template = env.get_template("report.html.j2")
 
     def html_text(pages: dict | None) -> str:
-        return template.render(r=data, pictures=sets, paper=PAPERS[paper], pages=pages)
+        return template.render(r=data, pictures=sets, plans=plans, paper=PAPERS[paper],
+                               pages=pages)
 
     if "json" in formats:
         path = RunFolder(run_dir).report("json")
@@ -250,9 +255,13 @@ def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bo
             if "dvh" in entry:
                 entry["dvh_file"] = f"report_files/set{i}_dvh.png"
                 (run_dir / entry["dvh_file"]).write_bytes(entry["dvh"])
+        for i, plan in enumerate(plans):
+            for j, view in enumerate(plan["views"]):
+                view["file"] = f"report_files/plan{i}_beam{j}.png"
+                (run_dir / view["file"]).write_bytes(view["png"])
         path = RunFolder(run_dir).report("md")
         path.write_text(_env(markdown=True).get_template("report.md.j2").render(
-            r=data, pictures=sets),
+            r=data, pictures=sets, plans=plans),
                         encoding="utf-8")
         written["md"] = path
     if "pdf" in formats:

@@ -19,7 +19,14 @@ from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run.transactions import ACTORS, TRANSACTIONS, tag_of
 from rtconform.run_folder import RunFolder
 
-pytest_plugins = ["rtconform.run.steps"]
+
+def _step_plugins() -> list[str]:
+    from rtconform.rules.profiles import step_modules
+
+    return ["rtconform.run.steps", *step_modules()]  # the common steps, each profile's own
+
+
+pytest_plugins = _step_plugins()
 
 
 def pytest_addoption(parser) -> None:
@@ -38,6 +45,9 @@ def pytest_addoption(parser) -> None:
     group.addoption("--rtconform-debug", action="store_true",
                     help="keep the Python traceback of a failed scenario (default: the "
                          "evidence in DICOM terms)")
+    group.addoption("--rtconform-profile", default=None,
+                    help="content profile what the SUT produces is judged by (default: the SUT "
+                         "file's profile, else brto)")
     group.addoption("--rtconform-seed", default="",
                     help="seed of the UIDs of everything the harness sends (default: a new one "
                          "per run; give a run's seed to repeat it exactly)")
@@ -73,6 +83,7 @@ def run_context(request):
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
     shard = _shard(request.config)
     yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"),
+                     profile=opt("--rtconform-profile") or sut.profile or "brto",
                      redact=opt("--rtconform-redact"), seed=opt("--rtconform-seed"),
                      shard=shard[0] if shard else None)
     if temporary:
@@ -178,6 +189,8 @@ def pytest_collection_finish(session) -> None:
 def _transaction(report) -> str:
     keywords = report.keywords if isinstance(report.keywords, dict) else {}
     found = sorted(k for k in keywords if re.fullmatch(r"ro\d+", k))
+    if not found and "tppc" in keywords:
+        return "TPPC"
     return found[0].upper().replace("RO", "RO-") if found else "conformance"
 
 

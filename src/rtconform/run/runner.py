@@ -70,6 +70,17 @@ def default_features_dir() -> Path:
     return Path.cwd() / "features"
 
 
+def profile_features(profile: str) -> Path:
+    """A profile's scenarios: its own features folder, else the TRO ones."""
+    from rtconform.rules.profiles import get
+
+    try:
+        own = get(profile).features_dir()
+    except KeyError as exc:
+        raise RunError(str(exc.args[0])) from exc
+    return own if own is not None else default_features_dir()
+
+
 def default_out() -> Path:
     return Path("reports") / dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
 
@@ -147,8 +158,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         quiet: bool = True, stimulus: str = "equidistant",
         redact: bool = False, debug: bool = False,
         progress: Callable[[dict], None] | None = None,
-        seed: str | None = None, parallel: int | None = None
-        ) -> tuple[int, list[ScenarioResult]]:
+        seed: str | None = None, parallel: int | None = None,
+        profile: str | None = None) -> tuple[int, list[ScenarioResult]]:
     """Run the scenarios in a pytest process of their own. With `progress`,
     pytest's output goes to pytest.log and each event of progress.jsonl
     (scenarios collected, each scenario's verdict) is handed to it as it
@@ -183,7 +194,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
             raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
         env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
     check_reachable(sut, out)
-    features = (features or default_features_dir()).resolve()
+    profile = profile or sut.profile or "brto"
+    features = (features or profile_features(profile)).resolve()
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
     parts = 1 if interactive else parallel_parts(sut, parallel)
@@ -191,6 +203,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
             marker_expression(sut, tags, statement),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
             "--rtconform-stimulus", stimulus, "--rtconform-seed", seed,
+            "--rtconform-profile", profile,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
@@ -229,7 +242,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     write_summary(folder, sut, results, code, settings={
         "started": started.isoformat(timespec="seconds"), "stimulus": stimulus,
         "tags": tags or "", "engines": engines, "statement": str(statement or ""),
-        "seed": seed})
+        "seed": seed, "profile": profile})
     if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
         log = folder.file(RunFolder.PYTEST_LOG)
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
@@ -347,7 +360,8 @@ def read_results(cucumber: Path) -> list[ScenarioResult]:
     for feature in json.loads(cucumber.read_text(encoding="utf-8")):
         transaction = next((t["name"].upper().replace("RO", "RO-") for t in
                             feature.get("tags", []) if re.fullmatch(r"ro\d+", t["name"])),
-                           "conformance")
+                           "TPPC" if any(t["name"] == "tppc" for t in feature.get("tags", []))
+                           else "conformance")
         for element in feature.get("elements", []):
             steps = element.get("steps", [])
             statuses = [s.get("result", {}).get("status", "skipped") for s in steps]
@@ -380,7 +394,7 @@ def run_settings(sut: SutConfig, settings: dict) -> dict:
     return {
         "started": settings.get("started", ""),
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "rtconform": __version__, "profile": RunContext.profile,
+        "rtconform": __version__, "profile": settings.get("profile") or RunContext.profile,
         "stimulus": settings.get("stimulus", ""), "seed": settings.get("seed", ""),
         "tags": settings.get("tags", ""),
         "statement": settings.get("statement", ""),
