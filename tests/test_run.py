@@ -210,42 +210,6 @@ def test_file_exporter_as_the_sut(tmp_path):
     assert result.status == "failed" and "FILE-UNREADABLE" in result.rule_ids
 
 
-@pytest.fixture(scope="session")
-def orthanc_sut(tmp_path_factory, shared_dir):
-    """One Orthanc per test process, shared by the tests in the xdist group
-    "orthanc" (they run on one worker): each scenario checks the objects it gave
-    Orthanc, never counts of all it holds, so what an earlier run left is fine."""
-    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
-    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
-    tmp_path = tmp_path_factory.mktemp("orthanc")
-    dicom_port, http_port, move_port = free_port(), free_port(), free_port()
-    store = tmp_path / "orthanc-store"
-    store.mkdir()
-    config = fill_template(shared_dir / "peers" / "orthanc.json", tmp_path / "orthanc.json",
-                           STORE=store, DICOM_PORT=dicom_port, HTTP_PORT=http_port,
-                           MOVE_PORT=move_port)
-    sut = tmp_path / "orthanc-sut.yaml"
-    sut.write_text(f"name: Orthanc (Debian)\nactors: [Archive]\nnetwork: {{ae_title: ORTHANC, "
-                   f"host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
-                   f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n")
-    with running([executable, str(config)], dicom_port, tmp_path / "orthanc.log"):
-        yield sut
-
-
-@pytest.mark.xdist_group("orthanc")
-def test_orthanc_as_the_archive_under_test(tmp_path, orthanc_sut):
-    code, results = run(orthanc_sut, tmp_path / "run")
-    # Every Archive scenario passes against Orthanc 1.10: it stores what it is
-    # sent at storage level 2 (even non-conformant objects), answers C-FIND at
-    # SERIES level, and serves C-GET and C-MOVE (to HARNESS, configured in its
-    # DicomModalities). Orthanc keeps what earlier scenarios stored, so the
-    # retrieve scenarios check the objects each scenario gave it, not counts of
-    # everything it holds. No conformance-table scenarios: no Orthanc statement.
-    assert {r.transaction for r in results} == set(TRANSACTIONS)
-    assert code == 0, [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
-    assert len(results) == 17 and all(r.status == "passed" for r in results)
-
-
 def test_a_dose_displayer_that_does_not_retrieve_fails_its_scenarios(tmp_path):
     """The Dose Displayer scenarios of the IHE-RO test tool (DD1, DD2, DDE) can
     fail: a Dose Displayer that never retrieves the structure set or dose."""
@@ -371,32 +335,6 @@ def test_a_find_answer_is_compared_with_what_was_stored():
     assert len(find_problems([item("1.2.3.4", "CT")], sent, "RTPLAN", "SERIES")) == 1
 
 
-def test_dcmqrscp_as_the_archive_under_test(tmp_path, shared_dir):
-    """dcmtk's dcmqrscp with its own statement: the Archive scenarios and every
-    conformance-table row generated from conformance/dcmtk-dcmqrscp.yaml pass,
-    C-FIND keys sent by the book (Patient Root for PATIENT level, the unique
-    keys of the levels above)."""
-    from peers import dcmtk, fill_template
-
-    port, receive = free_port(), free_port()
-    store = tmp_path / "store"
-    store.mkdir()
-    config = fill_template(shared_dir / "peers" / "dcmqrscp.cfg", tmp_path / "qr.cfg",
-                           PORT=port, MOVE_PORT=receive, STORE=store)
-    sut = tmp_path / "sut.yaml"
-    sut.write_text(f"name: dcmqrscp\nactors: [Archive]\nnetwork: {{ae_title: DCMQRSCP, "
-                   f"host: 127.0.0.1, port: {port}}}\ntimeout: 30\n"
-                   f"harness: {{receive_ae: HARNESS, receive_port: {receive}}}\n")
-    statement = ROOT / "conformance" / "dcmtk-dcmqrscp.yaml"
-    with running([dcmtk("dcmqrscp"), "-c", str(config)], port, tmp_path / "qr.log"):
-        code, results = run(sut, tmp_path / "run", statement=statement)
-    failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
-    assert code == 0 and not failed, failed
-    conformance = [r for r in results if r.transaction == "conformance"]
-    assert len(results) - len(conformance) == 17 and len(conformance) > 40
-    assert any("C-FIND" in r.name or "matches" in r.name for r in conformance)
-
-
 def test_a_broken_statement_is_refused_before_any_association(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("schema: rtconform-statement/1\nproduct: {name: x}\n"
@@ -497,7 +435,8 @@ def test_ihe_ro_reference_data_as_an_export(tmp_path, reference_dir):
     report, received, redactor = model.build(tmp_path / "run")
     assert {i["iod"] for i in report["annex"]} >= {"RT Structure Set", "RT Plan", "RT Dose"}
     (picture_set,) = pictures(tmp_path / "run", received, redactor, [])
-    assert len(picture_set["slices"]) == 3 and picture_set["dvh"]
+    assert picture_set["slices"] and picture_set["dvh"]  # planes through target, dose max
+    assert all("axial z =" in s["caption"] for s in picture_set["slices"])
 
 
 def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):
@@ -511,18 +450,6 @@ def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):
         assert code == 0
         log = (out / "associations.jsonl").read_text()
         assert ('"C-FIND-RQ"' in log) and ((PATIENT_ID in log) != redact)
-
-
-@pytest.mark.xdist_group("orthanc")
-def test_orthanc_with_its_statement(tmp_path, orthanc_sut):
-    """Orthanc with conformance/orthanc.yaml: the Archive scenarios and every
-    conformance-table row generated from its statement pass."""
-    code, results = run(orthanc_sut, tmp_path / "run",
-                        statement=ROOT / "conformance" / "orthanc.yaml")
-    failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
-    assert code == 0 and not failed, failed
-    conformance = [r for r in results if r.transaction == "conformance"]
-    assert len(results) - len(conformance) == 17 and len(conformance) > 40
 
 
 def test_a_pytest_session_leaves_no_temporary_folders(tmp_path):

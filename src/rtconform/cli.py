@@ -54,10 +54,12 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"unknown fault {args.fault!r}; see rtconform sample --list-faults")
     try:
         paths = write_sample(Path(args.dir), args.fault, args.uid_root, args.set,
-                             args.beam_doses, args.export, args.approved)
+                             args.beam_doses, args.export, args.approved,
+                             tuple(args.beam_type or ()))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     what = f" with fault {args.fault!r}" if args.fault else ""
+    what += f" planned as {', '.join(args.beam_type)}" if args.beam_type else ""
     what += f" (set {args.set})" if args.set != "equidistant" else ""
     what += f" as a {args.export} export" if args.export else ""
     what += ", plan APPROVED" if args.approved else ""
@@ -131,7 +133,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     redactor = Redactor(enabled=args.redact)
     options = ValidationOptions(
         engines=make_engines(engine_names, Path(args.standard_path) if args.standard_path
-                             else None, args.edition, args.fetch_standard),
+                             else None, args.edition, args.fetch_standard,
+                             strict=args.strict_engines),
         use_tro_rules=use_tro,
         context=RuleContext(tolerance_mm=args.tolerance, complete=args.complete),
         rule_tags=frozenset(args.enable_tag or ()),
@@ -188,6 +191,10 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
             f"{s['frames_of_reference']} frame(s) of reference")
         if findings:
             _print_findings(console, findings, args.max_errors, redactor)
+        from rtconform.engines.judgement import summary
+
+        for line in summary(findings):  # never dropped: said, and in --json with each file
+            console.print("[cyan]info[/] " + escape(line), highlight=False)
     verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
@@ -271,18 +278,25 @@ def _with_layout(result, paths: list[Path], spec: str):
 
 # -- run ------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.run.runner import RunError, default_out, run
+    from rtconform.run.runner import RunError, default_out, new_seed, run
     from rtconform.run.sut import SutError
     from rtconform.run.transactions import order
 
     out = Path(args.out) if args.out else default_out()
     quiet = args.quiet
+    from rtconform.engines.judgement import STRICT_ENV
+
+    # the scenario process (which inherits the environment) builds its engines from it
+    strict_before = os.environ.get(STRICT_ENV)
+    if args.strict_engines:
+        os.environ[STRICT_ENV] = "1"
     try:
         from rtconform.run.sut import SutConfig, load_sut
 
         sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
         if not quiet:  # said before the first association: what the SUT must know of us
             console.print(run_header(sut, args, out), highlight=False, markup=False)
+        args.seed = args.seed or new_seed()
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
                             _statement_path(args.statement) if args.statement else None,
@@ -290,9 +304,16 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                             quiet=not args.verbose, stimulus=args.stimulus,
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
-                            else (lambda _: None) if quiet else _progress_printer(console))
+                            else (lambda _: None) if quiet else _progress_printer(console),
+                            seed=args.seed, parallel=args.parallel, profile=args.profile)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
+    finally:
+        if args.strict_engines:
+            if strict_before is None:
+                os.environ.pop(STRICT_ENV, None)
+            else:
+                os.environ[STRICT_ENV] = strict_before
     results = sorted(results, key=lambda r: (order(r.transaction), r.name))
     failed = [r for r in results if r.status == "failed"]
     if not quiet:
@@ -333,7 +354,8 @@ def run_header(sut, args: argparse.Namespace, out: Path) -> str:
             f"harness: calls as {sut.harness_ae}; its Archive on {ports}; takes C-MOVE "
             f"results as {sut.receive_ae} on {receive}"
             + (f"; {sut.tls.describe()}" if sut.tls else "") + "\n"
-            f"stimulus {args.stimulus}; tags {args.tags or 'all'}; run folder {out}")
+            f"stimulus {args.stimulus} (UID seed {args.seed}: --seed {args.seed} repeats "
+            f"this run); tags {args.tags or 'all'}; run folder {out}")
 
 
 def _progress_printer(console: Console):
@@ -371,7 +393,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         console.print(f"observed conformance statement: {path}", highlight=False)
         return EXIT_OK
     try:
-        written = render(run_dir, formats, args.redact)
+        written = render(run_dir, formats, args.redact, paper=args.paper, site=args.site,
+                         operator=args.operator)
     except PdfError as exc:
         raise UsageError(str(exc)) from exc
     for fmt, path in written.items():
@@ -435,20 +458,21 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"--files {args.files}: no such folder")
     result = compare(_load(args.a), _load(args.b), Path(args.files) if args.files else None)
     console.print(f"[bold {'red' if result['exit_code'] else 'green'}]"
-                  f"{escape(result['verdict'])}[/]", highlight=False)
-    shown = [f for f in result["flows"] if f["status"] in ("no common transfer syntax",
-                                                           "works")]
-    table = Table("SOP class", "direction", "status", "transfer syntaxes")
-    for f in shown:  # the one-sided flows are counted in the verdict, listed in the files
-        blocked = f["status"] != "works"
-        syntaxes = (f"sender: {', '.join(f['sender_syntaxes'])}; receiver: "
-                    f"{', '.join(f['receiver_syntaxes'])}" if blocked
-                    else ", ".join(f["transfer_syntax_names"]))
-        table.add_row(escape(f["name"]), escape(f["direction"]),
-                      f"[{'bold red' if blocked else 'green'}]{f['status']}[/]",
-                      escape(syntaxes))
-    if shown:
-        console.print(table)
+                  f"{escape(result['verdict'])}[/]", highlight=False, soft_wrap=True)
+    style = {"works": "green", "blocked": "bold red"}
+    for t in result["transactions"]:  # not claimed: counted in the verdict, listed in the files
+        if t["verdict"] in style:
+            console.print(f"  [{style[t['verdict']]}]{t['verdict']:8}[/] {t['transaction']:5} "
+                          f"{escape(t['direction'])}" + (f" — {escape(t['reason'])}"
+                                                          if t["verdict"] == "blocked" else
+                                                          f" ({t['conditions']} condition(s))"
+                                                          if t["conditions"] else ""),
+                          highlight=False, soft_wrap=True)
+    for f in result["blocking"]:  # SOP classes one side sends and the other cannot take
+        console.print(f"  [bold red]blocking[/] {escape(f['name'])} {escape(f['direction'])}: "
+                      f"sender {escape(', '.join(f['sender_syntaxes']))}; receiver "
+                      f"{escape(', '.join(f['receiver_syntaxes']))}. {escape(f['note'])}",
+                      highlight=False, soft_wrap=True)
     cs = result["character_sets"]
     console.print(f"character sets: {'compatible' if cs['compatible'] else 'NOT compatible'} "
                   f"(common: {', '.join(cs['common']) or 'none'})", highlight=False)
@@ -487,21 +511,21 @@ def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
 
 # -- rules --------------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.profiles import rules_of
+    from rtconform.rules.profiles import catalogue_markdown, profile_markdown, rules_of
 
     if args.coverage:
         return _print_coverage(args, console)
     if args.markdown:
-        from rtconform.rules.profiles import catalogue_markdown
-
-        print(catalogue_markdown())
+        print(profile_markdown(args.profile) if args.profile else catalogue_markdown(),
+              end="" if args.profile else "\n")
         return EXIT_OK
-    rules = rules_of(args.profile, include_off=True, include_catalogue=True)
+    profile = args.profile or "dicom-rt"
+    rules = rules_of(profile, include_off=True, include_catalogue=True)
     if args.json:
         print(json.dumps([r.to_dict() for r in rules], indent=2))
         return EXIT_OK
     table = Table("id", "severity", "statement", "source",
-                  title=f"{len(rules)} rules of profile {args.profile}")
+                  title=f"{len(rules)} rules of profile {profile}")
     table.columns[0].no_wrap = True
     for r in rules:
         on = "" if r.default_on else f" [dim](off; --enable-tag {','.join(sorted(r.tags))})[/]"
@@ -511,12 +535,16 @@ def cmd_rules(args: argparse.Namespace, console: Console) -> int:
 
 
 def _print_coverage(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.coverage import load_coverage, totals
+    from rtconform.rules.coverage import checklist_profile, load_coverage, totals
 
-    rows = load_coverage()
+    try:
+        profile = checklist_profile(args.profile or "brto")
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from exc
+    rows = load_coverage(profile.name)
     if args.json:
-        print(json.dumps({"totals": totals(rows), "rows": [r.to_dict() for r in rows]},
-                         indent=2))
+        print(json.dumps({"profile": profile.name, "totals": totals(rows),
+                          "rows": [r.to_dict() for r in rows]}, indent=2))
         return EXIT_OK
     if not console.is_terminal:  # a file or a pipe: one full line per row, for grep
         for row in rows:
@@ -524,7 +552,7 @@ def _print_coverage(args: argparse.Namespace, console: Console) -> int:
                   f"{'; '.join(row.checks)}\t{row.note}")
     else:
         table = Table("row", "in the tool", "attribute", "status", "checked by", "note",
-                      title="IHE-RO test tool BRTO checklist → rtconform")
+                      title=f"{profile.checklist.title} → rtconform")
         table.columns[0].no_wrap = True
         for row in rows:
             table.add_row(row.id, row.tool_status, row.path, row.status,
@@ -550,7 +578,9 @@ def _register_sample(sub) -> None:
                                         "rtconform sample /tmp/bad --fault contour-off-plane",
                                         "rtconform sample /tmp/tps --export planning-system",
                                         "rtconform sample /tmp/tree --export patient-tree "
-                                        "--approved"))
+                                        "--approved",
+                                        "rtconform sample /tmp/vmat --beam-type vmat",
+                                        "rtconform sample /tmp/plans --beam-type all"))
     p.add_argument("dir", nargs="?", help="folder to write into")
     p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
@@ -572,7 +602,19 @@ def _register_sample(sub) -> None:
     p.add_argument("--approved", action="store_true",
                    help="with --export: the dosimetric plan is APPROVED (a re-export must keep "
                         "its UIDs; see rtconform diff-export)")
+    from rtconform.dicom.beams import TECHNIQUES
+
+    p.add_argument("--beam-type", action="append", choices=[*TECHNIQUES, "all"],
+                   metavar="TYPE",
+                   help="the CT and structure set with one RT Plan of this beam type (IHE-RO "
+                        "TPPC's 14; repeat it, or 'all'): " + ", ".join(TECHNIQUES))
     p.set_defaults(func=cmd_sample)
+
+
+STRICT_ENGINES_HELP = ("keep every engine finding at the engine's own severity (default: "
+                       "findings rtconform knows to be wrong on the object, e.g. dciodvfy's "
+                       "Laterality of an unpaired body part, are listed as info with the "
+                       "reason)")
 
 
 def _register_validate(sub) -> None:
@@ -589,6 +631,7 @@ def _register_validate(sub) -> None:
             "rtconform validate planner-out/ --profile brto --given stimulus/",
             "rtconform validate export/ --standard-path ~/dicom-standard --waivers waivers.yaml",
             "rtconform validate export/ --layout patient-tree --require-engines dciodvfy",
+            "rtconform validate export/ --complete --strict-engines   # dciodvfy unjudged",
             "rtconform validate big-tree/ --jobs 8 --out reports/tree --junit junit.xml",
             "rtconform validate big-tree/ --jobs 8 --out reports/tree --resume   # after Ctrl-C",
             "rtconform validate /shared/tree --scheduler tcp://dask-scheduler:8786"))
@@ -605,11 +648,13 @@ def _register_validate(sub) -> None:
                    help="let dicom-validator download the standard when none is local")
     p.add_argument("--complete", action="store_true",
                    help="the set must be self-contained: unresolved references are errors")
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="rules to apply: dicom-rt (generic RT consistency, default) or brto "
-                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it)")
+    p.add_argument("--profile", default="dicom-rt", choices=list(profiles()),
+                   help="rules to apply: dicom-rt (generic RT consistency, default), brto "
+                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it), tppc "
+                        "(IHE-RO plan content, beam type by beam type) or an installed "
+                        "profile of another package")
     p.add_argument("--given", action="append", metavar="DIR",
                    help="what the actor that made PATH was given: produced objects are "
                         "compared with it (copied attributes, new UIDs, kept beams)")
@@ -648,6 +693,7 @@ def _register_validate(sub) -> None:
     p.add_argument("--require-engines", metavar="LIST",
                    help="CI gate: these engines must run on every file (e.g. dciodvfy); "
                         "one that is missing or crashed is an ENGINE-REQUIRED error")
+    p.add_argument("--strict-engines", action="store_true", help=STRICT_ENGINES_HELP)
     p.add_argument("--max-object-mb", type=int, default=512, metavar="MB",
                    help="a file whose data set (inflated, pixel data aside) is larger is "
                         "not read but reported FILE-UNREADABLE (default 512)")
@@ -669,7 +715,8 @@ def _register_run(sub) -> None:
                     "--sut the reference actors are the SUT.",
         epilog=_examples("rtconform run", "rtconform run --sut sut.yaml --out reports/vendor",
                          "rtconform run --tags 'ro2 or ro7'", "rtconform run --stimulus uneven",
-                         "rtconform run --sut sut.yaml --interactive"))
+                         "rtconform run --sut sut.yaml --interactive",
+                         "rtconform run --profile tppc"))
     p.add_argument("--sut", metavar="FILE", help="system under test (YAML)")
     p.add_argument("--tags", metavar="EXPR", help="pytest marker expression on scenario tags, "
                                                   "e.g. 'ro2 and not negative'")
@@ -680,14 +727,28 @@ def _register_run(sub) -> None:
                    help="conformance statement for the table scenarios: a file, or the name of "
                         "a shipped one (rtconform statement list); default: the SUT file's, or "
                         "the reference one for the embedded default")
-    p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
+    p.add_argument("--features", metavar="DIR", help="feature files (default: the profile's)")
+    from rtconform.rules.profiles import profiles
+
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="content profile: its scenarios, and what the SUT produces is judged "
+                        "by it (default: the SUT file's profile, else brto; tppc: IHE-RO plan "
+                        "content, one scenario per beam type)")
     p.add_argument("--engines", default="auto",
                    help="standard engines on what the SUT sends: auto (default: dciodvfy when "
                         "installed), or a comma list that must run (dciodvfy, dicom-validator)")
+    p.add_argument("--strict-engines", action="store_true", help=STRICT_ENGINES_HELP)
     p.add_argument("--redact", action="store_true", help="redact patient identity in the report")
     p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
                    help="the synthetic patient set the harness gives the SUT (default "
                         "equidistant; see rtconform sample --help)")
+    p.add_argument("--parallel", type=int, metavar="N",
+                   help="scenario processes at once (default: the cores for the embedded "
+                        "default; 1 for a real SUT unless its SUT file says `parallel: N`)")
+    p.add_argument("--seed", metavar="SEED",
+                   help="seed of the UIDs of every object the harness sends (default: a new "
+                        "one per run, so a store that kept an earlier run's objects changes "
+                        "nothing; the header prints it, and the same seed repeats a run)")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     p.add_argument("--debug", action="store_true",
@@ -703,6 +764,8 @@ def _register_report(sub) -> None:
                     "was observed (HTML, Markdown, JSON), or as a machine-readable statement.",
         epilog=_examples("rtconform report reports/run-20261128-0900",
                          "rtconform report reports/vendor --format html --redact",
+                         "rtconform report reports/vendor --format pdf --paper letter "
+                         "--site 'Clinic A' --operator 'J. Smith'",
                          "rtconform report --statement reports/vendor"))
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--format", default="html,md,json",
@@ -711,6 +774,10 @@ def _register_report(sub) -> None:
                    help="replace patient name, ID, birth date … in every output")
     p.add_argument("--statement", action="store_true",
                    help="write observed-statement.yaml instead of the report")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                   help="page size of the PDF (default a4)")
+    p.add_argument("--site", default="", help="where the run was made (report header)")
+    p.add_argument("--operator", default="", help="who made the run (report header)")
     p.set_defaults(func=cmd_report)
 
 
@@ -957,20 +1024,26 @@ def cmd_waivers_example(args: argparse.Namespace, console: Console) -> int:
 
 
 def _register_rules(sub) -> None:
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
     p = sub.add_parser("rules", formatter_class=_formatter,
                        help="list every rule with its id, severity and source",
                        description="The rule catalogue: id, severity, statement and source.",
                        epilog=_examples("rtconform rules", "rtconform rules --profile brto",
-                                        "rtconform rules --coverage", "rtconform rules --json"))
+                                        "rtconform rules --coverage",
+                                        "rtconform rules --coverage --profile tppc",
+                                        "rtconform rules --markdown --profile tppc",
+                                        "rtconform rules --json"))
     p.add_argument("--json", action="store_true", help="print as JSON")
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="list the rules of this profile (brto includes dicom-rt)")
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="the profile (with what it builds on); default dicom-rt, and brto for "
+                        "--coverage")
     p.add_argument("--markdown", action="store_true",
-                   help="every finding id of every profile as Markdown (docs/rules.md)")
+                   help="the profiles as Markdown (docs/rules.md); with --profile, that "
+                        "profile's finding ids (its RULES.md)")
     p.add_argument("--coverage", action="store_true",
-                   help="the IHE-RO test tool's BRTO checklist, row by row, and what checks it")
+                   help="the outside checklist a profile answers (the IHE-RO test tool's), row "
+                        "by row, and what checks each row")
     p.set_defaults(func=cmd_rules)
 
 

@@ -18,8 +18,8 @@ from rtconform.dicom.index import Instance, Unreadable, known_sop_class, read_in
 from rtconform.dicom.read import file_type
 from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity
+from rtconform.profiles.dicom_rt.fileset import RULE_IDS as FILESET_RULES
 from rtconform.redact import identity_values
-from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
 from rtconform.rules.profiles import rules_of
 from rtconform.rules.registry import RULES, Issue, Rule, RuleContext, all_rules
 
@@ -54,7 +54,8 @@ class FileSettings:
         """What decides a file's findings besides the file: a resumed run
         reuses a result only when this is unchanged."""
         given = sorted(f"{uid}:{inst.path}" for uid, inst in self.context.given.items())
-        data = [sorted(e.name for e in self.engines), self.use_tro_rules, self.profile,
+        data = [sorted(e.name + (":strict" if getattr(e, "strict", False) else "")
+                       for e in self.engines), self.use_tro_rules, self.profile,
                 sorted(self.rule_tags), self.redact, self.max_bytes,
                 self.context.tolerance_mm, self.context.complete, given]
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]

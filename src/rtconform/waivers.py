@@ -64,7 +64,7 @@ def example() -> str:
     """The commented example waivers file shipped with rtconform (it waives nothing)."""
     from importlib import resources
 
-    return resources.files("rtconform").joinpath("data/waivers-example.yaml").read_text(
+    return resources.files("rtconform").joinpath("waivers-example.yaml").read_text(
         encoding="utf-8")
 
 
