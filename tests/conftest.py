@@ -85,7 +85,9 @@ def orthanc_runs(tmp_path_factory, shared_dir):
     from rtconform.run.runner import run
 
     tmp = tmp_path_factory.mktemp("orthanc")
-    with orthanc(tmp, shared_dir) as sut:
+    # as the README configures it: only RTCONFORM (every association of the
+    # harness) and HARNESS (its C-MOVE destination) may talk to it
+    with orthanc(tmp, shared_dir, known=("RTCONFORM", "HARNESS")) as sut:
         first = run(sut, tmp / "run1", statement=ROOT / "conformance" / "orthanc.yaml")
         again = run(sut, tmp / "run2", tags="not conformance")
     return SimpleNamespace(statement=SimpleNamespace(out=tmp / "run1", code=first[0],

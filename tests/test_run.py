@@ -351,38 +351,20 @@ def test_a_broken_statement_is_refused_before_any_association(tmp_path):
     assert not (tmp_path / "run").exists()  # nobody was called, no run folder left
 
 
-def test_orthanc_that_knows_only_the_harness_ae(tmp_path, shared_dir):
-    """Orthanc as a hospital would run it: only known AEs may talk to it. With
-    the harness AE (RTCONFORM, every association) and its C-MOVE destination
-    (HARNESS) configured, every Archive scenario passes; without RTCONFORM
-    the run stops at once, naming the AE Orthanc refused."""
-    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
-    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
-    for known, expected in (({"RTCONFORM", "HARNESS"}, 0), ({"HARNESS"}, 2)):
-        dicom_port, http_port, move_port = free_port(), free_port(), free_port()
-        store = tmp_path / f"store{len(known)}"
-        store.mkdir()
-        config = json.loads(fill_template(
-            shared_dir / "peers" / "orthanc.json", tmp_path / "template.json", STORE=store,
-            DICOM_PORT=dicom_port, HTTP_PORT=http_port, MOVE_PORT=move_port).read_text())
-        config.update({f"DicomAlwaysAllow{s}": False for s in ("Echo", "Store", "Find", "Move",
-                                                               "Get")})
-        config["DicomModalities"] = {ae.lower(): [ae, "127.0.0.1", move_port] for ae in known}
-        (tmp_path / "orthanc.json").write_text(json.dumps(config))
-        sut = tmp_path / "sut.yaml"
-        sut.write_text(f"name: Orthanc (allow-list)\nactors: [Archive]\nnetwork: {{ae_title: "
-                       f"ORTHANC, host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
-                       f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n")
-        with running([executable, str(tmp_path / "orthanc.json")], dicom_port,
-                     tmp_path / f"orthanc{len(known)}.log"):
-            proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut),
-                                   "--out", str(tmp_path / f"run{len(known)}")],
-                                  capture_output=True, text=True, timeout=900)
-        assert proc.returncode == expected, proc.stdout[-2000:] + proc.stderr[-2000:]
-        if expected == 0:
-            assert "17 passed, 0 failed" in proc.stdout
-        else:
-            assert "rejected the association from RTCONFORM" in proc.stderr
+def test_orthanc_that_does_not_know_the_harness_ae(tmp_path, shared_dir):
+    """Orthanc as a hospital runs it, only known AEs may talk to it: without
+    RTCONFORM in its DicomModalities the run stops at once, naming the AE
+    Orthanc refused (with both known, every scenario passes: the session's
+    orthanc_runs, tests/test_real_peers.py)."""
+    from peers import orthanc
+
+    with orthanc(tmp_path, shared_dir, known=("HARNESS",)) as sut:
+        proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut),
+                               "--out", str(tmp_path / "run")],
+                              capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "rejected the association from RTCONFORM" in proc.stderr
+    assert "A-ASSOCIATE-RJ" in proc.stderr
 
 
 @pytest.mark.parametrize(("text", "said"), [
