@@ -184,3 +184,40 @@ def test_worker_processes_read_as_the_command_does(tmp_path):
     proc = validate(str(tmp_path / "p"), "--jobs", "2", "--engines", "tro")
     assert proc.returncode == 1 and "UID-VALID" in proc.stdout, proc.stdout
     assert "Warning" not in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def multi_valued_name(tmp_path_factory) -> Path:
+    """The synthetic patient with a Patient Name of two values in its structure
+    set: legal-looking, and a pydicom dataset holding it cannot be pickled."""
+    import pydicom
+
+    root = tmp_path_factory.mktemp("pn") / "p"
+    write_sample(root)
+    path = root / "RS_structure_set.dcm"
+    ds = pydicom.dcmread(path)
+    ds.PatientName = "A^B\\C^D"
+    ds.save_as(path)
+    return root
+
+
+def test_a_multi_valued_patient_name_crosses_every_executor(multi_valued_name, tmp_path):
+    """Workers hand back plain data: --jobs 2, a Dask cluster and a stimulus
+    (--given) holding the same file all give the findings of --jobs 1."""
+    distributed = require_module("distributed", "distributed")
+    args = [str(multi_valued_name), "--engines", "tro", "--profile", "brto",
+            "--given", str(multi_valued_name)]
+    one = tmp_path / "one.json"
+    proc = validate(*args, "--jobs", "1", "--json", str(one))
+    assert proc.returncode in (0, 1), proc.stderr
+    expected = findings(one)
+    two = tmp_path / "two.json"
+    proc = validate(*args, "--jobs", "2", "--json", str(two))
+    assert proc.returncode in (0, 1) and "internal error" not in proc.stderr, proc.stderr
+    assert findings(two) == expected
+    dask = tmp_path / "dask.json"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        proc = validate(*args, "--scheduler", cluster.scheduler_address, "--json", str(dask))
+    assert proc.returncode in (0, 1) and "internal error" not in proc.stderr, proc.stderr
+    assert findings(dask) == expected

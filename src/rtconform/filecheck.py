@@ -48,7 +48,22 @@ class FileSettings:
         return self.__dict__["_rules"]
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_rules"}
+        """Plain data only across a process boundary: the stimulus records go
+        without their header datasets (a pydicom dataset may not pickle: a
+        multi-valued Patient Name does not) and are read again on arrival."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_rules"}
+        given = {uid: dataclasses.replace(inst, dataset=None)
+                 for uid, inst in self.context.given.items()}
+        state["context"] = dataclasses.replace(self.context, given=given)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for uid, inst in list(self.context.given.items()):
+            if inst.kind != "image":
+                read = read_instance(inst.path, self.max_bytes)
+                if not isinstance(read, Unreadable):
+                    self.context.given[uid] = read[0]
 
     def fingerprint(self) -> str:
         """What decides a file's findings besides the file: a resumed run
@@ -77,6 +92,17 @@ class FileResult:
                 "findings": [f.to_dict() for f in self.findings],
                 "instance": instance_to_json(inst) if inst else None,
                 "identity": self.identity}
+
+    def to_wire(self) -> str:
+        """What a worker process (or a Dask worker) sends back: JSON text, so
+        nothing of pydicom crosses the process boundary (a multi-valued Patient
+        Name once made the whole validation fail to unpickle). The parent reads
+        an RT object's header again (validate._with_dataset)."""
+        return json.dumps(self.to_json(), default=str)
+
+    @classmethod
+    def from_wire(cls, text: str) -> FileResult:
+        return cls.from_json(json.loads(text))
 
     @classmethod
     def from_json(cls, data: dict) -> FileResult:

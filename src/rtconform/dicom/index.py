@@ -48,6 +48,8 @@ def is_dicomdir(ds: Dataset) -> bool:
 def person_name(value: object) -> str:
     """PN with insignificant trailing delimiters removed (PS3.5 6.2.1):
     'IHE_RO^Patient^^^' and 'IHE_RO^Patient' are the same name."""
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return "\\".join(person_name(v) for v in value)  # type: ignore[union-attr]
     groups = str(value or "").split("=")
     return "=".join(g.rstrip("^ ") for g in groups).rstrip("=")
 
