@@ -221,3 +221,34 @@ def test_a_multi_valued_patient_name_crosses_every_executor(multi_valued_name, t
         proc = validate(*args, "--scheduler", cluster.scheduler_address, "--json", str(dask))
     assert proc.returncode in (0, 1) and "internal error" not in proc.stderr, proc.stderr
     assert findings(dask) == expected
+
+
+def test_the_resume_state_is_checked_not_trusted(sample_dir, tmp_path, capsys):
+    """A finding forged into validate-state.jsonl, and a line of 100,000
+    nested brackets: on --resume neither is believed nor crashes the command;
+    their files are checked again (issue 23 item 7)."""
+    from rtconform.cli import main
+
+    files = tmp_path / "files"
+    files.mkdir()
+    for name in ("CT_001.dcm", "CT_002.dcm", "RS_structure_set.dcm"):
+        (files / name).write_bytes((sample_dir / name).read_bytes())
+    out = tmp_path / "out"
+    args = ["validate", str(files), "--engines", "tro", "--jobs", "1", "--out", str(out)]
+    assert main(args) == 0
+    state = out / "validate-state.jsonl"
+    key = out / ".validate-state.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    lines = state.read_text().splitlines()
+    forged = json.loads(lines[1].partition(" ")[2])
+    forged["findings"] = [{"rule_id": "FORGED", "severity": "error", "message": "not real"}]
+    lines[1] = "0" * 64 + " " + json.dumps(forged)  # a hash the forger cannot make
+    lines.append("[" * 100_000)
+    state.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0  # the forged error is not reported
+    said = capsys.readouterr()
+    assert "resumed: 2 file(s) kept" in said.out and "failed their integrity check" in said.out
+    report = json.loads((out / "findings.json").read_text())
+    assert not [f for f in report["findings"] if f["rule_id"] == "FORGED"]
+    assert "internal error" not in said.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import os
 from dataclasses import dataclass, field
@@ -259,43 +260,97 @@ def instance_from_json(data: dict) -> Instance:
     return Instance(**data)
 
 
-STATE_FORMAT = "rtconform-validate-state/1"
+STATE_FORMAT = "rtconform-validate-state/2"
+MAX_STATE_LINE = 64 << 20  # one file's result; a longer line is not read
 
 
 class ResumeState:
-    """The per-file results of a validation, one JSON line per file as it
+    """The per-file results of a validation, one line per file as it
     finishes, in the run folder: after Ctrl-C (or a crash) `--resume` reuses
     every line whose file still has the same path, size and mtime and whose
     settings are unchanged. It holds unredacted findings, so it is written
-    for its owner only (mode 0600)."""
+    for its owner only (mode 0600).
+
+    The file is input like any other: each line carries a keyed hash
+    (HMAC-SHA256) made with a key kept beside it (`.validate-state.key`, mode
+    0600), checked before the line is decoded, so a forged or edited line is
+    checked again instead of trusted, and no unauthenticated JSON (100,000
+    nested brackets) is ever parsed."""
 
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path = Path(path)
+        self.key_path = self.path.with_name(".validate-state.key")
         self.fingerprint = fingerprint
         self._fp = None
+        self._key: bytes | None = None
         self.note = ""  # why earlier results were not reused
+
+    # -- the key and the signed lines ---------------------------------------------
+    def _existing_key(self) -> bytes | None:
+        try:
+            key = bytes.fromhex(self.key_path.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            return None
+        return key if len(key) >= 32 else None
+
+    def _new_key(self) -> bytes:
+        key = os.urandom(32)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.key_path.with_name(f"{self.key_path.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fp:
+            fp.write(key.hex() + "\n")
+        os.replace(tmp, self.key_path)
+        return key
+
+    def _sign(self, data: dict) -> str:
+        assert self._key is not None
+        text = json.dumps(data, default=str)
+        mac = hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"{mac} {text}\n"
+
+    @staticmethod
+    def _verified(key: bytes, line: str) -> object:
+        """The decoded line if its hash is right, else None."""
+        mac, _, text = line.rstrip("\n").partition(" ")
+        good = hmac.new(key, text.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(mac, good):
+            return None
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return None
 
     def load(self) -> dict[str, FileResult]:
         """Results of an earlier run with these settings, by path."""
         if not self.path.is_file():
             self.note = "no earlier results: every file is checked"
             return {}
+        key = self._existing_key()
+        if key is None:
+            self.note = f"no key to check earlier results ({self.key_path.name}): not reused"
+            return {}
         out: dict[str, FileResult] = {}
+        rejected = 0
         with self.path.open(encoding="utf-8", errors="replace") as fp:
-            try:
-                header = json.loads(fp.readline())
-            except ValueError:
-                header = {}
-            if header.get("format") != STATE_FORMAT or \
+            header = self._verified(key, fp.readline(MAX_STATE_LINE))
+            if not isinstance(header, dict) or header.get("format") != STATE_FORMAT or \
                     header.get("fingerprint") != self.fingerprint:
                 self.note = "earlier results were made with other settings: not reused"
                 return {}
-            for line in fp:
+            while line := fp.readline(MAX_STATE_LINE):
+                data = self._verified(key, line) if line.endswith("\n") else None
                 try:
-                    result = FileResult.from_json(json.loads(line))
-                except (ValueError, KeyError, TypeError):
-                    continue  # the line being written when the run stopped
+                    result = FileResult.from_json(data)  # type: ignore[arg-type]
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                    # forged, edited, or the line being written when the run stopped
+                    rejected += line.endswith("\n")
+                    continue
                 out[result.path] = result
+        if rejected:
+            self.note = (f"{rejected} line(s) failed their integrity check: "
+                         "those files are checked again")
         return out
 
     def reusable(self, earlier: dict[str, FileResult], path: Path) -> FileResult | None:
@@ -309,19 +364,19 @@ class ResumeState:
     def open(self, keep: dict[str, FileResult]) -> None:
         """Start the state afresh with the results kept from the earlier run."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._key = self._existing_key() or self._new_key()
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            fp.write(json.dumps({"format": STATE_FORMAT, "fingerprint": self.fingerprint})
-                     + "\n")
+            fp.write(self._sign({"format": STATE_FORMAT, "fingerprint": self.fingerprint}))
             for result in keep.values():
-                fp.write(json.dumps(result.to_json(), default=str) + "\n")
+                fp.write(self._sign(result.to_json()))
         os.replace(tmp, self.path)
         self._fp = self.path.open("a", encoding="utf-8")
 
     def append(self, result: FileResult) -> None:
         if self._fp is not None:
-            self._fp.write(json.dumps(result.to_json(), default=str) + "\n")
+            self._fp.write(self._sign(result.to_json()))
             self._fp.flush()
 
     def close(self) -> None:
