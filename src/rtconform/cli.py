@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rtconform import __version__
+from rtconform.console import data, make_console
 from rtconform.findings import Finding, sort_key
 from rtconform.usage import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
 from rtconform.usage import examples as _examples
@@ -90,12 +91,12 @@ def _print_findings(console: Console, findings: list[Finding], limit: int, redac
         first = items[0]
         where = f"{Path(first.file).name} {first.tag_path}".strip()
         table.add_row(f"[{styles[severity]}]{severity}[/]", rule_id, str(len(items)),
-                      escape(redact(f"{where}: {first.message}")))
+                      data(redact(f"{where}: {first.message}")))
     console.print(table)
     shown = [f for f in findings if not f.waived and f.severity == "error"][:limit]
     for f in shown:
         # data (paths, ROI names, messages) is never console markup
-        console.print("[red]error[/] " + escape(redact(
+        console.print("[red]error[/] " + data(redact(
             f"{f.rule_id} {f.file}{' ' + f.tag_path if f.tag_path else ''}: {f.message}")),
                       highlight=False, markup=True)
     more = sum(1 for f in findings if not f.waived and f.severity == "error") - len(shown)
@@ -147,7 +148,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     )
     files = list(iter_files(paths))  # walked once: the progress bar's total, then the work
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
-                        RateColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                        RateColumn(), TimeRemainingColumn(), console=make_console(stderr=True),
                         transient=True, disable=args.quiet or not sys.stderr.isatty())
     try:
         with progress:
@@ -173,7 +174,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     findings, counts = result.findings, result.counts
 
     for engine, reason in result.engine_notes.items():
-        console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
+        console.print(f"[yellow]note[/] {engine}: {data(reason)}", highlight=False)
     if args.resume:
         console.print(f"resumed: {result.reused} file(s) kept from the earlier run, "
                       f"{result.files - result.reused} checked"
@@ -219,8 +220,15 @@ def _write_json(paths: list[Path], data: dict) -> None:
 
 def write_junit(path: Path, findings: list[Finding], redact) -> None:
     """Findings as JUnit XML: one test case per file (a CI server's view),
-    failed by its errors, warnings as system-out."""
+    failed by its errors, warnings as system-out. Every value passes through
+    xml_text: a control character in an ROI Name must not make the document
+    unparseable."""
     from xml.etree import ElementTree
+
+    from rtconform.xmltext import xml_text
+
+    def text(value: str) -> str:
+        return xml_text(redact(value))
 
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
@@ -231,16 +239,16 @@ def write_junit(path: Path, findings: list[Finding], redact) -> None:
                                                  for fs in by_file.values())))
     for file, items in sorted(by_file.items()):
         case = ElementTree.SubElement(suite, "testcase", classname="rtconform.validate",
-                                      name=redact(file))
+                                      name=text(file))
         errors = [f for f in items if f.counts_as_error]
         if errors:
-            failure = ElementTree.SubElement(case, "failure", message=redact(
+            failure = ElementTree.SubElement(case, "failure", message=text(
                 f"{len(errors)} error(s): {errors[0].rule_id} {errors[0].message}"))
-            failure.text = redact("\n".join(f"{f.rule_id} {f.tag_path}: {f.message} "
-                                             f"[{f.source}]" for f in errors))
+            failure.text = text("\n".join(f"{f.rule_id} {f.tag_path}: {f.message} "
+                                           f"[{f.source}]" for f in errors))
         others = [f for f in items if not f.counts_as_error]
         if others:
-            ElementTree.SubElement(case, "system-out").text = redact("\n".join(
+            ElementTree.SubElement(case, "system-out").text = text("\n".join(
                 f"{f.severity} {f.rule_id} {f.tag_path}: {f.message}" for f in others))
     root = ElementTree.Element("testsuites")
     root.append(suite)
@@ -295,11 +303,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         style = {"passed": "green", "failed": "bold red", "skipped": "dim",
                  "not applicable": "dim"}
         for r in results:
-            table.add_row(r.transaction, escape(r.name), f"[{style[r.status]}]{r.status}[/]",
+            table.add_row(r.transaction, data(r.name), f"[{style[r.status]}]{r.status}[/]",
                           ", ".join(r.rule_ids))
         console.print(table)
         for r in failed:  # the evidence, in DICOM terms (the traceback: --debug)
-            console.print(f"\n[bold red]FAILED[/] {r.transaction} {escape(r.name)}")
+            console.print(f"\n[bold red]FAILED[/] {r.transaction} {data(r.name)}")
             console.print(r.message, markup=False, highlight=False)
     from rtconform.report.render import render
 
@@ -339,7 +347,7 @@ def _progress_printer(console: Console):
         elif event["event"] == "scenario":
             status = event["status"]
             console.print(f"  [{style.get(status, '')}]{status:7}[/] {event['transaction']:11} "
-                          f"{escape(event['name'])} [dim]({event['secs']:.1f} s)[/]",
+                          f"{data(event['name'])} [dim]({event['secs']:.1f} s)[/]",
                           highlight=False)
     return show
 
@@ -409,9 +417,9 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
         syntaxes = (f"sender: {', '.join(f['sender_syntaxes'])}; receiver: "
                     f"{', '.join(f['receiver_syntaxes'])}" if blocked
                     else ", ".join(f["transfer_syntax_names"]))
-        table.add_row(escape(f["name"]), escape(f["direction"]),
+        table.add_row(data(f["name"]), data(f["direction"]),
                       f"[{'bold red' if blocked else 'green'}]{f['status']}[/]",
-                      escape(syntaxes))
+                      data(syntaxes))
     if shown:
         console.print(table)
     cs = result["character_sets"]
@@ -423,8 +431,8 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
                       + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())),
                       highlight=False, markup=False)
     for f in result["file_findings"][:10]:
-        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {escape(Path(f['file']).name)}:"
-                      f" {escape(f['message'])} [{escape(f['source'])}]", highlight=False)
+        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {data(Path(f['file']).name)}:"
+                      f" {data(f['message'])} [{data(f['source'])}]", highlight=False)
     if len(result["file_findings"]) > 10:
         console.print(f"… and {len(result['file_findings']) - 10} more file findings")
     written = write_comparison(result, Path(args.out))
@@ -755,7 +763,7 @@ def _report_findings(console: Console, findings: list[Finding], json_path: str |
     styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     for f in findings:
         console.print(f"[{styles[str(f.severity)]}]{f.severity}[/] {f.rule_id} "
-                      f"{escape(shown(f))}: {escape(f.message)}", highlight=False)
+                      f"{data(shown(f))}: {data(f.message)}", highlight=False)
     if json_path:
         Path(json_path).write_text(json.dumps(
             {"format": FORMAT, "command": command, **extra,
@@ -849,12 +857,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # full width when not a terminal (CI logs): no table wrapped at 80 columns
-    console = Console(highlight=False, soft_wrap=True,
-                      width=None if sys.stdout.isatty() else 200)
+    console = make_console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
-    errors = Console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping
+    errors = make_console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping
     try:
         return args.func(args, console)
     except UsageError as exc:
