@@ -45,6 +45,7 @@ class ArchiveConfig:
     move_destinations: dict[str, tuple[str, int]] = field(default_factory=dict)
     max_associations: int = 10
     max_pending: int = 64  # connections not yet associated, counted apart
+    max_pending_per_address: int = 0  # of them from one address; 0: a quarter
     check_called_ae: bool = True
     tls: TLSConfig | None = None  # DICOM TLS, listening and for C-MOVE sub-associations
     transfer_syntaxes: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSFER_SYNTAXES))
@@ -94,7 +95,9 @@ class Archive:
             *self.recorder.handlers(ACTOR),
         ]
         limits = ConnectionLimits(max_associations=cfg.max_associations,
-                                  max_pending=cfg.max_pending, artim=cfg.timeouts.acse,
+                                  max_pending=cfg.max_pending,
+                                  max_pending_per_address=cfg.max_pending_per_address,
+                                  artim=cfg.timeouts.acse,
                                   idle=cfg.timeouts.network, check_called_ae=cfg.check_called_ae)
         self._server = start_guarded_server(ae, (cfg.host, cfg.port), handlers, limits,
                                             self.recorder, ACTOR,
