@@ -228,10 +228,12 @@ def test_called_ae_check_can_be_turned_off(tmp_path, recorder):
 
 
 # -- a killed Archive ------------------------------------------------------------------
-def _start_archive_process(store: Path, port: int) -> subprocess.Popen:
+def _start_archive_process(store: Path, port: int, *args: str,
+                           env: dict | None = None) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "rtconform", "simulate", "archive", "--store", str(store),
-         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+         "--port", str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env={**os.environ, **(env or {})})
     line = proc.stdout.readline()
     assert "storing in" in line, line
     return proc
@@ -356,3 +358,48 @@ def test_a_200_character_uid_is_aborted_and_the_reason_logged(archive, recorder,
     said = [n for n in _notes(recorder) if n.startswith("A-ABORT sent: the C-STORE-RQ")]
     assert said and "64" in said[0], _notes(recorder)
     _storescu_ok(archive.peer.port, sample_dir)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of a process so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_a_large_c_store_is_refused_as_it_arrives_with_memory_flat(tmp_path, sample_dir):
+    """50 MB of Pixel Data in legal 16 KB P-DATA-TF PDUs to an Archive that
+    takes at most 8 MB per object: refused with 0xA700 and an A-ABORT while
+    it arrives, its peak memory grows by less than the object would take, no
+    temporary file is left, and the Archive still stores (issue 23 item 5;
+    benchmarks/hostile_bench.py sends a gigabyte)."""
+    from rtconform.actors.rawpeer import RawPeer, pixel_data_stream
+
+    temp = tmp_path / "tmp"  # where pynetdicom streams what arrives
+    temp.mkdir()
+    port = free_port()
+    proc = _start_archive_process(tmp_path / "store", port, "--max-object-mb", "8",
+                                  env={"TMPDIR": str(temp)})
+    try:
+        _storescu_ok(port, sample_dir)  # warm: every module loaded, one object stored
+        before = _peak_rss_mb(proc.pid)
+        ct = "1.2.840.10008.5.1.4.1.1.2"
+        header = pydicom.dcmread(sample_dir / "CT_002.dcm", stop_before_pixels=True)
+        header.file_meta = None
+        with RawPeer("127.0.0.1", port) as peer:
+            assert peer.associate("ARCHIVE", "BIG", ct)
+            status = peer.store(ct, header.SOPInstanceUID,
+                                pixel_data_stream(header, 50 << 20), pdu_data=16372)
+            assert peer.sent < 20 << 20  # stopped long before the end
+        assert status in (0xA700, None), hex(status or 0)
+        grown = _peak_rss_mb(proc.pid) - before
+        assert grown < 25, f"peak memory grew by {grown:.0f} MB"
+        assert list(temp.iterdir()) == []
+        _storescu_ok(port, sample_dir)
+        notes = [e["message"] for e in read_events(tmp_path / "store" / "associations.jsonl")
+                 if e["event"] == "note"]
+        assert any("C-STORE refused with 0xA700" in n and "8 MB" in n for n in notes), notes
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)

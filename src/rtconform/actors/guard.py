@@ -32,6 +32,8 @@ adds, per PS3.8:
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import socket
 import ssl
 import struct
@@ -63,6 +65,7 @@ class ConnectionLimits:
     idle: float = 60.0  # an accepted association silent this long is closed
     max_pdu: int = 16382  # our Maximum Length Received (P-DATA-TF variable field)
     check_called_ae: bool = True
+    max_object_bytes: int = 512 << 20  # the data set of one message; 0: no bound
 
     @property
     def per_address(self) -> int:
@@ -70,12 +73,27 @@ class ConnectionLimits:
 
 
 class PDUStream:
-    """Follows PDU boundaries in a byte stream without keeping the bodies."""
+    """Follows PDU boundaries in a byte stream without keeping the bodies.
+    Inside P-DATA-TF it follows the PDVs too (PS3.8 9.3.5.1, E.2): the data
+    set bytes of the message being received are counted against a bound, and
+    the (small) command set kept, so the guard can answer it."""
 
-    def __init__(self, max_pdu: int) -> None:
+    MAX_COMMAND = 1 << 16  # a C-STORE-RQ command set is a few hundred bytes
+
+    def __init__(self, max_pdu: int, max_object_bytes: int = 0) -> None:
         self.max_pdu = max_pdu or MAX_UNLIMITED_PDU
+        self.max_object_bytes = max_object_bytes  # 0: no bound
         self._header = bytearray()
         self._body_left = 0
+        self._in_pdata = False
+        self._pdv_header = bytearray()
+        self._pdv_left = 0
+        self._pdv_control = 0
+        self.context_id = 0
+        self.command = bytearray()  # the command set of the message being received
+        self.data_bytes = 0  # data set bytes of that message so far
+        self.too_large = False
+        self._command_complete = False
 
     def feed(self, data: bytes) -> str | None:
         """The reason the stream must be aborted, or None."""
@@ -83,6 +101,10 @@ class PDUStream:
         while view:
             if self._body_left:
                 take = min(self._body_left, len(view))
+                if self._in_pdata:
+                    problem = self._pdvs(view[:take])
+                    if problem:
+                        return problem
                 self._body_left -= take
                 view = view[take:]
                 continue
@@ -100,7 +122,74 @@ class PDUStream:
                 return (f"PDU type 0x{pdu_type:02X} declares {length} bytes, more than the "
                         f"{limit} allowed")
             self._body_left = length
+            self._in_pdata = pdu_type == P_DATA_TF
         return None
+
+    def _pdvs(self, view: memoryview) -> str | None:
+        """Presentation data values in a P-DATA-TF body: 4-byte length,
+        context ID, message control header, fragment."""
+        while view:
+            if not self._pdv_left:
+                need = 6 - len(self._pdv_header)
+                self._pdv_header += view[:need]
+                view = view[need:]
+                if len(self._pdv_header) < 6:
+                    return None
+                length, self.context_id, self._pdv_control = struct.unpack(
+                    ">LBB", self._pdv_header)
+                self._pdv_header.clear()
+                self._pdv_left = max(0, length - 2)
+                if self._pdv_control & 1 and self._command_complete:  # a new message
+                    self.command.clear()
+                    self.data_bytes = 0
+                    self._command_complete = False
+                if not self._pdv_left:
+                    self._fragment_done()
+                continue
+            take = min(self._pdv_left, len(view))
+            if self._pdv_control & 1:  # command
+                if len(self.command) + take <= self.MAX_COMMAND:
+                    self.command += view[:take]
+            else:
+                self.data_bytes += take
+                if self.max_object_bytes and self.data_bytes > self.max_object_bytes:
+                    self.too_large = True
+                    return (f"a data set of more than {self.max_object_bytes >> 20} MB "
+                            "(the most one object may take)")
+            self._pdv_left -= take
+            view = view[take:]
+            if not self._pdv_left:
+                self._fragment_done()
+        return None
+
+    def _fragment_done(self) -> None:
+        if self._pdv_control & 1:
+            self._command_complete = bool(self._pdv_control & 2)
+        elif self._pdv_control & 2:  # the last fragment of a data set
+            self.data_bytes = 0
+
+
+def store_refusal(stream: PDUStream, status: int = 0xA700) -> bytes:
+    """A C-STORE-RSP (PS3.7 9.3.1.2) with `status`, in one P-DATA-TF, for the
+    C-STORE-RQ whose command set the stream kept; b"" if there is none."""
+    from pydicom.dataset import Dataset
+    from pynetdicom.dsutils import decode, encode
+
+    try:
+        rq = decode(io.BytesIO(bytes(stream.command)), True, True)
+        rsp = Dataset()
+        rsp.add_new(0x00000002, "UI", rq.AffectedSOPClassUID)
+        rsp.add_new(0x00000100, "US", 0x8001)
+        rsp.add_new(0x00000120, "US", rq.MessageID)
+        rsp.add_new(0x00000800, "US", 0x0101)
+        rsp.add_new(0x00000900, "US", status)
+        rsp.add_new(0x00001000, "UI", rq.AffectedSOPInstanceUID)
+        body = encode(rsp, True, True)
+    except Exception:  # no command kept, or one we cannot read: only the abort then
+        return b""
+    command = struct.pack("<HHII", 0, 0, 4, len(body)) + body
+    pdv = struct.pack(">LBB", len(command) + 2, stream.context_id, 0x03) + command
+    return struct.pack(">BBL", P_DATA_TF, 0, len(pdv)) + pdv
 
 
 class _Guarded:
@@ -131,7 +220,13 @@ class _Guarded:
         problem = self.pdu_stream.feed(data)
         if problem:
             self.ended = "aborted"
-            self.report(f"A-ABORT sent: {problem}")
+            if self.pdu_stream.too_large:  # out of resources (PS3.4 Table B.2-1)
+                self.report(f"C-STORE refused with 0xA700 (out of resources) and A-ABORT "
+                            f"sent: {problem} (--max-object-mb)")
+                with contextlib.suppress(OSError):
+                    self.sendall(store_refusal(self.pdu_stream))
+            else:
+                self.report(f"A-ABORT sent: {problem}")
             with contextlib.suppress(OSError):
                 self.sendall(A_ABORT_INVALID_PARAMETER)
             raise ConnectionAbortedError(problem)
@@ -271,7 +366,7 @@ class Guard:
             sock = ssl_context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         else:
             sock = GuardedSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
-        sock.pdu_stream = PDUStream(self.limits.max_pdu)
+        sock.pdu_stream = PDUStream(self.limits.max_pdu, self.limits.max_object_bytes)
         sock.report = report
         sock.artim_closed = lambda: self._artim_closed(sock)
         sock.peer_host = str(address[0]) if isinstance(address, tuple) else peer
@@ -331,6 +426,7 @@ class Guard:
             self.note(f"A-ABORT sent: the {name} cannot be accepted: {exc}")
 
     def _on_closed(self, event) -> None:
+        _remove_partial_dataset(event.assoc)
         with self._lock:
             self._slots.discard(id(event.assoc))
             sock = self._sockets.pop(id(event.assoc), None)
@@ -356,6 +452,19 @@ def start_guarded_server(ae, address: tuple[str, int], handlers: list[tuple],
                              evt_handlers=[*handlers, *guard.handlers()])
     guard.install(server, ssl_context)
     return server
+
+
+def _remove_partial_dataset(assoc) -> None:
+    """The temporary file pynetdicom was streaming a C-STORE data set into
+    when the connection ended (aborted by us or the peer): nobody else will
+    remove it."""
+    message = getattr(getattr(assoc, "dimse", None), "message", None)
+    partial = getattr(message, "_data_set_file", None)
+    if partial is None:
+        return
+    with contextlib.suppress(OSError):
+        partial.close()
+        os.unlink(partial.name)
 
 
 def _close(sock: socket.socket) -> None:
