@@ -152,6 +152,21 @@ def empty() -> Case:
     return Case("empty", b"", "0 bytes", broken=True)
 
 
+def multi_valued_name(base: bytes, value: str = "A^B\\C^D") -> Case:
+    """The object with a Patient Name of two values: legal-looking (VM is
+    1 for PN, but readers take it), and a pydicom dataset holding it cannot be
+    pickled, which once cost a whole validation with worker processes."""
+    import io
+
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(base))
+    ds.PatientName = value
+    out = io.BytesIO()
+    ds.save_as(out)
+    return Case("multi-valued-pn", out.getvalue(), f"PatientName {value!r}")
+
+
 def random_case(rng: random.Random, base: bytes) -> Case:
     """One case of any kind, drawn from `rng` (the benchmark's way)."""
     kind = rng.choice(KINDS)
