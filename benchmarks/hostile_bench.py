@@ -11,10 +11,14 @@ archive`), as issue 23 measured it:
    from the same address (70 more from 127.0.0.1) after that address's
    oldest silent connection is closed for it.
 
-Baseline: the Archive's own peak memory after start-up and one stored CT
-(printed as the ratio of the peak to it).
+3. `rtconform validate --engines tro` (and `--profile brto`) of a structure
+   set whose one contour holds 1,000,000 points (about 25 MB): peak memory of
+   the validate process against the file's size (issue 23: 1.64 GB, 82x).
 
-    python benchmarks/hostile_bench.py [--gigabytes 1] [--max-object-mb 512]
+Baseline: the Archive's own peak memory after start-up and one stored CT
+(printed as the ratio of the peak to it); for 3, the file's size.
+
+    python benchmarks/hostile_bench.py [--gigabytes 1] [--max-object-mb 512] [--points N]
 """
 
 from __future__ import annotations
@@ -132,10 +136,35 @@ def silent_flood(tmp: Path, sample: Path, count: int = 70) -> dict:
         proc.wait(timeout=30)
 
 
+def long_contour(tmp: Path, points: int) -> dict:
+    from rtconform.dicom.mutations import long_contour as make
+
+    folder = tmp / "contour"
+    write_sample(folder)
+    for path in folder.glob("*.dcm"):
+        if not path.name.startswith(("RS", "CT_001", "CT_002")):
+            path.unlink()
+    rs = folder / "RS_structure_set.dcm"
+    rs.write_bytes(make(rs.read_bytes(), points).data)
+    size = rs.stat().st_size / (1 << 20)
+    out = {"file MB": round(size, 1)}
+    for profile in ("dicom-rt", "brto"):
+        start = time.monotonic()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "rtconform",
+                               "validate", str(folder), "--engines", "tro", "--jobs", "1",
+                               "--profile", profile, "-q"], capture_output=True, text=True,
+                              timeout=600)
+        peak = int(proc.stderr.strip().splitlines()[-1]) / 1024
+        out[f"{profile}: exit, seconds"] = (proc.returncode, round(time.monotonic() - start, 1))
+        out[f"{profile}: peak MB, x file"] = (round(peak), round(peak / size, 1))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gigabytes", type=float, default=1.0)
     parser.add_argument("--max-object-mb", type=int, default=512)
+    parser.add_argument("--points", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -148,6 +177,9 @@ def main() -> None:
         print("2. 70 silent connections from 127.0.0.3, then 70 from 127.0.0.1")
         for key, value in silent_flood(tmp / "flood", tmp / "sample").items():
             print(f"   {key:50} {value}")
+        print(f"3. validate a structure set with one contour of {args.points:,} points")
+        for key, value in long_contour(tmp, args.points).items():
+            print(f"   {key:28} {value}")
 
 
 if __name__ == "__main__":
