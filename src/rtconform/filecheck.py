@@ -128,13 +128,21 @@ def empty_result(path: Path) -> FileResult:
     return FileResult(str(path), size, mtime, [])
 
 
-def not_checked(path: Path, why: str) -> FileResult:
-    """The result of a file that could not be checked: an error naming it."""
+def not_checked(path: Path, why: str, exception: BaseException | None = None) -> FileResult:
+    """The result of a file that could not be checked: an error naming it
+    (the exception, if one caused it, goes to `extra`, not into the message)."""
     result = empty_result(path)
     result.findings.append(Finding(
         "FILE-UNREADABLE", Severity.ERROR, f"could not be checked: {why}",
-        "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)", str(path)))
+        "DICOM PS3.10 7 (file format); PS3.5 7 (data set encoding)", str(path),
+        extra=exception_extra(exception)))
     return result
+
+
+def exception_extra(exc: BaseException | None) -> dict:
+    """An exception kept as evidence beside a finding, never as its message:
+    a finding says what is wrong with the file."""
+    return {"exception": f"{type(exc).__name__}: {exc}"[:500]} if exc is not None else {}
 
 
 def check_file(path: Path, settings: FileSettings) -> FileResult:
@@ -144,7 +152,8 @@ def check_file(path: Path, settings: FileSettings) -> FileResult:
     try:
         _check(path, settings, result)
     except Exception as exc:  # one file's problem is a finding on that file
-        return not_checked(path, f"{type(exc).__name__}: {exc}")
+        return not_checked(path, "rtconform failed on it (an internal error: please "
+                                 "report it)", exc)
     return result
 
 
@@ -202,8 +211,9 @@ def engine_findings(engine: Engine, path: Path, inst: Instance) -> list[Finding]
         return engine.check_file(path, inst.sop_instance_uid)
     except Exception as exc:
         return [Finding("ENGINE-FAILED", Severity.WARNING,
-                        f"{engine.name} could not check the file: {type(exc).__name__}: {exc}",
-                        engine.name, str(inst.path), inst.sop_instance_uid, engine=engine.name)]
+                        f"{engine.name} could not check the file", engine.name,
+                        str(inst.path), inst.sop_instance_uid, engine=engine.name,
+                        extra=exception_extra(exc))]
 
 
 def make_finding(rule: Rule, issue: Issue, inst: Instance | None = None,
@@ -227,9 +237,11 @@ def run_rule(rule: Rule, *args, inst: Instance | None = None) -> list[Finding]:
         return [make_finding(rule, issue, inst) for issue in rule.check(*args)]
     except Exception as exc:
         return [Finding("RULE-FAILED", Severity.WARNING,
-                        f"rule {rule.id} could not finish: {type(exc).__name__}: {exc}",
+                        f"rule {rule.id} could not finish on this file (an internal error of "
+                        "rtconform: please report it)",
                         "rtconform internal", str(inst.path) if inst else "",
-                        inst.sop_instance_uid if inst else "", extra={"rule": rule.id})]
+                        inst.sop_instance_uid if inst else "",
+                        extra={"rule": rule.id, **exception_extra(exc)})]
 
 
 # -- the resume state: results as JSON lines ---------------------------------------
