@@ -104,3 +104,87 @@ def make_pki(folder: Path) -> dict[str, Path]:
             str(paths["ca_key"]), "-CAcreateserial", "-days", "2", "-out", str(paths[name]),
             "-extfile", str(ext))
     return paths
+
+
+def sut_file(folder: Path, name: str, ae_title: str, port: int, receive_port: int,
+             **extra: str) -> Path:
+    """A SUT file for a real Archive on 127.0.0.1 that sends C-MOVE results
+    to the harness as HARNESS on `receive_port`."""
+    path = folder / f"{ae_title.lower()}-sut.yaml"
+    lines = [f"name: {name}", "actors: [Archive]",
+             f"network: {{ae_title: {ae_title}, host: 127.0.0.1, port: {port}}}",
+             "timeout: 30", f"harness: {{receive_ae: HARNESS, receive_port: {receive_port}}}",
+             *(f"{k}: {v}" for k, v in extra.items())]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def orthanc(folder: Path, shared: Path, **overrides):
+    """Orthanc with the shared template (Orthanc's own defaults, the harness's
+    C-MOVE destination in DicomModalities), plus `overrides`; yields its SUT
+    file."""
+    import json
+
+    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
+    dicom_port, http_port, move_port = free_port(), free_port(), free_port()
+    store = folder / "orthanc-store"
+    store.mkdir(parents=True, exist_ok=True)
+    config = json.loads(fill_template(shared / "peers" / "orthanc.json",
+                                      folder / "orthanc-template.json", STORE=store,
+                                      DICOM_PORT=dicom_port, HTTP_PORT=http_port,
+                                      MOVE_PORT=move_port).read_text())
+    config.update(overrides)
+    (folder / "orthanc.json").write_text(json.dumps(config))
+    with running([executable, str(folder / "orthanc.json")], dicom_port,
+                 folder / "orthanc.log"):
+        yield sut_file(folder, "Orthanc (Debian, its defaults)", "ORTHANC", dicom_port,
+                       move_port)
+
+
+@contextlib.contextmanager
+def qrscp(folder: Path):
+    """pynetdicom's own Query/Retrieve SCP application (needs SQLAlchemy), its
+    C-MOVE destination HARNESS; yields its SUT file."""
+    import sys
+
+    from helpers import require_module
+
+    require_module("sqlalchemy", "sqlalchemy")
+    port, move_port = free_port(), free_port()
+    config = folder / "qrscp.ini"
+    config.write_text(
+        "[DEFAULT]\n    ae_title: QRSCP\n    port: {port}\n    max_pdu: 16382\n"
+        "    acse_timeout: 30\n    dimse_timeout: 30\n    network_timeout: 30\n"
+        "    bind_address: 127.0.0.1\n    instance_location: {store}\n"
+        "    database_location: {db}\n    log_identifier: False\n\n"
+        "[HARNESS]\n    address: 127.0.0.1\n    port: {move}\n".format(
+            port=port, store=folder / "qrscp-store", db=folder / "qrscp.sqlite",
+            move=move_port))
+    with running([sys.executable, "-m", "pynetdicom", "qrscp", "-c", str(config), "-q"],
+                 port, folder / "qrscp.log"):
+        yield sut_file(folder, "pynetdicom qrscp", "QRSCP", port, move_port)
+
+
+@contextlib.contextmanager
+def storescp(folder: Path):
+    """dcmtk's storescp, a Storage SCP only; yields its SUT file."""
+    port = free_port()
+    store = folder / "storescp-store"
+    store.mkdir(parents=True, exist_ok=True)
+    with running([dcmtk("storescp"), "-aet", "STORESCP", "-od", str(store), str(port)], port,
+                 folder / "storescp.log"):
+        yield sut_file(folder, "dcmtk storescp", "STORESCP", port, free_port())
+
+
+@contextlib.contextmanager
+def dcmqrscp(folder: Path, shared: Path):
+    """dcmtk's dcmqrscp with the shared configuration; yields its SUT file."""
+    port, move_port = free_port(), free_port()
+    store = folder / "dcmqrscp-store"
+    store.mkdir(parents=True, exist_ok=True)
+    config = fill_template(shared / "peers" / "dcmqrscp.cfg", folder / "qr.cfg", PORT=port,
+                           MOVE_PORT=move_port, STORE=store)
+    with running([dcmtk("dcmqrscp"), "-c", str(config)], port, folder / "dcmqrscp.log"):
+        yield sut_file(folder, "dcmtk dcmqrscp", "DCMQRSCP", port, move_port)

@@ -221,3 +221,49 @@ def test_ihe_ro_reference_plan_and_dose_compared_with_their_input(reference_dir,
         shutil.copy(reference_dir / name, out / name)
     findings = tro_findings(out, profile="brto", given=(given,))
     assert [f for f in findings if f.rule_id.startswith("BRTO-")] == []
+
+
+def _dosimetric_plan_edited(tmp_path, edit):
+    write_sample(tmp_path)
+    path = tmp_path / "RP_dosimetric.dcm"
+    ds = pydicom.dcmread(path)
+    edit(ds)
+    ds.save_as(path)
+    return {profile: [(f.rule_id, f.severity, f.tag_path)
+                      for f in tro_findings(tmp_path, profile=profile, complete=True)]
+            for profile in ("dicom-rt", "brto")}
+
+
+def _boost_group_and_imaging_beams(ds):
+    """A boost plan's second fraction group, beam 1 a SETUP field and beam 2 a
+    CBCT, both without Beam Meterset: legal DICOM (C.8.8.13: Type 3; one or
+    more fraction groups)."""
+    import copy
+
+    ds.FractionGroupSequence.append(copy.deepcopy(ds.FractionGroupSequence[0]))
+    ds.FractionGroupSequence[1].FractionGroupNumber = 2
+    ds.BeamSequence[0].TreatmentDeliveryType = "SETUP"
+    ds.BeamSequence[1].BeamDescription = "kV CBCT"
+    for group in ds.FractionGroupSequence:
+        for ref in group.ReferencedBeamSequence[:2]:
+            del ref.BeamMeterset
+
+
+def test_legal_dicom_plan_content_is_judged_by_brto_alone_and_once(tmp_path):
+    """Two fraction groups and setup/imaging beams without metersets: nothing
+    in the default profile; under brto the one-fraction-group row once
+    (BRTO-RO4-16), and no meterset demanded of the SETUP and CBCT beams."""
+    found = _dosimetric_plan_edited(tmp_path, _boost_group_and_imaging_beams)
+    assert found["dicom-rt"] == []
+    assert found["brto"] == [("BRTO-PLAN-FRACTION-GROUP", Severity.ERROR,
+                              "FractionGroupSequence")]
+
+
+def test_a_treatment_beam_without_meterset_fails_brto_only(tmp_path):
+    def edit(ds):
+        del ds.FractionGroupSequence[0].ReferencedBeamSequence[2].BeamMeterset
+
+    found = _dosimetric_plan_edited(tmp_path, edit)
+    assert found["dicom-rt"] == []
+    assert found["brto"] == [("BRTO-DOSIMETRIC-PLAN", Severity.ERROR,
+                              "FractionGroupSequence[0].ReferencedBeamSequence[2].BeamMeterset")]

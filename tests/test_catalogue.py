@@ -14,8 +14,9 @@ from rtconform.rules.profiles import catalogue_markdown
 
 ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 # string literals of that shape that are not finding ids: DIMSE commands,
-# transactions, rows of the IHE-RO test tool's checklist, the sample's own IDs
-NOT_IDS = re.compile(r"^(C-[A-Z]+(-RQ|-RSP)?|RO-\d+|BRTO-RO\d*(-\d+)?|RTC-.*)$")
+# PS3.8 primitives, transactions, rows of the IHE-RO test tool's checklist, the sample's own IDs
+NOT_IDS = re.compile(r"^(C-[A-Z]+(-RQ|-RSP)?|A-(P-)?ABORT|A-ASSOCIATE-(RQ|AC|RJ)|RO-\d+"
+                     r"|BRTO-RO\d*(-\d+)?|RTC-.*)$")
 
 
 def _emitted() -> set[str]:

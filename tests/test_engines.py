@@ -157,3 +157,145 @@ def test_one_defect_seen_by_two_engines_is_one_finding(tmp_path):
     waivers.write_text("- rule: DCIODVFY-ERROR\n  reason: known leading zero, ticket 7\n")
     assert main(["validate", str(tmp_path / "p"), "--engines", "tro,dciodvfy", "--json",
                  str(out), "--waivers", str(waivers)]) == 0
+
+
+# -- engine findings judged, not parroted (rtconform.engines.judgement) ---------------
+def _real_ct(shared_dir, tmp_path, name="ct.dcm", **attributes):
+    """A real CT (CERR, no Body Part Examined), with attributes changed."""
+    ds = pydicom.dcmread(shared_dir / "data" / "real-world" / "cerr-ibsi" / "DCM_IMG_00000.dcm")
+    for keyword, value in attributes.items():
+        if value is None:
+            delattr(ds, keyword)
+        elif keyword == "AnatomicRegionSequence":
+            item = pydicom.Dataset()
+            item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value
+            ds.AnatomicRegionSequence = [item]
+        else:
+            setattr(ds, keyword, value)
+    path = tmp_path / name
+    ds.save_as(path)
+    return path
+
+
+def _laterality(findings):
+    return [(f.rule_id, f.severity) for f in findings if f.tag_path == "Laterality"]
+
+
+def test_laterality_is_evaluated_per_image_not_demoted_blanket(shared_dir, tmp_path, dciodvfy):
+    engine = Dciodvfy()
+    info = [("DCIODVFY-LATERALITY", Severity.INFO)]
+    error = [("DCIODVFY-ERROR", Severity.ERROR)]
+    # no body part at all: dciodvfy demands Laterality; PS3.3 C.7.3.1 does not
+    (judged,) = [f for f in engine.check_file(_real_ct(shared_dir, tmp_path), "x")
+                 if f.tag_path == "Laterality"]
+    assert (judged.rule_id, judged.severity) == info[0]
+    assert judged.message.startswith("Missing attribute for Type 2C Conditional")
+    assert "no paired structure is known" in judged.message and "C.7.3.1" in judged.message
+    assert judged.extra["engine_severity"] == "error"
+    # an unpaired body part dciodvfy does not know, and a vendor's own term
+    assert _laterality(engine.check_file(_real_ct(shared_dir, tmp_path, BodyPartExamined="HEAD "
+                                                  "NECK"), "x")) == info
+    # paired structures: the error stays, by Body Part Examined or by anatomic region
+    for bpe in ("BREAST", "KIDNEY"):
+        path = _real_ct(shared_dir, tmp_path, f"{bpe}.dcm", BodyPartExamined=bpe)
+        assert _laterality(engine.check_file(path, "x")) == error, bpe
+    region = _real_ct(shared_dir, tmp_path, "region.dcm",
+                      AnatomicRegionSequence=("64033007", "SCT", "Kidney"))
+    assert _laterality(engine.check_file(region, "x")) == error
+    # --strict-engines: dciodvfy's own severity
+    strict = Dciodvfy(strict=True).check_file(_real_ct(shared_dir, tmp_path), "x")
+    assert _laterality(strict) == error
+
+
+def test_a_breast_ct_without_laterality_is_an_error_with_or_without_dciodvfy(shared_dir,
+                                                                             tmp_path, dciodvfy):
+    _real_ct(shared_dir, tmp_path, "breast.dcm", BodyPartExamined="BREAST")
+    for engines in ([], [Dciodvfy()]):
+        result = validate_paths([tmp_path], ValidationOptions(engines=engines, jobs=1))
+        (finding,) = [f for f in result.findings if f.tag_path == "Laterality"]
+        assert (finding.rule_id, finding.severity) == ("IMAGE-LATERALITY", Severity.ERROR)
+        assert "BREAST is a paired structure" in finding.message
+        # one defect, one finding: dciodvfy's is merged into the rule's
+        assert [a["rule_id"] for a in finding.extra.get("also", [])] == \
+            (["DCIODVFY-ERROR"] if engines else [])
+    # with Image Laterality the condition is met by it: no finding from either
+    _real_ct(shared_dir, tmp_path, "breast.dcm", BodyPartExamined="BREAST", ImageLaterality="L")
+    result = validate_paths([tmp_path], ValidationOptions(engines=[Dciodvfy()], jobs=1))
+    assert not [f for f in result.findings if f.tag_path == "Laterality"]
+
+
+def test_rt_structure_set_frame_of_reference_is_judged_by_module_usage(shared_dir, tmp_path,
+                                                                       dciodvfy):
+    """PS3.3 Table A.19.3-1: the Frame of Reference module is U in the RT
+    Structure Set IOD. Absent as a whole: info; present but incomplete: the
+    module's Type 2 attribute is still required."""
+    ds = pydicom.dcmread(shared_dir / "data" / "real-world" / "rtutils-mim" / "rt.dcm")
+    absent = tmp_path / "absent.dcm"
+    ds.save_as(absent)
+    judged = {(f.rule_id, f.severity, f.tag_path) for f in Dciodvfy().check_file(absent, "x")
+              if "FrameOfReference" in f.message}
+    assert judged == {("DCIODVFY-RTSTRUCT-FRAME-OF-REFERENCE", Severity.INFO, keyword)
+                      for keyword in ("FrameOfReferenceUID", "PositionReferenceIndicator")}
+    ds.FrameOfReferenceUID = ds.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID
+    half = tmp_path / "half.dcm"
+    ds.save_as(half)
+    kept = {(f.rule_id, f.severity, f.tag_path) for f in Dciodvfy().check_file(half, "x")
+            if "FrameOfReference" in f.message}
+    assert kept == {("DCIODVFY-ERROR", Severity.ERROR, "PositionReferenceIndicator")}
+    strict = {(f.rule_id, f.severity) for f in Dciodvfy(strict=True).check_file(absent, "x")
+              if "FrameOfReference" in f.message}
+    assert strict == {("DCIODVFY-ERROR", Severity.ERROR)}
+
+
+def test_strict_engines_changes_the_resume_fingerprint(monkeypatch):
+    from rtconform.engines import make_engines
+    from rtconform.engines.judgement import STRICT_ENV
+    from rtconform.filecheck import FileSettings
+
+    judged = FileSettings(make_engines(["dciodvfy"], strict=False)).fingerprint()
+    strict = FileSettings(make_engines(["dciodvfy"], strict=True)).fingerprint()
+    assert judged != strict
+    monkeypatch.setenv(STRICT_ENV, "1")  # how `rtconform run --strict-engines` reaches it
+    assert all(e.strict for e in make_engines(["dciodvfy", "dicom-validator"]))
+
+
+# -- the same review for dicom-validator ------------------------------------------------
+def test_dicom_validator_cannot_evaluate_the_laterality_condition():
+    """dicom-validator parses PS3.3 C.7.3.1's Laterality condition, in both
+    wordings the standard has used, as user-defined: it never reports a
+    missing Laterality, not even for a breast. Its silence is no verdict;
+    IMAGE-LATERALITY makes the check (test above)."""
+    from dicom_validator.spec_reader.condition import ConditionType
+    from dicom_validator.spec_reader.condition_parser import ConditionParser
+    from pydicom.datadict import DicomDictionary
+
+    dict_info = {f"({t >> 16:04X},{t & 0xFFFF:04X})": {"name": v[2], "vr": v[0], "vm": v[1],
+                                                       "prop": ""}
+                 for t, v in DicomDictionary.items()}
+    parser = ConditionParser(dict_info)
+    for text in (
+        "Required if the body part examined is a paired structure and Image Laterality "
+        "(0020,0062) is not sent.",
+        "Required if the body part examined is a paired structure and Image Laterality "
+        "(0020,0062) or Frame Laterality (0020,9072) or Measurement Laterality (0024,0113) "
+        "are not present.",
+    ):
+        assert parser.parse(text).type is ConditionType.UserDefined
+
+
+def test_dicom_validator_judges_the_frame_of_reference_module_by_its_usage(
+        shared_dir, mini_standard, tmp_path):
+    """With the module at usage U (Table A.19.3-1), dicom-validator says
+    nothing of an RT Structure Set without it, and reports a half-present
+    module: nothing to correct in its findings here."""
+    engine = DicomValidator(mini_standard)
+    ds = pydicom.dcmread(shared_dir / "data" / "real-world" / "rtutils-mim" / "rt.dcm")
+    ds.save_as(tmp_path / "absent.dcm")
+    absent = engine.check_file(tmp_path / "absent.dcm", "x")
+    assert not [f for f in absent if "Frame of Reference" in f.message or
+                f.tag_path in ("FrameOfReferenceUID", "PositionReferenceIndicator")]
+    ds.FrameOfReferenceUID = ds.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID
+    ds.save_as(tmp_path / "half.dcm")
+    half = {(f.rule_id, f.severity, f.tag_path)
+            for f in engine.check_file(tmp_path / "half.dcm", "x") if f.severity == "error"}
+    assert half == {("DV-TAGMISSING", Severity.ERROR, "PositionReferenceIndicator")}

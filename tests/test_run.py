@@ -202,37 +202,6 @@ def test_file_exporter_as_the_sut(tmp_path):
     assert result.status == "failed" and "FILE-UNREADABLE" in result.rule_ids
 
 
-@pytest.fixture
-def orthanc_sut(tmp_path, shared_dir):
-    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
-    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
-    dicom_port, http_port, move_port = free_port(), free_port(), free_port()
-    store = tmp_path / "orthanc-store"
-    store.mkdir()
-    config = fill_template(shared_dir / "peers" / "orthanc.json", tmp_path / "orthanc.json",
-                           STORE=store, DICOM_PORT=dicom_port, HTTP_PORT=http_port,
-                           MOVE_PORT=move_port)
-    sut = tmp_path / "orthanc-sut.yaml"
-    sut.write_text(f"name: Orthanc (Debian)\nactors: [Archive]\nnetwork: {{ae_title: ORTHANC, "
-                   f"host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
-                   f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n")
-    with running([executable, str(config)], dicom_port, tmp_path / "orthanc.log"):
-        yield sut
-
-
-def test_orthanc_as_the_archive_under_test(tmp_path, orthanc_sut):
-    code, results = run(orthanc_sut, tmp_path / "run")
-    # Every Archive scenario passes against Orthanc 1.10: it stores what it is
-    # sent at storage level 2 (even non-conformant objects), answers C-FIND at
-    # SERIES level, and serves C-GET and C-MOVE (to HARNESS, configured in its
-    # DicomModalities). Orthanc keeps what earlier scenarios stored, so the
-    # retrieve scenarios check the objects each scenario gave it, not counts of
-    # everything it holds. No conformance-table scenarios: no Orthanc statement.
-    assert {r.transaction for r in results} == set(TRANSACTIONS)
-    assert code == 0, [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
-    assert len(results) == 17 and all(r.status == "passed" for r in results)
-
-
 def test_a_dose_displayer_that_does_not_retrieve_fails_its_scenarios(tmp_path):
     """The Dose Displayer scenarios of the IHE-RO test tool (DD1, DD2, DDE) can
     fail: a Dose Displayer that never retrieves the structure set or dose."""
@@ -358,32 +327,6 @@ def test_a_find_answer_is_compared_with_what_was_stored():
     assert len(find_problems([item("1.2.3.4", "CT")], sent, "RTPLAN", "SERIES")) == 1
 
 
-def test_dcmqrscp_as_the_archive_under_test(tmp_path, shared_dir):
-    """dcmtk's dcmqrscp with its own statement: the Archive scenarios and every
-    conformance-table row generated from conformance/dcmtk-dcmqrscp.yaml pass,
-    C-FIND keys sent by the book (Patient Root for PATIENT level, the unique
-    keys of the levels above)."""
-    from peers import dcmtk, fill_template
-
-    port, receive = free_port(), free_port()
-    store = tmp_path / "store"
-    store.mkdir()
-    config = fill_template(shared_dir / "peers" / "dcmqrscp.cfg", tmp_path / "qr.cfg",
-                           PORT=port, MOVE_PORT=receive, STORE=store)
-    sut = tmp_path / "sut.yaml"
-    sut.write_text(f"name: dcmqrscp\nactors: [Archive]\nnetwork: {{ae_title: DCMQRSCP, "
-                   f"host: 127.0.0.1, port: {port}}}\ntimeout: 30\n"
-                   f"harness: {{receive_ae: HARNESS, receive_port: {receive}}}\n")
-    statement = ROOT / "conformance" / "dcmtk-dcmqrscp.yaml"
-    with running([dcmtk("dcmqrscp"), "-c", str(config)], port, tmp_path / "qr.log"):
-        code, results = run(sut, tmp_path / "run", statement=statement)
-    failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
-    assert code == 0 and not failed, failed
-    conformance = [r for r in results if r.transaction == "conformance"]
-    assert len(results) - len(conformance) == 17 and len(conformance) > 40
-    assert any("C-FIND" in r.name or "matches" in r.name for r in conformance)
-
-
 def test_a_broken_statement_is_refused_before_any_association(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("schema: rtconform-statement/1\nproduct: {name: x}\n"
@@ -498,17 +441,6 @@ def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):
         assert code == 0
         log = (out / "associations.jsonl").read_text()
         assert ('"C-FIND-RQ"' in log) and ((PATIENT_ID in log) != redact)
-
-
-def test_orthanc_with_its_statement(tmp_path, orthanc_sut):
-    """Orthanc with conformance/orthanc.yaml: the Archive scenarios and every
-    conformance-table row generated from its statement pass."""
-    code, results = run(orthanc_sut, tmp_path / "run",
-                        statement=ROOT / "conformance" / "orthanc.yaml")
-    failed = [(r.name, r.message[-300:]) for r in results if r.status != "passed"]
-    assert code == 0 and not failed, failed
-    conformance = [r for r in results if r.transaction == "conformance"]
-    assert len(results) - len(conformance) == 17 and len(conformance) > 40
 
 
 def test_a_pytest_session_leaves_no_temporary_folders(tmp_path):

@@ -132,7 +132,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     redactor = Redactor(enabled=args.redact)
     options = ValidationOptions(
         engines=make_engines(engine_names, Path(args.standard_path) if args.standard_path
-                             else None, args.edition, args.fetch_standard),
+                             else None, args.edition, args.fetch_standard,
+                             strict=args.strict_engines),
         use_tro_rules=use_tro,
         context=RuleContext(tolerance_mm=args.tolerance, complete=args.complete),
         rule_tags=frozenset(args.enable_tag or ()),
@@ -188,6 +189,10 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
             f"{s['frames_of_reference']} frame(s) of reference")
         if findings:
             _print_findings(console, findings, args.max_errors, redactor)
+        from rtconform.engines.judgement import summary
+
+        for line in summary(findings):  # never dropped: said, and in --json with each file
+            console.print("[cyan]info[/] " + escape(line), highlight=False)
     verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
@@ -274,27 +279,41 @@ def _with_layout(result, paths: list[Path], spec: str):
 
 # -- run ------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.run.runner import RunError, default_out, run
+    from rtconform.run.runner import RunError, default_out, new_seed, run
     from rtconform.run.sut import SutError
     from rtconform.run.transactions import order
 
     out = Path(args.out) if args.out else default_out()
     quiet = args.quiet
+    from rtconform.engines.judgement import STRICT_ENV
+
+    # the scenario process (which inherits the environment) builds its engines from it
+    strict_before = os.environ.get(STRICT_ENV)
+    if args.strict_engines:
+        os.environ[STRICT_ENV] = "1"
     try:
         from rtconform.run.sut import SutConfig, load_sut
 
         sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
         if not quiet:  # said before the first association: what the SUT must know of us
             console.print(run_header(sut, args, out), highlight=False, markup=False)
+        args.seed = args.seed or new_seed()
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
                             Path(args.statement) if args.statement else None, args.engines,
                             quiet=not args.verbose, stimulus=args.stimulus,
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
-                            else (lambda _: None) if quiet else _progress_printer(console))
+                            else (lambda _: None) if quiet else _progress_printer(console),
+                            seed=args.seed)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
+    finally:
+        if args.strict_engines:
+            if strict_before is None:
+                os.environ.pop(STRICT_ENV, None)
+            else:
+                os.environ[STRICT_ENV] = strict_before
     results = sorted(results, key=lambda r: (order(r.transaction), r.name))
     failed = [r for r in results if r.status == "failed"]
     if not quiet:
@@ -335,7 +354,8 @@ def run_header(sut, args: argparse.Namespace, out: Path) -> str:
             f"harness: calls as {sut.harness_ae}; its Archive on {ports}; takes C-MOVE "
             f"results as {sut.receive_ae} on {receive}"
             + (f"; {sut.tls.describe()}" if sut.tls else "") + "\n"
-            f"stimulus {args.stimulus}; tags {args.tags or 'all'}; run folder {out}")
+            f"stimulus {args.stimulus} (UID seed {args.seed}: --seed {args.seed} repeats "
+            f"this run); tags {args.tags or 'all'}; run folder {out}")
 
 
 def _progress_printer(console: Console):
@@ -547,6 +567,12 @@ def _register_sample(sub) -> None:
     p.set_defaults(func=cmd_sample)
 
 
+STRICT_ENGINES_HELP = ("keep every engine finding at the engine's own severity (default: "
+                       "findings rtconform knows to be wrong on the object, e.g. dciodvfy's "
+                       "Laterality of an unpaired body part, are listed as info with the "
+                       "reason)")
+
+
 def _register_validate(sub) -> None:
     p = sub.add_parser(
         "validate", formatter_class=_formatter,
@@ -561,6 +587,7 @@ def _register_validate(sub) -> None:
             "rtconform validate planner-out/ --profile brto --given stimulus/",
             "rtconform validate export/ --standard-path ~/dicom-standard --waivers waivers.yaml",
             "rtconform validate export/ --layout patient-tree --require-engines dciodvfy",
+            "rtconform validate export/ --complete --strict-engines   # dciodvfy unjudged",
             "rtconform validate big-tree/ --jobs 8 --out reports/tree --junit junit.xml",
             "rtconform validate big-tree/ --jobs 8 --out reports/tree --resume   # after Ctrl-C",
             "rtconform validate /shared/tree --scheduler tcp://dask-scheduler:8786"))
@@ -618,6 +645,7 @@ def _register_validate(sub) -> None:
     p.add_argument("--require-engines", metavar="LIST",
                    help="CI gate: these engines must run on every file (e.g. dciodvfy); "
                         "one that is missing or crashed is an ENGINE-REQUIRED error")
+    p.add_argument("--strict-engines", action="store_true", help=STRICT_ENGINES_HELP)
     p.add_argument("--max-object-mb", type=int, default=512, metavar="MB",
                    help="a file whose data set (inflated, pixel data aside) is larger is "
                         "not read but reported FILE-UNREADABLE (default 512)")
@@ -650,10 +678,15 @@ def _register_run(sub) -> None:
     p.add_argument("--engines", default="auto",
                    help="standard engines on what the SUT sends: auto (default: dciodvfy when "
                         "installed), or a comma list that must run (dciodvfy, dicom-validator)")
+    p.add_argument("--strict-engines", action="store_true", help=STRICT_ENGINES_HELP)
     p.add_argument("--redact", action="store_true", help="redact patient identity in the report")
     p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
                    help="the synthetic patient set the harness gives the SUT (default "
                         "equidistant; see rtconform sample --help)")
+    p.add_argument("--seed", metavar="SEED",
+                   help="seed of the UIDs of every object the harness sends (default: a new "
+                        "one per run, so a store that kept an earlier run's objects changes "
+                        "nothing; the header prints it, and the same seed repeats a run)")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     p.add_argument("--debug", action="store_true",

@@ -70,7 +70,8 @@ class FileSettings:
         """What decides a file's findings besides the file: a resumed run
         reuses a result only when this is unchanged."""
         given = sorted(f"{uid}:{inst.path}" for uid, inst in self.context.given.items())
-        data = [sorted(e.name for e in self.engines), self.use_tro_rules, self.profile,
+        data = [sorted(e.name + (":strict" if getattr(e, "strict", False) else "")
+                       for e in self.engines), self.use_tro_rules, self.profile,
                 sorted(self.rule_tags), self.redact, self.max_bytes,
                 self.context.tolerance_mm, self.context.complete, given]
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]

@@ -41,7 +41,10 @@ class TROActor(ServiceUser):
         if not found.ok:
             raise RetrieveFailed(f"C-FIND of {modality} series failed: "
                                  f"{found.describe('C-FIND')}")
-        return [str(ds.SeriesInstanceUID) for ds in found.datasets]
+        # each series once, whatever the peer answered (a duplicate answer is a
+        # finding of its own, kept in self.problems; retrieving it twice is not)
+        return list(dict.fromkeys(str(ds.get("SeriesInstanceUID", "")) for ds in found.datasets
+                                  if str(ds.get("SeriesInstanceUID", ""))))
 
     def retrieve(self, peer: Peer, query: Dataset) -> list[Dataset]:
         """Retrieve by C-GET or C-MOVE-to-self; return the datasets received."""

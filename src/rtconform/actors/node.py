@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,12 +35,13 @@ from pynetdicom.sop_class import (
 )
 
 from rtconform.actors.guard import ConnectionLimits, start_guarded_server
+from rtconform.actors.query import response_problems
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore, StoreError
 from rtconform.actors.tls import TLSConfig
 from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, check_bytes, check_structure
 from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from rtconform.dicom.uids import STORAGE_SOP_CLASSES
+from rtconform.dicom.uids import STORAGE_SOP_CLASSES, uid_name
 
 DEFAULT_TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian,
                              DeflatedExplicitVRLittleEndian]
@@ -55,7 +57,57 @@ QR_MODELS = {
 
 
 class PeerUnreachable(Exception):
-    """No association could be made: names the AE, host and port."""
+    """No association could be made: names the AE, host and port, and says
+    who did what (PS3.8 7.1-7.3): the subclasses tell a refusal from a
+    rejected context, an abort by the SUT from one by the harness, and no
+    answer from a closed port."""
+
+
+class AssociationRejected(PeerUnreachable):
+    """The SUT answered A-ASSOCIATE-RJ."""
+
+
+class ContextsRejected(PeerUnreachable):
+    """The SUT accepted the association but none of the presentation contexts
+    the harness needs; pynetdicom then aborts it (nothing can be exchanged)."""
+
+    def __init__(self, message: str, rejected: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.rejected = rejected  # (abstract syntax UID, PS3.8 result) per context
+
+
+class AssociationAborted(PeerUnreachable):
+    """The SUT sent A-ABORT (or closed the connection) during negotiation."""
+
+
+class NoAnswer(PeerUnreachable):
+    """No TCP connection, or no A-ASSOCIATE response within the ACSE timeout."""
+
+
+# PS3.8 Table 9-18: Result/Reason of a presentation context in A-ASSOCIATE-AC
+CONTEXT_RESULTS = {1: "user rejection", 2: "no reason (provider rejection)",
+                   3: "abstract syntax not supported (provider rejection)",
+                   4: "transfer syntaxes not supported (provider rejection)"}
+# PS3.8 Table 9-26: A-ABORT Source
+ABORT_SOURCES = {0: "DICOM UL service-user", 1: "reserved", 2: "DICOM UL service-provider"}
+
+
+class _Watch:
+    """What happened on one association request, from pynetdicom's events:
+    whether TCP connected, and which ACSE primitives came back."""
+
+    def __init__(self) -> None:
+        self.opened = False
+        self.received: list = []  # ACSE primitives from the peer
+
+    def handlers(self) -> list[tuple]:
+        def opened(_event) -> None:
+            self.opened = True
+
+        def received(event) -> None:
+            self.received.append(event.primitive)
+
+        return [(evt.EVT_CONN_OPEN, opened), (evt.EVT_ACSE_RECV, received)]
 
 
 @dataclass(frozen=True)
@@ -222,6 +274,7 @@ class OperationResult:
     statuses: list[int] = field(default_factory=list)
     datasets: list[Dataset] = field(default_factory=list)
     message: str = ""
+    problems: list[str] = field(default_factory=list)  # the peer broke PS3.4 in its answers
 
     def describe(self, service: str = "") -> str:
         """The statuses as a reviewer reads them: hex with their PS3.4 meaning."""
@@ -260,17 +313,34 @@ class ServiceUser:
         self.transfer_syntaxes = transfer_syntaxes or DEFAULT_TRANSFER_SYNTAXES
         self._receiver_server = None
         self.receiver_store: InstanceStore | None = None
+        self.problems: list[str] = []  # every PS3.4 breach seen in the peer's answers
+
+    def _require(self, assoc, sop_class: str, peer: Peer) -> None:
+        """The one context an operation needs was accepted, or the association
+        is let go and the peer's refusal is said (the others it accepted do
+        not make up for it)."""
+        if any(cx.abstract_syntax == sop_class for cx in assoc.accepted_contexts):
+            return
+        why = next((CONTEXT_RESULTS.get(cx.result, str(cx.result)) for cx in
+                    assoc.rejected_contexts if cx.abstract_syntax == sop_class), "not accepted")
+        assoc.release()
+        raise ContextsRejected(f"{peer} accepted the association from {self.ae_title} but "
+                               f"rejected {uid_name(sop_class)} ({why})", [(sop_class, why)])
 
     def _handlers(self) -> list[tuple]:
         return [(evt.EVT_CONN_OPEN, _nodelay), *self.recorder.handlers(self.actor)]
 
     def _associate(self, ae: AE, peer: Peer, **kwargs):
-        kwargs.setdefault("evt_handlers", self._handlers())
+        watch = _Watch()
+        kwargs["evt_handlers"] = [*kwargs.get("evt_handlers", self._handlers()),
+                                  *watch.handlers()]
         if self.tls is not None:
             kwargs["tls_args"] = (self.tls.client_context(), peer.host)
+        started = time.monotonic()
         assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
         if not assoc.is_established:
-            raise PeerUnreachable(_no_association(assoc, peer, self.ae_title, self.timeouts))
+            raise no_association(assoc, watch, peer, self.ae_title, self.timeouts,
+                                 time.monotonic() - started)
         return assoc
 
     def echo(self, peer: Peer) -> OperationResult:
@@ -333,6 +403,7 @@ class ServiceUser:
         uid = QR_MODELS[(model, "find")]
         ae.add_requested_context(uid, self.transfer_syntaxes[:2])
         assoc = self._associate(ae, peer)
+        self._require(assoc, uid, peer)
         result = OperationResult(True)
         self.recorder.identifier(assoc, self.actor, "C-FIND-RQ", identifier)
         try:
@@ -344,6 +415,10 @@ class ServiceUser:
                     result.datasets.append(rsp)
                 elif code != 0:
                     result.ok = False
+            result.problems = response_problems(identifier, result.datasets)
+            for problem in result.problems:
+                self.recorder.note(self.actor, problem, assoc=self.recorder.assoc_id(assoc))
+            self.problems += result.problems
             return result
         finally:
             if assoc.is_established:
@@ -381,6 +456,7 @@ class ServiceUser:
         uid = QR_MODELS[(model, "move")]
         ae.add_requested_context(uid, self.transfer_syntaxes[:2])
         assoc = self._associate(ae, peer)
+        self._require(assoc, uid, peer)
         self.recorder.identifier(assoc, self.actor, "C-MOVE-RQ", identifier)
         try:
             return _retrieve_result(assoc.send_c_move(identifier, destination or self.ae_title,
@@ -404,6 +480,7 @@ class ServiceUser:
         try:
             assoc = self._associate(ae, peer, ext_neg=roles, evt_handlers=[
                 (evt.EVT_C_STORE, receiver), *self._handlers()])
+            self._require(assoc, uid, peer)
         except PeerUnreachable:
             store.close()
             raise
@@ -430,13 +507,42 @@ def _retrieve_result(responses) -> OperationResult:
     return result
 
 
-def _no_association(assoc, peer: Peer, calling: str, timeouts: Timeouts) -> str:
+def no_association(assoc, watch: _Watch, peer: Peer, calling: str, timeouts: Timeouts,
+                   elapsed: float) -> PeerUnreachable:
+    """Why an association request failed, said as the wire showed it."""
+    from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
+
+    who = f"{peer} (calling AE {calling})"
     if assoc.is_rejected:
         rj = getattr(assoc.acceptor, "primitive", None)
-        why = getattr(rj, "reason_str", "") if rj is not None else ""
-        return f"{peer} rejected the association from {calling}" + (f": {why}" if why else "")
-    return (f"no association with {peer} (calling AE {calling}): connection refused, aborted, "
-            f"or no answer within {timeouts.connection:g} s")
+        parts = [getattr(rj, name, "") for name in ("result_str", "source_str", "reason_str")]
+        why = ", ".join(p for p in parts if p)
+        return AssociationRejected(f"{peer} rejected the association from {calling} "
+                                   f"(A-ASSOCIATE-RJ{': ' + why if why else ''})")
+    rejected = [(str(cx.abstract_syntax), CONTEXT_RESULTS.get(cx.result, str(cx.result)))
+                for cx in assoc.rejected_contexts]
+    if rejected and not assoc.accepted_contexts:
+        listed = "; ".join(f"{uid_name(uid)} ({why})" for uid, why in rejected)
+        return ContextsRejected(f"{peer} accepted the association from {calling} but rejected "
+                                f"every presentation context proposed: {listed}; with no "
+                                "context to use, the harness ended it with A-ABORT",
+                                rejected)
+    aborts = [p for p in watch.received if isinstance(p, A_ABORT | A_P_ABORT)]
+    if watch.opened and aborts:
+        abort = aborts[0]
+        if isinstance(abort, A_ABORT):
+            source = ABORT_SOURCES.get(abort.abort_source, str(abort.abort_source))
+            return AssociationAborted(f"{peer} aborted the association request from {calling} "
+                                      f"(A-ABORT, source: {source})")
+        return AssociationAborted(f"{peer} closed the connection during association "
+                                  f"negotiation with {calling} (A-P-ABORT: transport closed)")
+    if not watch.opened:
+        if elapsed < timeouts.connection * 0.9:
+            return NoAnswer(f"no TCP connection to {who}: connection refused (nothing "
+                            f"listening on {peer.host}:{peer.port})")
+        return NoAnswer(f"no TCP connection to {who} within {timeouts.connection:g} s")
+    return NoAnswer(f"{who}: no A-ASSOCIATE response within {timeouts.acse:g} s; the harness "
+                    "aborted the request")
 
 
 def _sub_operations(status: Dataset | None) -> str:

@@ -6,7 +6,7 @@ with the computed counts and ModalitiesInStudy that receivers rely on.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -167,3 +167,92 @@ def hierarchical_identifier(level: str, held: Dataset, **keys) -> tuple[Dataset,
     for keyword, value in keys.items():
         setattr(ds, keyword, value)
     return ds, model
+
+
+# -- what an SCU checks in the answers it gets ----------------------------------------
+FIND_SOURCE = "DICOM PS3.4 C.4.1.3.1.1 (hierarchical search: one response per matching entity " \
+              "at the Query/Retrieve Level) and C.4.1.1.3.2 (response identifier)"
+
+
+def response_problems(request: Dataset, responses: list[Dataset]) -> list[str]:
+    """What is wrong with the pending responses to one C-FIND request, each
+    message led by its finding id: responses at another level than asked,
+    the level's unique key missing, one entity answered more than once."""
+    level = str(request.get("QueryRetrieveLevel", "")).strip().upper()
+    key = UNIQUE_KEYS.get(level)
+    problems = []
+    levels = Counter(str(r.get("QueryRetrieveLevel", "")).strip().upper() for r in responses)
+    other = {lv: n for lv, n in levels.items() if lv and lv != level}
+    if other:
+        problems.append(
+            "ARCHIVE-FIND-LEVEL: " + ", ".join(f"{n} response(s) at {lv} level" for lv, n in
+                                              sorted(other.items()))
+            + f" to a {level}-level C-FIND (PS3.4 C.4.1.1.3.2: a response's Query/Retrieve "
+              "Level is the request's)")
+    below = LEVELS[LEVELS.index(level) + 1:] if level in LEVELS else []
+    leaked = sorted({UNIQUE_KEYS[lv] for lv in below for r in responses
+                     if UNIQUE_KEYS[lv] not in request and str(r.get(UNIQUE_KEYS[lv], ""))})
+    if leaked:
+        problems.append(f"ARCHIVE-FIND-LEVEL: {level}-level responses carry {', '.join(leaked)}, "
+                        f"the unique key of a level below, not asked for (PS3.4 C.4.1.1.3.2)")
+    if key is None:
+        return problems
+    values = [str(r.get(key, "") or "").strip() for r in responses]
+    if missing := values.count(""):
+        problems.append(f"ARCHIVE-FIND-UNIQUE-KEY: {missing} of {len(values)} {level}-level "
+                        f"responses have no {key}, the unique key of that level (PS3.4 "
+                        "C.4.1.1.3.2, C.6.2.1)")
+    repeated = {v: n for v, n in Counter(values).items() if v and n > 1}
+    if repeated:
+        first, count = next(iter(repeated.items()))
+        problems.append(
+            f"ARCHIVE-FIND-DUPLICATE: {sum(repeated.values())} responses for "
+            f"{len(repeated)} {level.lower()} entit{'y' if len(repeated) == 1 else 'ies'} to a "
+            f"{level}-level C-FIND ({key} {first} answered {count} times); {FIND_SOURCE}")
+    return problems
+
+
+MATCHING = {"S": "single value matching", "*": "wildcard matching", "R": "range matching",
+            "U": "UID list matching"}
+
+
+def key_value(held: Dataset, keyword: str, matching: str) -> str | None:
+    """A value of `held` exercising one matching type (PS3.4 C.2.2.2) on
+    `keyword`, matching `held`; None when the type does not apply to it.
+    `matching` is a statement's code (S, *, R, U) or its name."""
+    code = next((c for c, name in MATCHING.items() if matching in (c, name)), matching)
+    value = str(held.get(keyword, "")) if keyword != "ModalitiesInStudy" else \
+        str(held.get("Modality", ""))
+    if not value:
+        return None
+    if code == "S":
+        return value
+    if code == "*":
+        return value[:4] + "*"
+    if code == "R" and keyword.endswith("Date"):
+        return f"{int(value[:4]) - 1}0101-{int(value[:4]) + 1}1231"
+    if code == "U":
+        return f"{value}\\1.2.3.999"
+    return None
+
+
+def answer_problems(level: str, keyword: str, value: str, held: Dataset,
+                    answers: list[Dataset]) -> list[str]:
+    """Whether a C-FIND found what it must: the entity `held` belongs to
+    among the answers, and no answer whose value of the matching key breaks
+    the match (an Archive may hold more that matches: that is not wrong)."""
+    unique = UNIQUE_KEYS[level]
+    wanted = str(held.get(unique, ""))
+    problems = []
+    if wanted not in {str(a.get(unique, "")) for a in answers}:
+        problems.append(f"the {level} entity the harness stored ({unique} {wanted}) is not "
+                        f"among the {len(answers)} answer(s) to {keyword} = {value!r}")
+    for answer in answers:
+        got = answer.data_element(keyword)
+        if got is None or got.value in (None, "") or keyword == "ModalitiesInStudy":
+            continue
+        shown = "\\".join(map(str, got.value)) if got.VM > 1 else str(got.value)
+        if not _matches_value(keyword, value, shown.strip()):
+            problems.append(f"answer {unique} {answer.get(unique, '?')} has {keyword} "
+                            f"{shown!r}, which does not match {value!r} (PS3.4 C.2.2.2)")
+    return problems

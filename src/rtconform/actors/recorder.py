@@ -138,6 +138,20 @@ class AssociationRecorder:
         def on_aborted(event):
             self.write("aborted", **self._base(event.assoc, actor))
 
+        def on_abort_pdu(by: str) -> Callable:
+            """Who aborted: an A-ABORT this side sent, or one (or a dropped
+            connection, A-P-ABORT) that came from the peer (PS3.8 7.3, 7.4)."""
+            def handler(event):
+                primitive = event.primitive
+                kind = type(primitive).__name__
+                if kind not in ("A_ABORT", "A_P_ABORT") or (by == "local" and kind != "A_ABORT"):
+                    return
+                source = getattr(primitive, "abort_source", None)
+                self.write("abort", assoc=self.assoc_id(event.assoc), actor=actor, by=by,
+                           pdu=kind.replace("_", "-"), source=source,
+                           reason=getattr(primitive, "provider_reason", None))
+            return handler
+
         def on_released(event):
             self.write("released", **self._base(event.assoc, actor))
 
@@ -172,6 +186,7 @@ class AssociationRecorder:
         return [
             (evt.EVT_REQUESTED, on_requested), (evt.EVT_ACCEPTED, on_accepted),
             (evt.EVT_REJECTED, on_rejected), (evt.EVT_ABORTED, on_aborted),
+            (evt.EVT_ACSE_RECV, on_abort_pdu("peer")), (evt.EVT_ACSE_SENT, on_abort_pdu("local")),
             (evt.EVT_RELEASED, on_released),
             (evt.EVT_DIMSE_RECV, on_dimse("received")), (evt.EVT_DIMSE_SENT, on_dimse("sent")),
         ]
@@ -220,6 +235,7 @@ class AssociationRecord:
     stored: list[dict] = field(default_factory=list)
     outcome: str = "open"  # accepted | released | aborted | rejected
     reject: dict = field(default_factory=dict)
+    abort: dict = field(default_factory=dict)  # who aborted: by local|peer, A-ABORT source
     identifiers: list[dict] = field(default_factory=list)  # query keys sent and answered
     tls: dict | None = None  # protocol and cipher when the association ran over TLS
     started: float = 0.0  # time of its first event (A-ASSOCIATE-RQ seen or sent)
@@ -312,6 +328,8 @@ def read_associations(path: Path, offset: int = 0) -> list[AssociationRecord]:
             rec.reject = {k: e.get(k) for k in ("result", "source", "reason")}
         elif kind in ("aborted", "released"):
             rec.outcome = kind
+        elif kind == "abort":
+            rec.abort = rec.abort or {k: e.get(k) for k in ("by", "pdu", "source", "reason")}
         elif kind == "dimse":
             rec.dimse.append(e)
         elif kind == "stored":

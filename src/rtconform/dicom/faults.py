@@ -270,7 +270,7 @@ def _setup_missing(s: SampleSet) -> None:
 
 
 @fault("missing-beam-meterset", "the dosimetric plan lacks the Beam Meterset of beam 2",
-       "PLAN-DOSIMETRIC")
+       "BRTO-DOSIMETRIC-PLAN", profile="brto")
 def _no_meterset(s: SampleSet) -> None:
     del _dos(s).FractionGroupSequence[0].ReferencedBeamSequence[1].BeamMeterset
 
@@ -403,6 +403,14 @@ def _meta(s: SampleSet) -> None:
     return None
 
 
+@fault("uid-sop-instance-is-series",
+       "the structure set's Series Instance UID is its own SOP Instance UID (seen in a real "
+       "MIM export)", "UID-UNIQUE")
+def _uid_two_entities(s: SampleSet) -> None:
+    ss = s.datasets["RS_structure_set.dcm"]
+    ss.SeriesInstanceUID = ss.SOPInstanceUID
+
+
 @fault("duplicate-sop-instance",
        "a second, different geometric plan with the same SOP Instance UID",
        "UID-UNIQUE")
@@ -433,6 +441,12 @@ def _ct_position(s: SampleSet) -> None:
     a, b = s.datasets["CT_001.dcm"], s.datasets["CT_002.dcm"]
     b.ImagePositionPatient = list(a.ImagePositionPatient)
     b.SliceLocation = a.SliceLocation
+
+
+@fault("ct-paired-body-part-without-laterality",
+       "one CT slice of BREAST, a paired structure, without Laterality", "IMAGE-LATERALITY")
+def _ct_laterality(s: SampleSet) -> None:
+    s.datasets["CT_010.dcm"].BodyPartExamined = "BREAST"
 
 
 @fault("ct-orientation", "one CT slice tilted", "CT-SERIES-ORIENTATION", "SS-CONTOUR-ON-PLANE",
@@ -471,11 +485,15 @@ def _name_of(ds: Dataset) -> str:
     return f"CT_{int(ds.get('InstanceNumber', 0)):03d}.dcm"
 
 
-def inject(datasets: list[Dataset], fault_name: str, uid_root: str = DEFAULT_UID_ROOT) -> bool:
+def inject(datasets: list[Dataset], fault_name: str, uid_root: str = DEFAULT_UID_ROOT,
+           given: dict[str, str] | None = None) -> bool:
     """Apply a fault to objects an actor is about to send, when the fault
-    concerns them; True when it did. Lets a reference producer misbehave."""
+    concerns them; True when it did. Lets a reference producer misbehave.
+    `given`: the UIDs of the stimulus the actor was given (SampleSet.uids),
+    for the faults that reuse one."""
     fault = FAULTS[fault_name]
-    sample = SampleSet(uid_root=uid_root, datasets={_name_of(ds): ds for ds in datasets})
+    sample = SampleSet(uid_root=uid_root, datasets={_name_of(ds): ds for ds in datasets},
+                       uids=dict(given or {}))
     try:
         fault.apply(sample)
     except (KeyError, IndexError, AttributeError):
@@ -743,8 +761,9 @@ def _localizer(s: SampleSet) -> None:
 
 
 def _stimulus_uid(s: SampleSet, key: str) -> str:
-    """A UID of the synthetic patient as the harness gives it to a SUT."""
-    return derived_uid(s.uid_root, "rtconform-sample", key)
+    """A UID of the synthetic patient as the harness gave it to the actor
+    (the run's own, when known; else the unseeded sample's)."""
+    return s.uids.get(key) or derived_uid(s.uid_root, "rtconform-sample", key)
 
 
 @brto("brto-edit-keeps-uid", "a Contourer stores its edited structure set under the SOP Instance "

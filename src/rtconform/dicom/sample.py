@@ -137,24 +137,28 @@ class PatientBuilder:
     set they retrieved, and copy the patient's identity unchanged (IHE-RO
     critical attributes)."""
 
-    def __init__(self, uid_root: str, z: list[float] | None = None) -> None:
+    def __init__(self, uid_root: str, z: list[float] | None = None, seed: str = "") -> None:
         self.root = uid_root
+        self.seed = seed  # a run's seed: its own UIDs, the same again for the same seed
         self.uid = {
-            key: derived_uid(uid_root, "rtconform-sample", key)
+            key: self.sample_uid(key)
             for key in (
                 "study", "ct_series", "for", "ss_series", "ss", "plan_series", "geo_plan",
                 "dos_plan", "dose_series", "plan_dose",
             )
         }
         self.z = list(z) if z is not None else [slice_z(k) for k in range(N_SLICES)]
-        self.ct_uids = [derived_uid(uid_root, "rtconform-sample", "ct", k)
-                        for k in range(len(self.z))]
+        self.ct_uids = [self.sample_uid("ct", k) for k in range(len(self.z))]
         self.patient = {"PatientName": PATIENT_NAME, "PatientID": PATIENT_ID,
                         "PatientBirthDate": PATIENT_BIRTH_DATE, "PatientSex": "O"}
-        self.beam_dose_uids = [
-            derived_uid(uid_root, "rtconform-sample", "beam-dose", n + 1)
-            for n in range(len(GANTRY_ANGLES))
-        ]
+        self.beam_dose_uids = [self.sample_uid("beam-dose", n + 1)
+                               for n in range(len(GANTRY_ANGLES))]
+
+    def sample_uid(self, *parts: object) -> str:
+        """A UID of the synthetic patient: fixed for a root (and seed), so
+        `rtconform sample` writes the same files on every run."""
+        return derived_uid(self.root, "rtconform-sample", *([self.seed] if self.seed else []),
+                           *parts)
 
     def _adopt(self, ds: Dataset) -> None:
         """Take study, frame of reference and patient from an input object."""
@@ -304,8 +308,8 @@ class PatientBuilder:
         out = {}
         for number, (label, slices) in enumerate(
                 (("A", range(0, half + 3)), ("B", range(half, len(self.z)))), start=5):
-            series = derived_uid(self.root, "rtconform-sample", "ct-series", label)
-            uids = {k: derived_uid(self.root, "rtconform-sample", "ct", label, k) for k in slices}
+            series = self.sample_uid("ct-series", label)
+            uids = {k: self.sample_uid("ct", label, k) for k in slices}
             out.update(self.ct(series, uids, slices, number, f"CT2{label}"))
         return out
 
@@ -581,7 +585,7 @@ class PatientBuilder:
             ds.ReferencedRTPlanSequence = Sequence([predecessor])
             dose_ref = Dataset()
             dose_ref.DoseReferenceNumber = 1
-            dose_ref.DoseReferenceUID = derived_uid(self.root, "rtconform-sample", "dose-ref")
+            dose_ref.DoseReferenceUID = self.sample_uid("dose-ref")
             dose_ref.DoseReferenceStructureType = "SITE"
             dose_ref.DoseReferenceDescription = "PTV"
             dose_ref.DoseReferenceType = "TARGET"
@@ -692,11 +696,13 @@ def _strip_optional(ds: Dataset) -> None:
 
 
 def build_sample(uid_root: str = DEFAULT_UID_ROOT, sample_set: str = "equidistant",
-                 beam_doses: bool = False) -> SampleSet:
-    """Build the whole synthetic patient in memory, as one of `SAMPLE_SETS`."""
+                 beam_doses: bool = False, seed: str = "") -> SampleSet:
+    """Build the whole synthetic patient in memory, as one of `SAMPLE_SETS`.
+    With a `seed`, every UID is the seed's own (a harness run gives a SUT
+    objects no earlier run used: a SOP Instance UID names one content)."""
     if sample_set not in SAMPLE_SETS:
         raise KeyError(f"unknown sample set {sample_set!r}; known: {', '.join(SAMPLE_SETS)}")
-    builder = PatientBuilder(uid_root, uneven_z() if sample_set == "uneven" else None)
+    builder = PatientBuilder(uid_root, uneven_z() if sample_set == "uneven" else None, seed)
     sample = SampleSet(uid_root=uid_root, uids=dict(builder.uid))
     sample.datasets.update(builder.ct())
     if sample_set == "multi-series":

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from rtconform.engines.judgement import judge
 from rtconform.findings import Finding, Severity
 
 SOURCE = "DICOM PS3.3 IOD definitions, as checked by dciodvfy (dicom3tools)"
@@ -67,8 +68,9 @@ def parse(output: str, file: str, sop_instance_uid: str) -> list[Finding]:
 class Dciodvfy:
     name = "dciodvfy"
 
-    def __init__(self, executable: str | None = None) -> None:
+    def __init__(self, executable: str | None = None, strict: bool = False) -> None:
         self.executable = executable or shutil.which("dciodvfy")
+        self.strict = strict  # keep every finding at dciodvfy's own severity
 
     def unavailable_reason(self) -> str | None:
         if not self.executable:
@@ -88,6 +90,8 @@ class Dciodvfy:
                             f"dciodvfy did not finish within {TIMEOUT_S} s", SOURCE, str(path),
                             sop_instance_uid, engine=self.name)]
         findings = parse(proc.stdout + proc.stderr, str(path), sop_instance_uid)
+        if not self.strict:
+            findings = judge(findings, path, self.name)
         if proc.returncode < 0:  # killed by a signal (it aborts on some 32-bit doses)
             import signal
 

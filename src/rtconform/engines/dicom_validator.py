@@ -47,7 +47,8 @@ class DicomValidator:
     name = "dicom-validator"
 
     def __init__(self, standard_path: Path | None = None, edition: str = "local",
-                 fetch_standard: bool = False) -> None:
+                 fetch_standard: bool = False, strict: bool = False) -> None:
+        self.strict = strict  # no finding of this engine is in the judged table yet
         self.standard_path = Path(standard_path or Path.home() / "dicom-validator")
         self.edition = edition
         self.fetch_standard = fetch_standard

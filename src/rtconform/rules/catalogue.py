@@ -37,6 +37,20 @@ def _dicom_validator_codes() -> None:
 
 _dicom_validator_codes()
 
+
+def _judged_engine_findings() -> None:
+    """The engine findings rtconform judges itself (engines/judgement.py): an
+    id each, info when the standard's condition is not met on the object."""
+    from rtconform.engines.judgement import KNOWN
+
+    for known in KNOWN:
+        catalogue(known.id, I, f"{known.title}: judged by rtconform; info when the condition "
+                  "is not met (--strict-engines: the engine's severity)", known.citation,
+                  "engine")
+
+
+_judged_engine_findings()
+
 catalogue("RULE-FAILED", W, "A rule could not finish on strange input (the rest ran)",
           "rtconform: a rule that breaks is a finding, never a crash", "harness")
 catalogue("GIVEN-UNREADABLE", W, "A file of the actor's input (--given) could not be read",
@@ -45,6 +59,21 @@ catalogue("ARCHIVE-STORAGE-LEVEL-2", E,
           "An Archive returns what it was given unchanged (file meta aside)",
           "IHE-RO TRO RO-1, RO-6 … RO-10; IHE-RO test tool CompareRule (BRTO-RO1-06 …); DICOM "
           "PS3.4 B.4.1 (storage level 2)", "scenario")
+QR = "DICOM PS3.4 C.4.1 (C-FIND operation); IHE-RO TRO RO-1, RO-6 … RO-10 (the Archive's " \
+     "Query/Retrieve SCP)"
+catalogue("ARCHIVE-FIND-DUPLICATE", E, "A C-FIND answers each matching entity once at the "
+          "requested Query/Retrieve Level", "DICOM PS3.4 C.4.1.3.1.1 (hierarchical search); " + QR,
+          "scenario")
+catalogue("ARCHIVE-FIND-LEVEL", E, "C-FIND responses are at the Query/Retrieve Level asked and "
+          "carry no unique key of a level below", "DICOM PS3.4 C.4.1.1.3.2; " + QR, "scenario")
+catalogue("ARCHIVE-FIND-UNIQUE-KEY", E, "Every C-FIND response carries the unique key of its "
+          "level", "DICOM PS3.4 C.4.1.1.3.2, C.6.2.1; " + QR, "scenario")
+catalogue("ARCHIVE-FIND-MATCH", E, "A C-FIND finds what was stored and only what matches its "
+          "keys", "DICOM PS3.4 C.2.2.2 (attribute matching); " + QR, "scenario")
+catalogue("SUT-CAPABILITY-MISSING", E, "The system under test accepts the presentation contexts "
+          "its IHE-RO TRO role needs (e.g. an Archive: Study Root Query/Retrieve FIND)",
+          "IHE-RO TRO 2007 (actors and transactions); DICOM PS3.7 D.3.3.2 (presentation "
+          "context negotiation)", "scenario")
 catalogue("VERIFY-SCP-REJECTED", E, "A SOP class the statement claims as SCP was rejected",
           "DICOM PS3.2 (the statement's SOP class table) vs the run's association log",
           "statement")

@@ -7,7 +7,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 import numpy as np
+from pydicom.dataset import Dataset
 
+from rtconform.dicom.anatomy import CONDITION, laterality_condition
 from rtconform.dicom.geometry import slice_offset
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
@@ -96,3 +98,19 @@ def even_spacing(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
             counts = Counter(f"{g:g}" for g in np.round(gaps, 3))
             yield Issue(f"uneven slice spacing in series {series[0].series_uid}: gaps (mm) "
                         f"{dict(counts)}", "ImagePositionPatient", series[0])
+
+
+@rule("IMAGE-LATERALITY", Severity.ERROR,
+      "An image of a paired body part (Body Part Examined or Anatomic Region) carries "
+      "Laterality or Image Laterality", f"DICOM {CONDITION}; PS3.16 Annex L (body parts)",
+      scope="instance")
+def laterality(inst: Instance, ds: Dataset, ctx: RuleContext) -> Iterator[Issue]:
+    """Evaluated here, not taken from an engine: dciodvfy demands Laterality of
+    every image whose body part it cannot tell is unpaired (absent too), and
+    dicom-validator cannot evaluate the condition at all."""
+    if inst.kind != "image" or "Laterality" in ds:
+        return
+    condition = laterality_condition(ds)
+    if condition.required:
+        yield Issue(f"Laterality is missing: {condition.reason}, and no Image Laterality "
+                    "is sent", "Laterality", inst)

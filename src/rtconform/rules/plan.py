@@ -165,30 +165,6 @@ def patient_setup(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
                             f"BeamSequence[{b}].ReferencedPatientSetupNumber", plan)
 
 
-@rule("PLAN-DOSIMETRIC", Severity.ERROR,
-      "A dosimetric plan has one fraction group, Number of Fractions Planned > 0 and a Beam "
-      "Meterset for every referenced beam",
-      "IHE-RO TRO RO-4; IHE-RO test tool BRTO-RO4-16 (Dosimetric Planner scenarios)")
-def dosimetric_plan(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
-    for plan in graph.plans:
-        if not is_dosimetric(plan.dataset):
-            continue  # a geometric plan (RO-3): no metersets expected
-        groups = items(plan.dataset, "FractionGroupSequence")
-        if len(groups) != 1:
-            yield Issue(f"{len(groups)} fraction groups, expected 1", "FractionGroupSequence",
-                        plan)
-        for g, group in enumerate(groups):
-            fractions = integer(group, "NumberOfFractionsPlanned")
-            if not fractions or fractions <= 0:
-                yield Issue(f"Number of Fractions Planned is {fractions}",
-                            f"FractionGroupSequence[{g}].NumberOfFractionsPlanned", plan)
-            for r, ref in enumerate(items(group, "ReferencedBeamSequence")):
-                if number(ref, "BeamMeterset") is None:
-                    yield Issue(f"beam {integer(ref, 'ReferencedBeamNumber')} has no Beam "
-                                "Meterset", f"FractionGroupSequence[{g}].ReferencedBeamSequence"
-                                f"[{r}].BeamMeterset", plan)
-
-
 def plan_kind(plan: Instance) -> str:
     return "dosimetric" if is_dosimetric(plan.dataset) else "geometric"
 

@@ -71,8 +71,10 @@ def one_frame_of_reference(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Iss
 
 
 @rule("UID-UNIQUE", Severity.ERROR,
-      "A SOP Instance UID identifies one object: two different files may not share it",
-      "DICOM PS3.5 9.1; PS3.3 C.12.1.1.1 (an altered object gets a new SOP Instance UID)")
+      "A UID names one entity: two different files never share a SOP Instance UID, and no UID "
+      "is used for two of SOP Instance, Series, Study and Frame of Reference",
+      "DICOM PS3.5 9.1 (a UID identifies one entity); PS3.3 C.12.1.1.1 (an altered object gets "
+      "a new SOP Instance UID)")
 def unique_instances(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for first, second in graph.duplicates:
         if filecmp.cmp(first.path, second.path, shallow=False):
@@ -81,3 +83,39 @@ def unique_instances(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
         else:
             yield Issue(f"SOP Instance UID also used by {first.path}, with different content",
                         "SOPInstanceUID", second)
+    yield from _one_uid_two_entities(graph)
+
+
+# An entity's UID, where the object names it (FrameOfReferenceUID: its own
+# Frame of Reference module; a structure set names its frames in a sequence).
+ENTITY_UIDS = (("SOP Instance", "SOPInstanceUID"), ("Series", "SeriesInstanceUID"),
+               ("Study", "StudyInstanceUID"), ("Frame of Reference", "FrameOfReferenceUID"))
+
+
+def _entity_uids(inst) -> Iterator[tuple[str, str, str]]:
+    """(entity, keyword, UID) of what the object says it is and belongs to."""
+    values = (inst.sop_instance_uid, inst.series_uid, inst.study_uid,
+              inst.attributes.get("FrameOfReferenceUID") or inst.frame_of_reference_uid)
+    for (entity, keyword), uid in zip(ENTITY_UIDS, values, strict=True):
+        if uid:
+            yield entity, keyword, uid
+
+
+def _one_uid_two_entities(graph: ObjectGraph) -> Iterator[Issue]:
+    """A UID seen naming two kinds of entity (a structure set whose SOP
+    Instance UID is its Series Instance UID, seen in a real export): said
+    once per UID and pair of entities, on the first object that shows it."""
+    first: dict[str, tuple[str, object]] = {}  # UID → (entity, object) first seen
+    said: set[tuple[str, str, str]] = set()
+    for inst in graph.instances.values():
+        for entity, keyword, uid in _entity_uids(inst):
+            seen = first.setdefault(uid, (entity, inst))
+            if seen[0] == entity or (uid, seen[0], entity) in said:
+                continue
+            said.add((uid, seen[0], entity))
+            other = seen[1]
+            where = "its own" if other is inst else f"{other.label}'s"
+            # on one object, said where the first use is (dciodvfy says it there too)
+            tag = dict(ENTITY_UIDS)[seen[0]] if other is inst else keyword
+            yield Issue(f"{uid} is both {where} {seen[0]} UID and this object's {entity} UID: "
+                        "one UID names one entity", tag, inst)

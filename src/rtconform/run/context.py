@@ -10,9 +10,11 @@ a real run would show: the harness's view of the SUT.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
+import secrets
 import select
 import subprocess
 import sys
@@ -24,20 +26,31 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
+from rtconform.actors.actor import RetrieveFailed
 from rtconform.actors.archive import Archive, ArchiveConfig
-from rtconform.actors.node import Peer, PeerUnreachable, ServiceUser, identifier
-from rtconform.actors.query import hierarchical_identifier
+from rtconform.actors.node import (
+    ContextsRejected,
+    Peer,
+    PeerUnreachable,
+    ServiceUser,
+    identifier,
+)
+from rtconform.actors.query import answer_problems, hierarchical_identifier, key_value
 from rtconform.actors.recorder import AssociationRecorder, log_size, read_associations
 from rtconform.actors.simulators import SIMULATORS
 from rtconform.actors.storage import share_objects
+from rtconform.dicom.compare import differences
 from rtconform.dicom.faults import FAULTS, inject
 from rtconform.dicom.index import Unreadable, read_instance
 from rtconform.dicom.rt import is_dosimetric
 from rtconform.dicom.sample import SampleSet, build_sample, resample_series
+from rtconform.dicom.uids import DEFAULT_UID_ROOT
+from rtconform.dicom.variants import UidScope, renew_changed
 from rtconform.engines import make_engines
 from rtconform.findings import Finding, merge_engines, sort_key
 from rtconform.redact import Redactor
 from rtconform.rules.registry import RuleContext
+from rtconform.run.capabilities import capability_missing
 from rtconform.run.sut import SutConfig
 from rtconform.run.transactions import (
     ARCHIVE,
@@ -76,13 +89,22 @@ class RunContext:
     stimulus: str = "equidistant"  # the sample set the harness gives the SUT
     profile: str = "brto"  # the content profile what the SUT produces is judged by
     redact: bool = False  # keep patient identity out of the logs too (public artifacts)
+    # the UIDs of everything the harness sends derive from it: a run gives the
+    # SUT objects no earlier run used, and the same seed repeats a run exactly
+    seed: str = ""
     recorder: AssociationRecorder = field(init=False)
     sut_recorder: AssociationRecorder = field(init=False)
     redactor: Redactor = field(init=False)  # learns identity from what the SUT makes
     _samples: dict[str, SampleSet] = field(default_factory=dict)
     _encoded: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    # what the harness sent under each SOP Instance UID, by scenario: an
+    # object that comes back as an earlier copy is said to be one
+    sent_versions: dict[str, list[tuple[str, Dataset]]] = field(default_factory=dict)
+    # an IHE-RO capability the SUT lacks → the scenario that found out
+    missing_capabilities: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.seed = self.seed or secrets.token_hex(4)
         self.out = Path(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.folder = RunFolder(self.out)
@@ -108,16 +130,34 @@ class RunContext:
         if fault is None and sample_set in self._samples:
             return self._samples[sample_set]
         # beam doses too: an Archive must store them (legal DICOM), though a
-        # BRTO Dosimetric Planner sends one plan dose
-        sample = build_sample(sample_set=sample_set, beam_doses=True)
+        # BRTO Dosimetric Planner sends one plan dose; each set has UIDs of its own
+        sample = build_sample(sample_set=sample_set, beam_doses=True,
+                              seed=f"{self.seed}/{sample_set}")
         cts = [ds for name, ds in sample.datasets.items() if name.startswith("CT_")]
         for i, ds in enumerate(resample_series(cts), start=1):
             sample.datasets[f"resampled_{i:03d}.dcm"] = ds
         if fault is None:
             self._samples[sample_set] = sample
-        else:
+        else:  # a non-conformant variant is a new instance, never the same UID
             FAULTS[fault].apply(sample)
+            renew_changed(self.sample(None, sample_set).datasets, sample.datasets,
+                          sample.uid_root, f"{self.seed}/{sample_set}/{fault}")
         return sample
+
+    def remember_sent(self, scenario: str, datasets: list[Dataset]) -> None:
+        """What was sent under each UID, by scenario (see earlier_copy)."""
+        for ds in datasets:
+            versions = self.sent_versions.setdefault(str(ds.SOPInstanceUID), [])
+            if not any(v is ds for _, v in versions):
+                versions.append((scenario, ds))
+
+    def earlier_copy(self, uid: str, back: Dataset, sent: Dataset) -> str | None:
+        """The scenario that sent `back`'s content under `uid` before, when it
+        is not what was sent last (an Archive keeping its first copy)."""
+        for scenario, ds in self.sent_versions.get(uid, []):
+            if ds is not sent and not differences(ds, back, limit=1):
+                return scenario
+        return None
 
     def encoded(self, ds: Dataset, sample_set: str = "") -> bytes:
         """Part 10 bytes of a synthetic object (cached: seeding is frequent;
@@ -151,6 +191,21 @@ class RunContext:
         self.folder.append_findings(label, self.redactor.scrub([f.to_dict() for f in findings]))
         return findings
 
+    def record_problems(self, label: str, problems: list[str]) -> None:
+        """Protocol findings (what the SUT answered, not what it made) go to
+        findings.jsonl beside the objects' findings."""
+        from rtconform.findings import Severity
+        from rtconform.rules.registry import RULES, all_rules
+
+        all_rules()
+        findings = []
+        for text in problems:
+            rule_id, _, message = text.partition(": ")
+            known = RULES.get(rule_id)
+            findings.append(Finding(rule_id, Severity.ERROR, message,
+                                    known.source if known else "").to_dict())
+        self.folder.append_findings(label, self.redactor.scrub(findings))
+
     def note(self, message: str, **data) -> None:
         self.recorder.note("harness", message, **data)
 
@@ -162,6 +217,7 @@ class Scenario:
     ctx: RunContext
     name: str
     workdir: Path
+    title: str = ""  # the Gherkin scenario name, as a reviewer reads it
     harness_archive: Archive | None = None
     sut_archive: Archive | None = None  # embedded default only
     sent: dict[str, list[Dataset]] = field(default_factory=dict)  # modality → sent by harness
@@ -171,6 +227,8 @@ class Scenario:
     harness_seeded: set[str] = field(default_factory=set)
     seeded_by_modality: dict[str, int] = field(default_factory=dict)
     sample_set: str | None = None  # the stimulus set this scenario gave
+    _scope: UidScope | None = None
+    _users: list[ServiceUser] = field(default_factory=list)  # the harness's SCUs, for problems
     _stoppers: list = field(default_factory=list)
     _log_mark: int = 0
     _start_mark: int = 0  # where the run's log ended when this scenario began (bytes)
@@ -219,19 +277,68 @@ class Scenario:
             self._stoppers.append(self.sut_archive.stop)
         return self.sut_archive.peer
 
-    def objects(self, phrase: str, fault: str | None = None,
-                sample_set: str | None = None) -> list[Dataset]:
+    @property
+    def uid_scope(self) -> UidScope | None:
+        """Against a real Archive each scenario sends the patient under UIDs of
+        its own: its data is disjoint from every other scenario's, so its
+        verdict does not depend on what the Archive already holds or on which
+        scenarios ran before (the embedded default gives each scenario an
+        Archive of its own instead, and shares objects in the run folder)."""
+        if self.ctx.sut.embedded or self.ctx.sut.exports_files:
+            return None
+        if self._scope is None:
+            self._scope = UidScope(DEFAULT_UID_ROOT, f"{self.ctx.seed}/{self.name}")
+        return self._scope
+
+    def objects(self, phrase: str, fault: str | None = None, sample_set: str | None = None,
+                scoped: bool = False) -> list[Dataset]:
+        """The objects a scenario phrase names; `scoped`: as this scenario
+        gives them to the Archive under test."""
         names = [p.strip() for p in phrase.replace(" and ", ",").split(",") if p.strip()]
         unknown = [n for n in names if n not in OBJECTS]
         if unknown:
             raise ValueError(f"unknown objects {unknown}; known: {sorted(OBJECTS)}")
         sample = self.ctx.sample(fault, sample_set)
-        return [ds for n in names for name, ds in sample.datasets.items() if OBJECTS[n](name)]
+        chosen = [ds for n in names for name, ds in sample.datasets.items() if OBJECTS[n](name)]
+        scope = self.uid_scope if scoped else None
+        if scope is None:
+            return chosen
+        scope.learn(self.ctx.sample(None, sample_set).datasets.values())
+        scope.learn(chosen)  # a variant's own new UIDs too
+        return [scope.copy(ds) for ds in chosen]
 
     def seed(self, peer: Peer, datasets: list[Dataset]) -> None:
-        result = self.harness_user("Image Source").store(peer, datasets)
+        with self.needs_capability():
+            result = self.harness_user("Image Source").store(peer, datasets)
+        self.ctx.remember_sent(self.title or self.name, datasets)
         if not result.ok:
             raise ScenarioFailure(f"seeding {peer} failed: {result.describe('C-STORE')}")
+
+    @contextlib.contextmanager
+    def needs_capability(self):
+        """A presentation context the SUT rejected is a capability its IHE-RO
+        role lacks: one finding, named the same in every scenario that needs
+        it, pointing to the scenario that found out first."""
+        try:
+            yield
+        except ContextsRejected as exc:
+            actor = ARCHIVE if self.ctx.sut.plays(ARCHIVE) else "system"
+            text = capability_missing(exc, actor)
+            first = self.ctx.missing_capabilities.setdefault(text, self.title or self.name)
+            seen = "" if first == (self.title or self.name) else \
+                f" (first found in scenario {first!r})"
+            raise ScenarioFailure(f"SUT-CAPABILITY-MISSING: {text}{seen}. {exc}") from exc
+
+    def protocol_problems(self) -> list[str]:
+        """The PS3.4 breaches the harness's SCUs saw in this scenario."""
+        return list(dict.fromkeys(p for user in self._users for p in user.problems))
+
+    def check_answers(self) -> None:
+        """A SUT that answers wrongly fails, even when the harness could work
+        around it (each distinct entity retrieved once)."""
+        if problems := self.protocol_problems():
+            self.ctx.record_problems(self.name, problems)
+            raise ScenarioFailure("; ".join(problems))
 
     def harness_holds(self, phrase: str, sample_set: str | None = None) -> None:
         """Preload the harness's own Archive directly: it is ours, and what is
@@ -254,21 +361,27 @@ class Scenario:
                 if r["sop_instance_uid"] in self.harness_seeded]
 
     def sut_archive_holds(self, phrase: str) -> None:
-        datasets = self.objects(phrase)
+        datasets = self.objects(phrase, scoped=True)
         self.seed(self.sut_archive_peer(), datasets)
         for ds in datasets:
             self.sent.setdefault(str(ds.Modality), []).append(ds)
 
     @property
     def study_uid(self) -> str:
+        """The study this scenario works in: the stimulus's, or the study of
+        what it gave the Archive under test."""
+        if self.sent:
+            return str(next(iter(self.sent.values()))[0].StudyInstanceUID)
         return str(self.ctx.sample(sample_set=self.sample_set).datasets["CT_001.dcm"]
                    .StudyInstanceUID)
 
     # -- the harness acts ------------------------------------------------------------
     def harness_user(self, actor: str = "harness") -> ServiceUser:
         """An SCU as the harness: its one calling AE title, TLS when the SUT has it."""
-        return ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder, actor,
+        user = ServiceUser(self.ctx.sut.harness_ae, self.ctx.recorder, actor,
                            tls=self.ctx.sut.tls)
+        self._users.append(user)
+        return user
 
     def proposes(self, sop_class: str, transfer_syntax: str) -> bool:
         """Whether the Archive under test accepts one presentation context
@@ -285,12 +398,15 @@ class Scenario:
         user = cls(self.ctx.recorder, self.workdir / f"harness-{cls.default_ae.lower()}",
                    ae_title=self.ctx.sut.harness_ae, method=method, tls=self.ctx.sut.tls)
         self._stoppers.append(user.stop_receiver)
+        self._users.append(user)
         return user
 
     def harness_stores(self, actor: str, phrase: str, fault: str | None = None) -> None:
-        datasets = self.objects(phrase, fault)
+        datasets = self.objects(phrase, fault, scoped=True)
         user = self.harness_actor(actor)
-        result = user.store(self.sut_archive_peer(), datasets)
+        with self.needs_capability():
+            result = user.store(self.sut_archive_peer(), datasets)
+        self.ctx.remember_sent(self.title or self.name, datasets)
         self.statuses += result.statuses
         for ds in datasets:
             self.sent.setdefault(str(ds.Modality), []).append(ds)
@@ -307,31 +423,78 @@ class Scenario:
             if self.sut_archive is not None:  # a real Archive knows it by configuration
                 self.sut_archive.add_move_destination(sut.receive_ae, receiver.host,
                                                       receiver.port)
-        datasets = user.retrieve_modality(peer, self.study_uid, modality)
+        with self.needs_capability():
+            try:
+                datasets = user.retrieve_modality(peer, self.study_uid, modality)
+            except RetrieveFailed:
+                self.check_answers()  # a wrong C-FIND answer explains a failed retrieve
+                raise
+        self.check_answers()
         self.received = [Path(ds.filename) for ds in datasets]
         return datasets
 
-    def query_key(self, level: str, keyword: str, value: str) -> list[Dataset]:
-        """A conformance-table C-FIND: one key and its matching, in the
-        hierarchy of the information model (the structure set it should find
-        gives the unique keys above the level)."""
-        held = self.objects("structure set")[0]
+    def query_key(self, level: str, keyword: str, matching: str) -> dict:
+        """A conformance-table C-FIND: one key and its matching (a value taken
+        from the structure set this scenario stored), in the hierarchy of the
+        information model (the unique keys of the levels above)."""
+        held = self.objects("structure set", scoped=True)[0]
+        value = key_value(held, keyword, matching)
+        if value is None:
+            raise ScenarioFailure(f"the structure set has no {keyword} to query by {matching}")
         query, model = hierarchical_identifier(level, held, **{keyword: value})
-        result = self.harness_user().find(self.sut_archive_peer(), query, model)
+        with self.needs_capability():
+            result = self.harness_user().find(self.sut_archive_peer(), query, model)
         if not result.ok:
             raise ScenarioFailure(f"C-FIND at {level} level ({model} root) failed: "
                                   f"{result.describe('C-FIND')}")
-        return result.datasets
+        self.check_answers()
+        return {"held": held, "level": level, "keyword": keyword, "value": value,
+                "answers": result.datasets}
 
     def harness_finds(self, modality: str, level: str) -> list[Dataset]:
         user = self.harness_user()
         keys = {"StudyInstanceUID": self.study_uid, "Modality": modality,
                 "SeriesInstanceUID": ""} if level == "SERIES" else \
             {"StudyInstanceUID": self.study_uid, "ModalitiesInStudy": modality}
-        result = user.find(self.sut_archive_peer(), identifier(level, **keys))
+        with self.needs_capability():
+            result = user.find(self.sut_archive_peer(), identifier(level, **keys))
         if not result.ok:
             raise ScenarioFailure(f"C-FIND at {level} level failed: {result.describe('C-FIND')}")
+        self.check_answers()
         return result.datasets
+
+    def assert_unchanged(self, pairs: list[tuple[Dataset, Dataset]]) -> None:
+        """Storage level 2: what the Archive returns is what it was sent. The
+        evidence: each differing attribute with the value sent and the value
+        returned, and whether the Archive returned a copy the harness stored
+        earlier under that UID (one that keeps the first copy it got)."""
+        changed = []
+        for sent, back in pairs:
+            diff = differences(sent, back, limit=5)
+            if not diff:
+                continue
+            uid = str(sent.SOPInstanceUID)
+            earlier = self.ctx.earlier_copy(uid, back, sent)
+            why = (f" — it is the copy the harness stored earlier under this UID in scenario "
+                   f"{earlier!r}" if earlier else "")
+            changed.append(f"{sent.get('Modality', '')} {uid}{why}: "
+                           + "; ".join(map(str, diff)))
+        if changed:
+            raise ScenarioFailure(
+                f"ARCHIVE-STORAGE-LEVEL-2: {len(changed)} of {len(pairs)} objects came back "
+                f"changed (IHE-RO test tool CompareRule, BRTO-RO1-06 …; PS3.4 B.4.1 storage "
+                f"level 2): " + " | ".join(changed[:3])
+                + (f" | … and {len(changed) - 3} more" if len(changed) > 3 else ""))
+
+    def assert_found(self, query: dict) -> None:
+        """The conformance-table C-FIND found the stored entity, and nothing
+        that does not match its key."""
+        problems = answer_problems(query["level"], query["keyword"], query["value"],
+                                   query["held"], query["answers"])
+        if problems:
+            text = [f"ARCHIVE-FIND-MATCH: {p}" for p in problems[:5]]
+            self.ctx.record_problems(self.name, text)
+            raise ScenarioFailure("; ".join(text))
 
     # -- the SUT acts -----------------------------------------------------------------
     def mark_log(self) -> None:
@@ -417,7 +580,7 @@ class Scenario:
             fault, store_all = self.ctx.sut.fault, ref.store_all
 
             def faulty_store(peer, datasets):
-                inject(datasets, fault)
+                inject(datasets, fault, given=self.ctx.sample(sample_set=self.sample_set).uids)
                 return store_all(peer, datasets)
 
             ref.store_all = faulty_store

@@ -45,7 +45,7 @@ def describe(record: AssociationRecord) -> str:
         return f"{head}: rejected ({why})"
     accepted = [c for c in record.contexts if c.get("result") == "accepted"]
     refused = [c for c in record.contexts if c.get("result") != "accepted"]
-    lines = [f"{head}: {record.outcome}" + (" over TLS" if record.tls else "")]
+    lines = [f"{head}: {outcome_text(record)}" + (" over TLS" if record.tls else "")]
     if accepted:
         names = sorted({f"{uid_name(c['abstract_syntax'])} / "
                         f"{uid_name(c.get('transfer_syntax') or '')}" for c in accepted})
@@ -65,6 +65,35 @@ def describe(record: AssociationRecord) -> str:
     return "\n".join(lines)
 
 
+def outcome_text(record: AssociationRecord) -> str:
+    """How an association ended, and for an abort who sent it and why."""
+    if record.outcome != "aborted":
+        return record.outcome
+    abort = record.abort or {}
+    local = "the harness" if record.direction == "outbound" else "the harness's receiver"
+    if record.contexts and not any(c.get("result") == "accepted" for c in record.contexts):
+        return f"aborted by {local}: the peer accepted no presentation context"
+    if abort.get("by") == "local":
+        return f"aborted by {local} (A-ABORT)"
+    if abort.get("by") == "peer" and abort.get("pdu") == "A-ABORT":
+        source = {0: "service-user", 2: "service-provider"}.get(abort.get("source"), "?")
+        return f"aborted by the peer (A-ABORT, source: DICOM UL {source})"
+    if abort.get("by") == "peer":
+        return "aborted: the peer closed the connection (A-P-ABORT)"
+    return "aborted"
+
+
+def succeeded(records: list[AssociationRecord]) -> str:
+    """What did work in a scenario, so a failure is never read as 'nothing
+    happened': operations with a final Success status, by command."""
+    done = Counter(d["command"].removesuffix("-RSP") for r in records for d in r.dimse
+                   if d["command"].endswith("-RSP") and d.get("status") == "0x0000")
+    if not done:
+        return ""
+    return "succeeded in this scenario: " + ", ".join(
+        f"{command} ×{n}" for command, n in sorted(done.items())) + " (0x0000 Success)"
+
+
 def _telling(records: list[AssociationRecord]) -> list[AssociationRecord]:
     """The associations that explain a failure: refused, aborted or with a
     failure status first; else the last ones."""
@@ -81,8 +110,14 @@ def hint(message: str, records: list[AssociationRecord], harness_ae: str,
     if not records:
         return ("no association was made: is the SUT reachable, and did its trigger or "
                 "operator act within the timeout?")
-    if any(r.outcome == "aborted" for r in records):
-        return "an association was aborted: the SUT's log says why it gave up"
+    if "SUT-CAPABILITY-MISSING" in message:
+        return ("the SUT rejected the presentation context its IHE-RO role needs: configure "
+                "that SOP class as SCP/SCU, or declare the actor it does not play")
+    aborted = [r for r in records if r.outcome == "aborted"]
+    if any((r.abort or {}).get("by") == "peer" for r in aborted):
+        return "the SUT aborted an association: its log says why it gave up"
+    if aborted:
+        return "the harness aborted an association: the reason is above"
     if any(d.get("status") and d["status"] not in SUCCESS for r in records for d in r.dimse):
         return "the SUT answered with a failure status: its meaning is above"
     if rule_ids(message):
@@ -106,6 +141,8 @@ def failure_text(scenario, exc: BaseException) -> str:
         lines += [describe(r) for r in telling]
     else:
         lines.append("evidence: no association was made in this scenario")
+    if done := succeeded(records):
+        lines.append(done)
     rules = rule_ids(message)
     if rules:
         lines.append(f"rules: {', '.join(rules)}")

@@ -38,6 +38,9 @@ def pytest_addoption(parser) -> None:
     group.addoption("--rtconform-debug", action="store_true",
                     help="keep the Python traceback of a failed scenario (default: the "
                          "evidence in DICOM terms)")
+    group.addoption("--rtconform-seed", default="",
+                    help="seed of the UIDs of everything the harness sends (default: a new one "
+                         "per run; give a run's seed to repeat it exactly)")
     group.addoption("--rtconform-stimulus", default="equidistant",
                     help="sample set the harness gives the SUT: equidistant, uneven, "
                          "multi-series, limited")
@@ -66,7 +69,7 @@ def run_context(request):
     out = out or tempfile.mkdtemp(prefix="rtconform-run-")
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
     yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"),
-                     redact=opt("--rtconform-redact"))
+                     redact=opt("--rtconform-redact"), seed=opt("--rtconform-seed"))
     if temporary:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -83,7 +86,8 @@ def scenario(request, run_context: RunContext):
     if wanted and not wanted & plays:
         pytest.skip(f"the system under test plays none of {sorted(wanted)}")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:120]
-    state = Scenario(run_context, request.node.name, run_context.folder.scenario_dir(name))
+    state = Scenario(run_context, request.node.name, run_context.folder.scenario_dir(name),
+                     title=_gherkin_name(request.node) or request.node.name)
     state.workdir.mkdir(parents=True, exist_ok=True)
     request.node.rtconform_scenario = state  # for the report of a failure
     yield state

@@ -145,12 +145,18 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         statement: Path | None = None, engines: str = "auto",
         quiet: bool = True, stimulus: str = "equidistant",
         redact: bool = False, debug: bool = False,
-        progress: Callable[[dict], None] | None = None) -> tuple[int, list[ScenarioResult]]:
+        progress: Callable[[dict], None] | None = None,
+        seed: str | None = None) -> tuple[int, list[ScenarioResult]]:
     """Run the scenarios in a pytest process of their own. With `progress`,
     pytest's output goes to pytest.log and each event of progress.jsonl
     (scenarios collected, each scenario's verdict) is handed to it as it
-    happens."""
+    happens. `seed` (default: a new one) names the UIDs of everything the
+    harness sends; the same seed repeats the run."""
     from rtconform.dicom.sample import SAMPLE_SETS
+
+    seed = seed or new_seed()
+    if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", seed):
+        raise RunError(f"--seed {seed!r}: letters, digits, '.', '_' or '-' (at most 64)")
 
     if stimulus not in SAMPLE_SETS:
         raise RunError(f"unknown stimulus {stimulus!r}; one of {', '.join(SAMPLE_SETS)}")
@@ -180,7 +186,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
             "--junitxml", str(folder.file(RunFolder.JUNIT)),
             "--cucumberjson", str(folder.file(RunFolder.CUCUMBER)),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
-            "--rtconform-stimulus", stimulus,
+            "--rtconform-stimulus", stimulus, "--rtconform-seed", seed,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
@@ -200,7 +206,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     label_outputs(folder, sut)
     results = read_results(folder.file(RunFolder.CUCUMBER))
     results += not_applicable(features, sut, tags)
-    write_summary(folder, sut, results, code)
+    write_summary(folder, sut, results, code, seed)
     if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
         log = folder.file(RunFolder.PYTEST_LOG)
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
@@ -301,10 +307,18 @@ def read_results(cucumber: Path) -> list[ScenarioResult]:
     return results
 
 
+def new_seed() -> str:
+    """A run's own seed: UIDs no earlier run gave the SUT."""
+    import secrets
+
+    return secrets.token_hex(4)
+
+
 def write_summary(folder: RunFolder, sut: SutConfig, results: list[ScenarioResult],
-                  code: int) -> None:
+                  code: int, seed: str = "") -> None:
     counts = Counter(r.status for r in results)
     summary = {
+        "seed": seed,
         "sut": {"name": sut.name, "actors": list(sut.actors), "embedded": sut.embedded,
                 "peer": str(sut.peer) if sut.peer else None,
                 "export_dir": str(sut.export_dir) if sut.export_dir else None},

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from rtconform.actors.query import MATCHING, key_value
 from rtconform.dicom.sample import build_sample
 from rtconform.dicom.uids import uid_name
 from rtconform.run.transactions import ARCHIVE, tag_of
@@ -32,31 +33,14 @@ UNCLAIMED = (("1.2.840.10008.5.1.4.1.1.88.22", "Enhanced SR Storage"),
              ("1.2.840.10008.5.1.4.1.1.6.1", "Ultrasound Image Storage"),
              ("1.2.826.0.1.3680043.8.498.99.1", "an unregistered SOP class"))
 STATEMENT_ENV = "RTCONFORM_STATEMENT"
-MATCHING = {"S": "single value matching", "*": "wildcard matching", "R": "range matching",
-            "U": "UID list matching"}
 
 
 @functools.cache
 def _structure_set():
-    """Built once: every C-FIND key row takes its value from it."""
+    """Built once: a C-FIND key row is generated where the structure set has
+    a value for it (the value itself is taken at run time from the structure
+    set the scenario stores, whose UIDs are the run's own)."""
     return build_sample().datasets["RS_structure_set.dcm"]
-
-
-def _key_value(keyword: str, matching: str, level: str) -> str | None:
-    """A value exercising `matching` on `keyword`, one match expected."""
-    held = _structure_set()
-    value = str(held.get(keyword, "")) if keyword != "ModalitiesInStudy" else "RTSTRUCT"
-    if not value:
-        return None
-    if matching == "S":
-        return value
-    if matching == "*":
-        return value[:4] + "*"
-    if matching == "R" and keyword.endswith("Date"):
-        return f"{int(value[:4]) - 1}0101-{int(value[:4]) + 1}1231"
-    if matching == "U":
-        return f"{value}\\1.2.3.999"
-    return None
 
 
 def statement_features(statement: dict, source: str) -> dict[str, str]:
@@ -80,9 +64,8 @@ def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
     keys = []
     for key in ae.get("query_keys", []):
         for matching in key.get("matching", []):
-            value = _key_value(key["keyword"], matching, key["level"])
-            if value is not None:
-                keys.append((key["level"], key["keyword"], matching, value))
+            if key_value(_structure_set(), key["keyword"], matching) is not None:
+                keys.append((key["level"], key["keyword"], matching))
     lines = [
         "@conformance @sut_archive @archive",
         f"Feature: Conformance table of {product}, AE {ae['ae_title']} (Archive)",
@@ -101,13 +84,13 @@ def _archive_feature(ae: dict, lists: dict, product: str, source: str) -> str:
         "under test",
         "    Then the Archive under test rejects it",
     ]
-    for level, keyword, matching, value in keys:
+    for level, keyword, matching in keys:
         lines += ["", f"  Scenario: The Archive under test matches {keyword} at {level} level "
                       f"by {MATCHING[matching]}",
                   "    Given the Archive under test holds the synthetic structure set",
                   f"    When the harness queries the Archive under test at {level} level with "
-                  f'{keyword} matching "{value}"',
-                  "    Then the Archive under test returns 1 match"]
+                  f"{keyword} by {MATCHING[matching]}",
+                  "    Then the Archive under test finds the structure set it holds"]
     return "\n".join(lines) + "\n"
 
 

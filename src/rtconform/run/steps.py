@@ -16,28 +16,6 @@ from rtconform.run.transactions import ARCHIVE
 SOP_CLASS_OF = SOP_CLASS_BY_MODALITY
 
 
-LEVEL2 = "ARCHIVE-STORAGE-LEVEL-2"  # IHE-RO test tool CompareRule: returned identical to received
-
-
-def _differences(sent: pydicom.Dataset, back: pydicom.Dataset) -> list[str]:
-    """Top-level attributes that differ, file meta aside (a transfer syntax
-    may change in transit)."""
-    tags = {e.tag for e in sent} | {e.tag for e in back}
-    return sorted(pydicom.datadict.keyword_for_tag(t) or str(t) for t in tags
-                  if (sent.get(t) is None) != (back.get(t) is None)
-                  or (sent.get(t) is not None and sent[t].value != back[t].value))
-
-
-def _unchanged(pairs: list[tuple[pydicom.Dataset, pydicom.Dataset]]) -> None:
-    changed = {}
-    for sent, back in pairs:
-        if diff := _differences(sent, back):
-            changed[str(sent.SOPInstanceUID)] = diff
-    first = next(iter(changed.values()), [])[:8]
-    assert not changed, (f"{LEVEL2}: {len(changed)} objects came back changed (IHE-RO test "
-                         f"tool CompareRule, BRTO-RO1-06 …), e.g. {first}")
-
-
 # -- Given ----------------------------------------------------------------------------
 @given(parsers.re(r"the harness Archive holds the (?P<which>synthetic|limited|uneven) "
                   r"(?P<objects>.+)"))
@@ -75,10 +53,11 @@ def harness_proposes(scenario, sop_class, transfer_syntax):
     return {"accepted": scenario.proposes(sop_class, transfer_syntax)}
 
 
-@when(parsers.parse('the harness queries the Archive under test at {level} level with '
-                    '{keyword} matching "{value}"'), target_fixture="matches")
-def harness_queries(scenario, level, keyword, value):
-    return scenario.query_key(level, keyword, value)
+@when(parsers.re(r"the harness queries the Archive under test at (?P<level>[A-Z]+) level with "
+                 r"(?P<keyword>\w+) by (?P<matching>[a-zA-Z ]+ matching)"),
+      target_fixture="matches")
+def harness_queries(scenario, level, keyword, matching):
+    return scenario.query_key(level, keyword, matching)
 
 
 # -- Then -------------------------------------------------------------------------------
@@ -138,7 +117,7 @@ def retrieves_unchanged(scenario, modality, method):
     assert sent, f"the harness sent no {modality} object in this scenario"
     got = {str(ds.SOPInstanceUID): ds for ds in retrieved}
     assert set(got) >= set(sent), f"{len(set(sent) - set(got))} sent objects not returned"
-    _unchanged([(sent[uid], got[uid]) for uid in sent])
+    scenario.assert_unchanged([(sent[uid], got[uid]) for uid in sent])
 
 
 @then(parsers.re(r"the harness received the (?P<modality>[A-Z]+) objects it gave, unchanged"))
@@ -150,7 +129,7 @@ def received_unchanged(scenario, modality):
     got = {str(ds.SOPInstanceUID): ds for ds in map(pydicom.dcmread, scenario.received)}
     missing = set(given) - set(got)
     assert not missing, f"{len(missing)} of {len(given)} {modality} objects were not returned"
-    _unchanged([(given[uid], got[uid]) for uid in given])
+    scenario.assert_unchanged([(given[uid], got[uid]) for uid in given])
 
 
 @then(parsers.re(r"the harness Archive sent the (?P<modality>[A-Z]+) objects it holds to the "
@@ -205,9 +184,9 @@ def negotiation_verdict(negotiation, verdict):
     assert negotiation["accepted"] == (verdict == "accepts")
 
 
-@then(parsers.re(r"the Archive under test returns (?P<count>\d+) match(?:es)?"))
-def match_count(matches, count):
-    assert len(matches) == int(count), f"{len(matches)} matches"
+@then("the Archive under test finds the structure set it holds")
+def finds_what_it_holds(scenario, matches):
+    scenario.assert_found(matches)
 
 
 @then(parsers.parse("the {actor} under test refuses the structure set"))

@@ -11,14 +11,15 @@ from pydicom.dataset import Dataset
 
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
-from rtconform.dicom.rt import is_dosimetric
-from rtconform.dicom.values import integer, items, text, uid_of
+from rtconform.dicom.rt import is_dosimetric, non_treatment_beam
+from rtconform.dicom.values import integer, items, number, text, uid_of
 from rtconform.findings import Severity
 from rtconform.rules.brto.common import BRTO, produced, tool
 from rtconform.rules.registry import Issue, RuleContext, rule
 
 RO3_4 = f"{BRTO} RO-3/RO-4"
 RO3 = f"{BRTO} RO-3"
+RO4 = f"{BRTO} RO-4"
 MLC = {"MLCX", "MLCY"}
 BEAM_REQUIRED = ("SourceAxisDistance", "ReferencedPatientSetupNumber", "NumberOfWedges",
                  "NumberOfCompensators", "NumberOfBoli", "NumberOfBlocks",
@@ -77,6 +78,34 @@ def fraction_group(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
                             f"{value if 'NumberOfBrachyApplicationSetups' in group else 'absent'}"
                             ", expected 0",
                             f"FractionGroupSequence[{g}].NumberOfBrachyApplicationSetups", plan)
+
+
+@rule("BRTO-DOSIMETRIC-PLAN", Severity.ERROR,
+      "A dosimetric plan plans fractions (Number of Fractions Planned > 0) and gives a Beam "
+      "Meterset to every treatment beam it references (setup and imaging beams need none)",
+      f"{RO4} (ICT rule sheet, Dosimetric Planner scenario); beside "
+      + tool("BRTO-RO4-16") + " (its one fraction group: BRTO-PLAN-FRACTION-GROUP); "
+      "DICOM PS3.3 C.8.8.13 makes Beam Meterset Type 3, so the default profile asks neither",
+      profile="brto")
+def dosimetric_plan(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
+    for plan in produced(ctx, graph.plans):
+        if not is_dosimetric(plan.dataset):
+            continue  # a geometric plan (RO-3): no metersets expected
+        beams = {integer(b, "BeamNumber"): b for b in items(plan.dataset, "BeamSequence")}
+        for g, group in enumerate(items(plan.dataset, "FractionGroupSequence")):
+            fractions = integer(group, "NumberOfFractionsPlanned")
+            if not fractions or fractions <= 0:
+                yield Issue(f"Number of Fractions Planned is {fractions}",
+                            f"FractionGroupSequence[{g}].NumberOfFractionsPlanned", plan)
+            for r, ref in enumerate(items(group, "ReferencedBeamSequence")):
+                number_ = integer(ref, "ReferencedBeamNumber")
+                beam = beams.get(number_)
+                if number(ref, "BeamMeterset") is not None or \
+                        (beam is not None and non_treatment_beam(beam)):
+                    continue
+                yield Issue(f"treatment beam {number_} has no Beam Meterset",
+                            f"FractionGroupSequence[{g}].ReferencedBeamSequence[{r}]"
+                            ".BeamMeterset", plan)
 
 
 @rule("BRTO-PLAN-BEAM-NAMES", Severity.ERROR,
