@@ -58,3 +58,31 @@ def sample_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def dciodvfy() -> str:
     return require_program("dciodvfy", "dicom3tools")
+
+
+@pytest.fixture(scope="session")
+def orthanc_runs(tmp_path_factory, shared_dir):
+    """A real Orthanc at its own defaults, run once per session (several
+    minutes): first with its statement (the Archive scenarios and every
+    conformance-table row), then the Archive scenarios again on the same
+    store. tests/test_real_peers.py checks the verdicts; test_report prints
+    the second run."""
+    from types import SimpleNamespace
+
+    from peers import orthanc
+    from rtconform.run.runner import run
+
+    tmp = tmp_path_factory.mktemp("orthanc")
+    with orthanc(tmp, shared_dir) as sut:
+        first = run(sut, tmp / "run1", statement=ROOT / "conformance" / "orthanc.yaml")
+        again = run(sut, tmp / "run2", tags="not conformance")
+    return SimpleNamespace(statement=SimpleNamespace(out=tmp / "run1", code=first[0],
+                                                     results=first[1]),
+                           archive=SimpleNamespace(out=tmp / "run2", code=again[0],
+                                                   results=again[1]))
+
+
+@pytest.fixture(scope="session")
+def orthanc_archive_run(orthanc_runs):
+    """The 17 Archive scenarios against Orthanc (the second run on its store)."""
+    return orthanc_runs.archive

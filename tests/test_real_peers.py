@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers import ROOT
-from peers import dcmqrscp, orthanc, qrscp, storescp
+from peers import dcmqrscp, qrscp, storescp
 from rtconform.run.runner import ScenarioResult, run
 
 FIND_DUPLICATE = ("ARCHIVE-FIND-DUPLICATE",)
@@ -79,22 +79,20 @@ def _all(results: list[ScenarioResult], status: str, rules: tuple, why: str) -> 
     return {r.name: (status, rules, why) for r in results}
 
 
-def test_orthanc_at_its_defaults_passes_and_again_on_the_same_store(tmp_path, shared_dir):
+def test_orthanc_at_its_defaults_passes_and_again_on_the_same_store(orthanc_runs):
     """Orthanc keeps the first copy of a SOP Instance UID (OverwriteInstances
     false): the harness's non-conformant variants are new instances, so the
     statement's run and a second run of the Archive scenarios on the same
     store both pass."""
-    with orthanc(tmp_path, shared_dir) as sut:
-        code, first = run(sut, tmp_path / "run1", statement=ROOT / "conformance" /
-                          "orthanc.yaml")
-        again, second = run(sut, tmp_path / "run2", tags="not conformance")
+    first, second = orthanc_runs.statement, orthanc_runs.archive
     why = "Orthanc stores at level 2, finds each entity once and serves C-GET and C-MOVE"
-    conformance = [r for r in first if r.transaction == "conformance"]
-    assert len(first) - len(conformance) == 17 and len(conformance) > 40
-    _check(first, _all(first, "passed", (), why))
-    archive = {r.name: ("passed", (), why) for r in first if r.transaction != "conformance"}
-    _check(second, archive)
-    assert (code, again) == (0, 0)
+    conformance = [r for r in first.results if r.transaction == "conformance"]
+    assert len(first.results) - len(conformance) == 17 and len(conformance) > 40
+    _check(first.results, _all(first.results, "passed", (), why))
+    archive = {r.name: ("passed", (), why) for r in first.results
+               if r.transaction != "conformance"}
+    _check(second.results, archive)
+    assert (first.code, second.code) == (0, 0)
 
 
 def test_dcmqrscp_with_its_statement(tmp_path, shared_dir):

@@ -4,7 +4,9 @@ redacted."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import artifacts_dir, require, require_module
+from helpers import artifacts_dir, require, require_module, require_program
 from rtconform.actors.recorder import read_associations
 from rtconform.dicom.sample import (
     IMPLEMENTATION_VERSION_NAME,
@@ -28,6 +30,7 @@ from rtconform.run.runner import run
 PHI = (PATIENT_ID, PATIENT_BIRTH_DATE, *PATIENT_NAME.split("^"))
 SECTIONS = ("overview", "networking", "media", "charsets", "security", "annex", "results",
             "pictures")
+A4 = (595, 842)  # PDF points, rounded
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +71,13 @@ def test_every_section_and_values_from_the_log(run_dir):
                                          "objects": report["received_objects"]}]
     assert not report["security"]["tls"]
     md = written["md"].read_text()
-    assert "## 2 Networking" in md and "![DVH](report_files/" in md
+    assert "## 3 Networking" in md and "![DVH](report_files/" in md
 
 
 def test_move_sub_associations_stand_under_their_c_move(run_dir):
-    """The associations a SUT opens to send what a C-MOVE asked for are shown
-    under that C-MOVE, not as an activity (or rejections) of their own."""
+    """The associations a SUT opens to send what a C-MOVE asked for are
+    summarised under that C-MOVE (offered, accepted, sent), their contexts in
+    an annex, not mixed into the SUT's own activities (or its rejections)."""
     records = read_associations(run_dir / "associations.jsonl")
     moves = [(r, rq) for r in records for rq, _ in r.moves()]
     assert moves, "the run has no C-MOVE: the test would prove nothing"
@@ -82,16 +86,37 @@ def test_move_sub_associations_stand_under_their_c_move(run_dir):
                  and r.stores_received()]
     assert sent_back
     report = build(run_dir)[0]
-    activities = {a["activity"]: a for a in report["networking"]["activities"]}
-    (mover,) = [a for name, a in activities.items() if "C-MOVE" in name]
-    (group,) = mover["sub_operations"]
-    assert group["operation"].startswith("Sub-associations the SUT opened for C-MOVE to ")
-    assert group["associations"] == len(sent_back)
-    assert {c["abstract_syntax"] for c in group["contexts"]} >= {"RT Dose Storage"}
-    assert not [name for name in activities if name.endswith("(SUT requests: C-STORE)")
-                and name.startswith(sent_back[0].actor)]
+    net = report["networking"]
+    (operation,) = net["move_operations"]
+    assert operation["operation"].endswith(f"C-MOVE to {sent_back[0].called_ae}")
+    assert operation["associations"] == len(sent_back)
+    assert operation["instances"] == sum(len(r.stores_received()) for r in sent_back)
+    assert "RT Dose Storage" in operation["accepted"]
+    assert f"offered {operation['offered']} storage class" in operation["summary"]
+    # the sub-associations' contexts are in the annex, not in the SUT's own rows
+    assert any("C-MOVE to" in w for row in net["move_contexts"] for w in row["where"])
+    assert not any("C-MOVE to" in w for row in net["contexts"] for w in row["where"])
+    assert not [row for row in net["contexts"] if row["outcome"] == "declined by the harness"]
     html = render(run_dir, ("html",))["html"].read_text()
-    assert "↳ Sub-associations the SUT opened for C-MOVE to " in html
+    assert operation["summary"].replace("'", "&#39;") in html and 'id="annex-move"' in html
+
+
+def test_observed_roles_are_the_exchanged_ones(run_dir):
+    """A role counts as observed only where a DIMSE request of its SOP class
+    went over the wire; an accepted context never used is 'negotiated, not
+    used' (a C-GET role selection of RT Ion Plan is not an RT Ion Plan SCU)."""
+    records = [r for r in read_associations(run_dir / "associations.jsonl") if r.peer]
+    sent = {(d["sop_class"], "SCU" if d["direction"] == "received" else "SCP")
+            for r in records for d in r.dimse if d["command"].endswith("-RQ")}
+    net = build(run_dir)[0]["networking"]
+    observed = {(s["abstract_syntax"], role) for s in net["services"]
+                for role in ("SCU", "SCP") if s[role.lower()]}
+    assert observed == {key for key in sent if key[0]}
+    unused = {(n["abstract_syntax"], n["role"]) for n in net["negotiated_not_used"]}
+    assert unused and not unused & observed
+    ion_plan = "1.2.840.10008.5.1.4.1.1.481.8"
+    assert (ion_plan, "SCU") in unused  # the harness's C-GET offers it; nothing sent it
+    assert ion_plan not in {s["abstract_syntax"] for s in net["services"]}
 
 
 def test_report_opens_in_chromium_with_its_pictures(run_dir):
@@ -114,8 +139,8 @@ def test_report_opens_in_chromium_with_its_pictures(run_dir):
                                  "h.textContent)")
         section_23 = page.evaluate(
             "(() => { const h = Array.from(document.querySelectorAll('h3'));"
-            " const a = h.find(x => x.textContent.startsWith('2.3'));"
-            " const b = h.find(x => x.textContent.startsWith('2.4'));"
+            " const a = h.find(x => x.textContent.startsWith('3.1'));"
+            " const b = h.find(x => x.textContent.startsWith('3.2'));"
             " return b.getBoundingClientRect().top - a.getBoundingClientRect().top; })()")
         matrix = page.evaluate("document.querySelectorAll('#matrix tr').length")
         shots = artifacts_dir("report")  # kept for a reviewer of the CI run
@@ -127,11 +152,12 @@ def test_report_opens_in_chromium_with_its_pictures(run_dir):
     assert errors == []
     # the executive summary: a header row and RO-2, RO-5, RO-10 in numeric order
     assert matrix == 4
-    # one row per SOP class, not per transfer syntax: section 2.3 stays readable
+    # one row per SOP class, not per transfer syntax: section 3.1 stays readable
     assert 0 < section_23 < 4000, section_23
-    assert len(images) >= 4 and all(w and w > 100 for w in images), images  # slices + DVH
-    assert headings[:6] == ["1 Overview", "2 Networking", "3 Media interchange",
-                            "4 Support of character sets", "5 Security", "6 Annex: IOD contents"]
+    assert len(images) >= 2 and all(w and w > 100 for w in images), images  # planes + DVH
+    assert headings[:7] == ["1 IHE-RO TRO test results", "2 Overview", "3 Networking",
+                            "4 Media interchange", "5 Support of character sets", "6 Security",
+                            "7 Pictures"]
     for shot in ("report-top.png", "report-full.png", "report-pictures.png"):
         assert (shots / shot).stat().st_size > 10_000, shot
 
@@ -215,9 +241,210 @@ def test_the_report_shows_dvh_statistics_against_the_prescription(run_dir):
     assert float(gtv.split("|")[3]) > 55  # Dmean of the GTV: the prescription
 
 
-def test_a_pdf_for_reviewers(run_dir):
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
-    pdf = render(run_dir, ("pdf",))["pdf"]
-    data = pdf.read_bytes()
-    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") > 3
+def _pdf_text(pdf: Path, page: int | None = None, layout: bool = False) -> str:
+    pdftotext = require_program("pdftotext", "poppler-utils")
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run([pdftotext, *pages, *(["-layout"] if layout else []), str(pdf), "-"],
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def _squeezed(text: str) -> str:
+    """Text with every white space removed: a table cell wraps its lines."""
+    return "".join(text.split())
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    import pypdf
+
+    return [_pdf_text(pdf, n + 1) for n in range(len(pypdf.PdfReader(str(pdf)).pages))]
+
+
+MARGINS = re.compile(r"^(DICOM conformance report: .*|rtconform \S+ · run .*|page \d+ of \d+)$")
+
+
+def _body(pages: list[str]) -> str:
+    """The pages' text without their running header and footer, as one text
+    (what a page break cut, joined again)."""
+    return "\n".join(line for page in pages for line in page.splitlines()
+                     if not MARGINS.match(line.strip()))
+
+
+def _keep_pages(pdf: Path, pages: dict[str, int]) -> None:
+    """PNGs of chosen pages for a reviewer of the CI run."""
+    pdftoppm = require_program("pdftoppm", "poppler-utils")
+    shots = artifacts_dir("report")
+    for name, page in pages.items():
+        subprocess.run([pdftoppm, "-r", "70", "-png", "-singlefile", "-f", str(page), "-l",
+                        str(page), str(pdf), str(shots / f"pdf-{name}")], check=True,
+                       timeout=60)
+        assert (shots / f"pdf-{name}.png").stat().st_size > 10_000, name
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory) -> Path:
+    """A run with failures: an Archive that loses Patient Birth Date."""
+    out = tmp_path_factory.mktemp("failed") / "run"
+    sut = out.parent / "sut.yaml"
+    sut.write_text("name: Archive dropping Patient Birth Date\nactors: [Archive]\n"
+                   "embedded: {archive_drops: PatientBirthDate}\n")
+    code, results = run(sut, out, tags="(ro2 or ro7) and not conformance")
+    assert code == 1 and any(r.status == "failed" for r in results)
+    return out
+
+
+def test_the_pdf_of_a_failed_run_shows_every_failure_in_full(failed_run):
+    """Printed, every failure keeps its evidence (expected and observed, as
+    the harness wrote it) and its rule ids; the header says when, with which
+    tool and engines, profile, stimulus and AE titles; A4, pages numbered."""
+    require(shutil.which("chromium") is not None, "chromium not installed")
+    import pypdf
+
+    pdf = render(failed_run, ("pdf", "json"), site="Test site", operator="A. Tester")["pdf"]
+    report = json.loads((failed_run / "report.json").read_text())
+    failures = [s for s in report["results"] if s["status"] == "failed"]
+    assert failures
+    pages = _pdf_pages(pdf)
+    text = _squeezed(_body(pages))
+    for failure in failures:
+        assert _squeezed(failure["message"]) in text, failure["name"]
+        for rule in failure["rule_ids"]:
+            assert rule in text
+    header = pages[0]
+    summary = json.loads((failed_run / "summary.json").read_text())["run"]
+    assert summary["started"][:10] in header and "Test site" in header and "A. Tester" in header
+    assert f"rtconform {summary['rtconform']}" in header and "brto" in header
+    assert summary["stimulus"] in header and "RTCONFORM" in header and "HARNESS" in header
+    for engine in summary["engines"]:
+        assert engine["name"] in header and engine["version"] in header
+    reader = pypdf.PdfReader(str(pdf))
+    assert tuple(round(float(v)) for v in reader.pages[0].mediabox[2:]) == A4
+    for n, page in enumerate(pages, 1):
+        assert f"page {n} of {len(pages)}" in page and summary["started"][:10] in page
+    # the contents give each section's page, and the section is on that page
+    contents = re.findall(r"^\s*(\d [A-Z].*?|Annex [AB].*?)\s{2,}(\d+)$",
+                          _pdf_text(pdf, 1, layout=True), re.M)
+    assert len(contents) >= 8, contents
+    for title, page in contents:
+        assert title.split(":")[0] in pages[int(page) - 1], (title, page)
+    # no heading is the last line of a page
+    headings = {"1 IHE-RO TRO test results", "2 Overview", "3 Networking", "7 Pictures",
+                "Failures and their evidence", "Annex A: IOD contents"}
+    for page in pages:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        body = [line for line in lines if not line.startswith(("page ", "rtconform "))]
+        assert body and body[-1] not in headings, body[-3:]
+    failure_page = next(n for n, page in enumerate(pages, 1)
+                        if "Failures and their evidence" in page)
+    pictures_page = next(n for n, page in enumerate(pages, 1) if "axial z =" in page)
+    _keep_pages(pdf, {"page1": 1, "failure": failure_page, "pictures": pictures_page})
+    letter = render(failed_run, ("pdf",), paper="letter")["pdf"]
+    assert tuple(round(float(v)) for v in pypdf.PdfReader(str(letter)).pages[0].mediabox[2:]) \
+        == (612, 792)
+
+
+def test_picture_colours(sample_dir):
+    """Each structure keeps its ROI Display Color in the planes and the DVH;
+    no isodose line takes a colour near any structure's (CIE76 ΔE ≥ 25), and
+    the isodose colours are really drawn."""
+    import matplotlib.image
+    import numpy as np
+    import pydicom
+
+    from rtconform.report.pictures import colour_distance, dvh_png, plane_pictures
+
+    ss = pydicom.dcmread(sample_dir / "RS_structure_set.dcm")
+    dose = pydicom.dcmread(sample_dir / "RD_plan.dcm")
+    images = [pydicom.dcmread(p) for p in sorted(sample_dir.glob("CT*.dcm"))]
+    display = {str(r.ROIName): tuple(int(v) / 255 for v in c.ROIDisplayColor)
+               for r, c in zip(ss.StructureSetROISequence, ss.ROIContourSequence, strict=True)}
+    pictures = plane_pictures(images, ss, dose, "phantom", prescription=60.0)
+    assert len(pictures) >= 1 and "axial z =" in pictures[0].caption
+    _, dvh_colours = dvh_png(ss, dose, "phantom", prescription=60.0)
+    for picture in pictures:
+        assert picture.roi_colours and picture.isodose_colours
+        for name, colour in picture.roi_colours.items():
+            assert colour == display[name], name
+        for level, colour in picture.isodose_colours.items():
+            nearest = min(colour_distance(colour, c) for c in display.values())
+            assert nearest >= 25, (level, colour, nearest)
+        pixels = matplotlib.image.imread(io.BytesIO(picture.png))[..., :3]
+        for level, colour in picture.isodose_colours.items():
+            close = np.abs(pixels - np.array(colour)).max(axis=-1) < 0.02
+            assert close.sum() > 20, level  # the line is on the picture
+    for name, colour in dvh_colours.items():
+        assert colour == display[name], name
+
+
+def test_isodose_palette_avoids_any_roi_colours():
+    """Whatever colours the structures take, the isodose lines keep away."""
+    import itertools
+
+    from rtconform.report.pictures import colour_distance, isodose_palette
+
+    rois = [tuple(v / 255 for v in c) for c in itertools.product((0, 128, 255), repeat=3)
+            if len(set(c)) > 1][:14]
+    palette = isodose_palette(rois)
+    assert len(set(palette)) == 4
+    assert min(colour_distance(p, r) for p in palette for r in rois) >= 20
+
+
+def test_report_paper_and_header_fields_on_the_command_line(run_dir):
+    require(shutil.which("chromium") is not None, "chromium not installed")
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "report", str(run_dir), "--format",
+                           "pdf", "--paper", "letter", "--site", "Clinic A", "--operator",
+                           "J. Smith"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    first = _pdf_text(run_dir / "report.pdf", 1)
+    assert "Clinic A" in first and "J. Smith" in first
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "report", str(run_dir), "--paper",
+                           "a5"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "a5" in proc.stderr
+
+
+def test_the_orthanc_report_says_each_fact_once_in_at_most_12_pages(orthanc_archive_run):
+    """All 17 Archive scenarios against Orthanc print in at most 12 pages
+    (21 before), and every value of the JSON report is in the PDF."""
+    require(shutil.which("chromium") is not None, "chromium not installed")
+    assert len(orthanc_archive_run.results) == 17
+    written = render(orthanc_archive_run.out, ("json", "pdf"))
+    pages = _pdf_pages(written["pdf"])
+    assert len(pages) <= 12, len(pages)
+    text = _squeezed(_body(pages)).lower()
+    report = json.loads(written["json"].read_text())
+    missing = sorted({value for value in _strings(report) if not _printed(value, text)})
+    assert not missing, missing[:20]
+    net = report["networking"]
+    assert net["move_operations"] and all(op["offered"] > len(op["accepted"])
+                                          for op in net["move_operations"])
+    services = {s["name"] for s in net["services"]}
+    assert "RT Ion Plan Storage" not in services  # negotiated by C-GET, never exchanged
+    assert "RT Ion Plan Storage" in {n["name"] for n in net["negotiated_not_used"]}
+    # no empty column: every printed column header has a value under it
+    assert "Rejected contexts" not in text
+
+
+# Values of the JSON the PDF shows in another form (a UID by its name, a time formatted)
+NOT_PRINTED_AS_IS = {"accepted_uids", "abstract_syntaxes", "started", "run", "tool",
+                     "abstract_syntax", "redaction"}
+
+
+def _printed(value: str, text: str) -> bool:
+    """In the PDF's text as it is; or, for a table cell that wrapped beside
+    other wrapping cells (their lines interleave in the extracted text),
+    every word of it."""
+    value = value.lower()
+    return _squeezed(value) in text or all(
+        word in text for word in re.split(r"[\s,;]+", value) if len(word) > 3)
+
+
+def _strings(value, key: str = ""):
+    if key in NOT_PRINTED_AS_IS:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+    elif isinstance(value, str) and len(value) > 2:
+        yield value

@@ -3,6 +3,7 @@ compare, and verify against a run."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from rtconform.statement.verify import verify
 
 BRAINLAB = ROOT / "conformance" / "brainlab-rt-elements.yaml"
 REFERENCE = ROOT / "conformance" / "rtconform-reference.yaml"
+ORTHANC = ROOT / "conformance" / "orthanc.yaml"
 EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
 SS, PLAN, DOSE = ("1.2.840.10008.5.1.4.1.1.481.3", "1.2.840.10008.5.1.4.1.1.481.5",
                   "1.2.840.10008.5.1.4.1.1.481.2")
@@ -123,17 +125,116 @@ def test_compare_cli_names_the_contour_geometric_type_constraint(tmp_path):
 
 def test_compare_answers_in_its_first_line(tmp_path):
     """The integrator's question answered first; at most 60 lines; the noise
-    (flows offered by one side only) counted, not listed; real HTML tables."""
+    (flows offered by one side only) counted, not listed (the appendix of the
+    files lists them); real HTML tables; a blocking flow says that Implicit VR
+    Little Endian is every implementation's default (PS3.5 10.1)."""
     proc = subprocess.run([sys.executable, "-m", "rtconform", "compare", str(BRAINLAB),
                            str(REFERENCE), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120)
     lines = proc.stdout.splitlines()
     assert proc.returncode == 1 and len(lines) <= 60, len(lines)
-    assert lines[0].startswith("Brainlab RT Elements ↔ rtconform reference actors: 3 blocking")
-    assert "offered by one side only" in lines[0] and "no sender" not in proc.stdout
+    assert lines[0].startswith("Brainlab RT Elements ↔ rtconform reference actors: IHE-RO TRO "
+                               "flows: ")
+    assert "3 blocking" in lines[0] and "offered by one side only" in lines[0]
+    assert "no sender" not in proc.stdout
     assert "Implicit VR Little Endian" in proc.stdout and "1.2.840.10008.1.2 " not in proc.stdout
+    assert proc.stdout.count("PS3.5 10.1") == 3  # on each blocking flow
     html = (tmp_path / "out" / "compare.html").read_text()
     assert "<table>" in html and "<pre>" not in html and html.count("<tr") > 100
+    result = json.loads((tmp_path / "out" / "compare.json").read_text())
+    appendix = html.split("Appendix: offered by one side only", 1)[1]
+    assert appendix.count("<tr class=\"dim\">") == len(result["one_sided"]) > 100
+
+
+def _tro(result: dict) -> dict[tuple[str, str], dict]:
+    return {(t["transaction"], t["direction"]): t for t in result["transactions"]}
+
+
+def test_will_brainlab_work_with_orthanc():
+    """Per IHE-RO TRO transaction and direction, with the deciding rows:
+    Brainlab stores its RT objects in Orthanc in Implicit VR Little Endian,
+    retrieves them by C-GET (role selection), queries with the keys of its
+    Table 4-7 (some Orthanc does not state it matches); Orthanc plays no
+    producer, Brainlab no Archive."""
+    result = compare(load_statement(BRAINLAB), load_statement(ORTHANC))
+    assert result["verdict"].startswith("Brainlab RT Elements ↔ Orthanc: IHE-RO TRO flows: 11 "
+                                        "work, 0 blocked, 11 not claimed")
+    flows = _tro(result)
+    assert len(flows) == 22  # RO-1 … RO-11, both directions
+    store = flows[("RO-2", "Brainlab RT Elements as Contourer → Orthanc as Archive")]
+    assert store["verdict"] == "works"
+    assert any(r["kind"] == "transfer syntax" and "Implicit VR Little Endian" in r["text"]
+               for r in store["rows"])
+    assert flows[("RO-2", "Orthanc as Contourer → Brainlab RT Elements as Archive")][
+        "verdict"] == "not claimed"
+    dose = flows[("RO-10", "Orthanc as Archive → Brainlab RT Elements as Dose Displayer")]
+    kinds = {r["kind"]: r for r in dose["rows"]}
+    assert dose["verdict"] == "works"
+    assert kinds["C-GET role selection"]["verdict"] == "ok"
+    assert "C-MOVE destination" not in kinds  # Brainlab retrieves by C-GET only …
+    moves = [r for r in dose["rows"] if r["kind"] == "C-MOVE"]
+    assert moves and all(r["verdict"] == "not used" and "DicomModalities" in r["text"]
+                         for r in moves)  # … and what C-MOVE would take is said
+    keys = {r["text"].split(" (")[0]: r for r in dose["rows"] if r["kind"] == "C-FIND keys"}
+    assert keys["PATIENT PatientID"]["verdict"] == "ok"
+    assert keys["PATIENT PatientName"]["verdict"] == "condition"
+    assert keys["STUDY StudyInstanceUID"]["source"] == "Table 4-7"
+    assert any(r["kind"] == "import constraint" and "DoseSummationType" in r["text"]
+               for r in dose["rows"])
+    assert any(r["kind"] == "character sets" and "ISO_IR 100" in r["text"] for r in dose["rows"])
+    assert result["exit_code"] == 0
+
+
+def test_what_blocks_a_tro_flow_is_named():
+    """A C-GET SCP that refuses role selection blocks the retrieves by C-GET;
+    a receiver that retrieves by C-MOVE needs its AE configured in the
+    Archive; an Archive without Implicit VR Little Endian blocks with the
+    PS3.5 note."""
+    orthanc = load_statement(ORTHANC)
+    brainlab = load_statement(BRAINLAB)
+    refusing = copy.deepcopy(orthanc)
+    for sop in refusing["application_entities"][0]["sop_classes"]:
+        if sop["name"].endswith("GET"):
+            sop["role_selection"] = False
+    result = compare(brainlab, refusing)
+    dose = _tro(result)[("RO-10", "Orthanc as Archive → Brainlab RT Elements as Dose Displayer")]
+    assert dose["verdict"] == "blocked" and "Role Selection" in dose["reason"]
+    assert result["exit_code"] == 1
+
+    explicit_only = copy.deepcopy(orthanc)
+    explicit_only["transfer_syntax_lists"]["UNCOMPRESSED"] = ["1.2.840.10008.1.2.1"]
+    store = _tro(compare(brainlab, explicit_only))[
+        ("RO-5", "Brainlab RT Elements as Dosimetric Planner → Orthanc as Archive")]
+    assert store["verdict"] == "blocked"
+    assert "PS3.5 10.1" in store["reason"] and "Orthanc does not claim it" in store["reason"]
+
+    displayer = {"schema": "rtconform-statement/1", "product": {"name": "Viewer"},
+                 "character_sets": ["ISO_IR 100"],
+                 "application_entities": [{"ae_title": "VIEWER", "actors": ["Dose Displayer"],
+                                           "sop_classes": [
+        {"uid": "1.2.840.10008.5.1.4.1.1.481.2", "roles": ["SCP"],
+         "transfer_syntaxes": ["1.2.840.10008.1.2"]},
+        {"uid": "1.2.840.10008.5.1.4.1.2.2.2", "roles": ["SCU"],
+         "transfer_syntaxes": ["1.2.840.10008.1.2"]}]}]}
+    flow = _tro(compare(displayer, orthanc))[
+        ("RO-10", "Orthanc as Archive → Viewer as Dose Displayer")]
+    (destination,) = [r for r in flow["rows"] if r["kind"] == "C-MOVE destination"]
+    assert flow["verdict"] == "works" and destination["verdict"] == "condition"
+    assert "Move Destination" in destination["text"] and "DicomModalities" in destination["text"]
+    cfind = [r for r in flow["rows"] if r["kind"] == "C-FIND"]
+    assert cfind and "UIDs" in cfind[0]["text"]  # no C-FIND SCU: UIDs known another way
+
+
+def test_empty_sections_say_none(tmp_path):
+    from rtconform.statement.render import write_comparison
+
+    result = compare(load_statement(BRAINLAB), load_statement(ORTHANC))
+    written = {p.suffix: p.read_text() for p in write_comparison(result, tmp_path)}
+    html, md = written[".html"], written[".md"]
+    assert "None: Orthanc states no import constraint." in html
+    section = md.split("## Orthanc import constraints against Brainlab RT Elements export "
+                       "claims", 1)[1]
+    assert section.strip().startswith("None.")
 
 
 def test_verify_statement_clean_then_with_a_false_claim(tmp_path):

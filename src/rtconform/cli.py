@@ -393,7 +393,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         console.print(f"observed conformance statement: {path}", highlight=False)
         return EXIT_OK
     try:
-        written = render(run_dir, formats, args.redact)
+        written = render(run_dir, formats, args.redact, paper=args.paper, site=args.site,
+                         operator=args.operator)
     except PdfError as exc:
         raise UsageError(str(exc)) from exc
     for fmt, path in written.items():
@@ -428,20 +429,21 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"--files {args.files}: no such folder")
     result = compare(_load(args.a), _load(args.b), Path(args.files) if args.files else None)
     console.print(f"[bold {'red' if result['exit_code'] else 'green'}]"
-                  f"{escape(result['verdict'])}[/]", highlight=False)
-    shown = [f for f in result["flows"] if f["status"] in ("no common transfer syntax",
-                                                           "works")]
-    table = Table("SOP class", "direction", "status", "transfer syntaxes")
-    for f in shown:  # the one-sided flows are counted in the verdict, listed in the files
-        blocked = f["status"] != "works"
-        syntaxes = (f"sender: {', '.join(f['sender_syntaxes'])}; receiver: "
-                    f"{', '.join(f['receiver_syntaxes'])}" if blocked
-                    else ", ".join(f["transfer_syntax_names"]))
-        table.add_row(data(f["name"]), data(f["direction"]),
-                      f"[{'bold red' if blocked else 'green'}]{f['status']}[/]",
-                      data(syntaxes))
-    if shown:
-        console.print(table)
+                  f"{escape(result['verdict'])}[/]", highlight=False, soft_wrap=True)
+    style = {"works": "green", "blocked": "bold red"}
+    for t in result["transactions"]:  # not claimed: counted in the verdict, listed in the files
+        if t["verdict"] in style:
+            console.print(f"  [{style[t['verdict']]}]{t['verdict']:8}[/] {t['transaction']:5} "
+                          f"{data(t['direction'])}" + (f" — {data(t['reason'])}"
+                                                          if t["verdict"] == "blocked" else
+                                                          f" ({t['conditions']} condition(s))"
+                                                          if t["conditions"] else ""),
+                          highlight=False, soft_wrap=True)
+    for f in result["blocking"]:  # SOP classes one side sends and the other cannot take
+        console.print(f"  [bold red]blocking[/] {data(f['name'])} {data(f['direction'])}: "
+                      f"sender {data(', '.join(f['sender_syntaxes']))}; receiver "
+                      f"{data(', '.join(f['receiver_syntaxes']))}. {data(f['note'])}",
+                      highlight=False, soft_wrap=True)
     cs = result["character_sets"]
     console.print(f"character sets: {'compatible' if cs['compatible'] else 'NOT compatible'} "
                   f"(common: {', '.join(cs['common']) or 'none'})", highlight=False)
@@ -702,6 +704,8 @@ def _register_report(sub) -> None:
                     "was observed (HTML, Markdown, JSON), or as a machine-readable statement.",
         epilog=_examples("rtconform report reports/run-20261128-0900",
                          "rtconform report reports/vendor --format html --redact",
+                         "rtconform report reports/vendor --format pdf --paper letter "
+                         "--site 'Clinic A' --operator 'J. Smith'",
                          "rtconform report --statement reports/vendor"))
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--format", default="html,md,json",
@@ -710,6 +714,10 @@ def _register_report(sub) -> None:
                    help="replace patient name, ID, birth date … in every output")
     p.add_argument("--statement", action="store_true",
                    help="write observed-statement.yaml instead of the report")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                   help="page size of the PDF (default a4)")
+    p.add_argument("--site", default="", help="where the run was made (report header)")
+    p.add_argument("--operator", default="", help="who made the run (report header)")
     p.set_defaults(func=cmd_report)
 
 

@@ -47,3 +47,45 @@ def make_engines(names: list[str], standard_path: Path | None = None,
 
 
 ENGINE_NAMES = ("dciodvfy", "dicom-validator")
+
+
+def engine_version(engine: Engine) -> str:
+    """What a report must name for its findings to be reproduced: dciodvfy's
+    dicom3tools build, dicom-validator's package version and the edition of the
+    standard it read."""
+    if engine.name == "dciodvfy":
+        import subprocess
+
+        try:
+            proc = subprocess.run([engine.executable, "-version"], capture_output=True,
+                                  text=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"version unknown ({type(exc).__name__})"
+        for line in (proc.stdout + proc.stderr).splitlines():
+            if line.startswith("dicom3tools Version:"):
+                return "dicom3tools " + line.split(":", 1)[1].strip()
+        return "version unknown"
+    if engine.name == "dicom-validator":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            package = version("dicom-validator")
+        except PackageNotFoundError:
+            package = "unknown"
+        return f"{package}, DICOM standard edition {getattr(engine, 'edition', '?')}"
+    return "version unknown"
+
+
+def describe_engines(names: list[str]) -> list[dict]:
+    """The standard engines a run asked for ("auto": those this machine has,
+    as the run context resolves it), each with its version or why it did not
+    run."""
+    wanted = ["dciodvfy"] if names == ["auto"] else names
+    out = []
+    for engine in make_engines([n for n in wanted if n in ENGINE_NAMES]):
+        reason = engine.unavailable_reason()
+        if reason and names == ["auto"]:
+            continue  # auto: an engine this machine lacks was not asked for
+        out.append({"name": engine.name, "version": "" if reason else engine_version(engine),
+                    "unavailable": reason or ""})
+    return out

@@ -24,6 +24,15 @@ def escape(value: object) -> str:
     return _INLINE.sub(r"\\\1", text)
 
 
+def code_block(value: object) -> markupsafe.Markup:
+    """A text shown verbatim (a failure's evidence) as an indented code block:
+    every line indented, so no line of it can end the block or become markup."""
+    lines = str(value or "").replace("\r", "").split("\n")
+    return markupsafe.Markup("\n".join("    " + line for line in lines))
+
+
 def environment(**kwargs) -> jinja2.Environment:
     """A Jinja environment for Markdown: every {{ value }} goes through escape()."""
-    return jinja2.Environment(finalize=escape, autoescape=False, **kwargs)
+    env = jinja2.Environment(finalize=escape, autoescape=False, **kwargs)
+    env.filters["code_block"] = code_block
+    return env

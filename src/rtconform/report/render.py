@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import jinja2
+import markupsafe
 import pydicom
 
 from rtconform.redact import Redactor
@@ -18,8 +19,8 @@ from rtconform.report.pictures import (
     dvh_png,
     dvh_statistics,
     dvh_voxels,
+    plane_pictures,
     prescription_gy,
-    slice_pictures,
     voxel_statistics,
 )
 from rtconform.run_folder import RunFolder
@@ -33,9 +34,13 @@ class PdfError(RuntimeError):
     """No browser to print with, or printing failed: said, with what to install."""
 
 
+PAPERS = {"a4": "A4", "letter": "letter"}
+
+
 def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
     """The HTML report printed to PDF by headless Chromium (one file for a
-    reviewer; pictures and tables as in the browser)."""
+    reviewer; pictures and tables as in the browser; the page size, footers
+    and page numbers from the report's CSS @page rules)."""
     import shutil
     import subprocess
     import tempfile
@@ -54,6 +59,39 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
         raise PdfError(f"Chromium could not print {html} (exit {proc.returncode}): "
                        f"{proc.stderr.strip()[-300:]}")
     return pdf
+
+
+def section_pages(pdf: Path) -> dict[str, int]:
+    """The page (1-based) each linked section landed on: Chromium writes a
+    named destination for every element a link of the document points to."""
+    import pypdf
+
+    reader = pypdf.PdfReader(str(pdf))
+    return {name.lstrip("/"): reader.get_destination_page_number(dest) + 1
+            for name, dest in reader.named_destinations.items()}
+
+
+def print_report(render_html, pdf: Path, passes: int = 3) -> Path:
+    """Print, read where each section landed, write those page numbers into
+    the contents and print again, until the numbers stand (Chromium has no
+    target-counter()). `render_html(pages)` returns the HTML file to print;
+    the first pass reserves the numbers' width with placeholders."""
+    pages: dict[str, int | str] = {}
+    for _ in range(passes):
+        html = render_html(pages or _placeholders(pages))
+        print_pdf(html, pdf)
+        found = section_pages(pdf)
+        if found == pages:
+            break
+        pages = found
+    return pdf
+
+
+def _placeholders(_pages: dict) -> dict:
+    class Wide(dict):
+        def get(self, key, default=None):
+            return "00"
+    return Wide()
 
 
 def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
@@ -95,12 +133,13 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
             plan = pydicom.dcmread(plan_path, stop_before_pixels=True) if plan_path else None
         rx = prescription_gy(plan)
         title = redactor(str(ss.get("StructureSetLabel", "")))
+        planes = plane_pictures(images, ss, dose, title, prescription=rx)
         entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [
-            {"caption": caption, "png": png} for caption, png in
-            slice_pictures(images, ss, dose, title, prescription=rx)]}
+            {"caption": p.caption, "png": p.png, "roi_colours": p.roi_colours,
+             "isodose_colours": p.isodose_colours} for p in planes]}
         if dose is not None:
             curves = dvh_curves(ss, dose)
-            entry["dvh"] = dvh_png(ss, dose, title, curves)
+            entry["dvh"], entry["dvh_colours"] = dvh_png(ss, dose, title, curves, rx)
             stats = dvh_statistics(curves, rx) if "DVHSequence" in dose else \
                 voxel_statistics(dvh_voxels(ss, dose), rx)
             entry["dvh_statistics"] = [{**row, "structure": redactor(row["structure"])}
@@ -109,6 +148,23 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         if len(sets) >= 3:
             break
     return sets
+
+
+def _nonempty(columns: list[tuple], rows: list[dict]) -> list[tuple]:
+    """The columns (key, title[, width]) some row has a value in: a column
+    that is empty on every row says nothing and is not printed."""
+    return [column for column in columns
+            if any(row.get(column[0]) not in (None, "", [], ()) for row in rows)]
+
+
+def _css_string(value: object) -> markupsafe.Markup:
+    """A CSS string literal for @page margin boxes (the SUT's name in the page
+    header): quotes, backslashes and '<' escaped, so no value can end the
+    string or the <style> element."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    out = "".join(c if c.isalnum() or c in " .,:;-_()@/+=#&'" else f"\\{ord(c):x} "
+                  for c in text)
+    return markupsafe.Markup(f'"{out}"')
 
 
 def _env(markdown: bool = False) -> jinja2.Environment:
@@ -120,27 +176,41 @@ def _env(markdown: bool = False) -> jinja2.Environment:
         # objects and SUT files must never become markup)
         env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(
             ["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["nonempty"] = _nonempty
     env.filters["datauri"] = lambda png: "data:image/png;base64," + base64.b64encode(
         png).decode("ascii")
     env.filters["yesno"] = lambda v: "yes" if v else ""
+    env.filters["css_string"] = _css_string
     return env
 
 
 def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bool = False,
-           with_pictures: bool = True) -> dict[str, Path]:
+           with_pictures: bool = True, paper: str = "a4", site: str = "",
+           operator: str = "") -> dict[str, Path]:
+    """Write the report in each of `formats` into the run folder. `paper`
+    (a4, letter) is the PDF's page size; `site` and `operator` go into the
+    header."""
+    import tempfile
+
+    if paper not in PAPERS:
+        raise ValueError(f"paper {paper!r}: one of {', '.join(PAPERS)}")
     run_dir = Path(run_dir)
-    data, received, redactor = report_model.build(run_dir, redact)
+    data, received, redactor = report_model.build(run_dir, redact, site, operator)
     sets = pictures(run_dir, received, redactor, data["unreadable"]) if with_pictures else []
     written = {}
     env = _env()
+    template = env.get_template("report.html.j2")
+
+    def html_text(pages: dict | None) -> str:
+        return template.render(r=data, pictures=sets, paper=PAPERS[paper], pages=pages)
+
     if "json" in formats:
         path = RunFolder(run_dir).report("json")
         path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
         written["json"] = path
     if "html" in formats:
         path = RunFolder(run_dir).report("html")
-        path.write_text(env.get_template("report.html.j2").render(r=data, pictures=sets),
-                        encoding="utf-8")
+        path.write_text(html_text(None), encoding="utf-8")
         written["html"] = path
     if "md" in formats:
         folder = run_dir / "report_files"
@@ -158,11 +228,12 @@ def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bo
                         encoding="utf-8")
         written["md"] = path
     if "pdf" in formats:
-        html = written.get("html")
-        if html is None:  # printed from the HTML: write it too
-            html = RunFolder(run_dir).report("html")
-            html.write_text(env.get_template("report.html.j2").render(r=data, pictures=sets),
-                            encoding="utf-8")
-            written["html"] = html
-        written["pdf"] = print_pdf(html, RunFolder(run_dir).report("pdf"))
+        with tempfile.TemporaryDirectory(prefix="rtconform-print-") as tmp:
+            printed = Path(tmp) / "report.html"
+
+            def for_print(pages: dict) -> Path:
+                printed.write_text(html_text(pages), encoding="utf-8")
+                return printed
+
+            written["pdf"] = print_report(for_print, RunFolder(run_dir).report("pdf"))
     return written

@@ -163,6 +163,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     if tags:
         check_tags(tags)
     sut = load_sut(sut_file) if sut_file else SutConfig()
+    started = dt.datetime.now().astimezone()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     folder = RunFolder(out)
@@ -206,7 +207,10 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     label_outputs(folder, sut)
     results = read_results(folder.file(RunFolder.CUCUMBER))
     results += not_applicable(features, sut, tags)
-    write_summary(folder, sut, results, code, seed)
+    write_summary(folder, sut, results, code, settings={
+        "started": started.isoformat(timespec="seconds"), "stimulus": stimulus,
+        "tags": tags or "", "engines": engines, "statement": str(statement or ""),
+        "seed": seed})
     if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
         log = folder.file(RunFolder.PYTEST_LOG)
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
@@ -314,14 +318,39 @@ def new_seed() -> str:
     return secrets.token_hex(4)
 
 
+def run_settings(sut: SutConfig, settings: dict) -> dict:
+    """What a signed report's header must state to make the run reproducible:
+    when, with which rtconform and engines (versions), profile, stimulus, and
+    the AE titles and ports the harness used."""
+    from rtconform import __version__
+    from rtconform.engines import describe_engines
+    from rtconform.run.context import RunContext
+
+    engines = [e for e in str(settings.get("engines", "auto")).split(",") if e]
+    return {
+        "started": settings.get("started", ""),
+        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "rtconform": __version__, "profile": RunContext.profile,
+        "stimulus": settings.get("stimulus", ""), "seed": settings.get("seed", ""),
+        "tags": settings.get("tags", ""),
+        "statement": settings.get("statement", ""),
+        "engines": describe_engines(engines or ["auto"]),
+        "harness": {"calling_ae": sut.harness_ae, "archive_ae": sut.harness_ae,
+                    "archive_port": sut.harness_port, "receive_ae": sut.receive_ae,
+                    "receive_port": sut.receive_port,
+                    "tls": sut.tls.describe() if sut.tls else ""},
+    }
+
+
 def write_summary(folder: RunFolder, sut: SutConfig, results: list[ScenarioResult],
-                  code: int, seed: str = "") -> None:
+                  code: int, settings: dict | None = None) -> None:
     counts = Counter(r.status for r in results)
     summary = {
-        "seed": seed,
+        "seed": (settings or {}).get("seed", ""),
         "sut": {"name": sut.name, "actors": list(sut.actors), "embedded": sut.embedded,
                 "peer": str(sut.peer) if sut.peer else None,
                 "export_dir": str(sut.export_dir) if sut.export_dir else None},
+        "run": run_settings(sut, settings or {}),
         "counts": dict(counts), "exit_code": 0 if code == 0 else 1,
         "scenarios": [r.__dict__ | {"rule_ids": list(r.rule_ids)} for r in results],
     }

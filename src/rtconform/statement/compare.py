@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pydicom
 
-from rtconform.dicom.uids import uid_name
 from rtconform.findings import Finding, Severity
 from rtconform.rules.registry import RuleContext
+from rtconform.statement.interop import syntax_name
 from rtconform.statement.model import Claim, character_sets, claims, constraints
 from rtconform.validate import ValidationOptions, validate_paths
 
@@ -34,16 +34,30 @@ def _flows(a: dict, b: dict, label_a: str, label_b: str) -> list[dict]:
                 set().union(*(c.syntaxes for c in scps)) if scus and scps else set()
             rows.append({
                 "sop_class": uid, "name": (scus or scps)[0].name, "direction": direction,
+                "note": _default_note(scus, scps) if scus and scps and not common else "",
                 "senders": sorted({c.ae for c in scus}), "receivers": sorted({c.ae for c in scps}),
                 "common_transfer_syntaxes": sorted(common),
-                "transfer_syntax_names": [uid_name(u) for u in sorted(common)],
-                "sender_syntaxes": sorted({uid_name(u) for c in scus for u in c.syntaxes}),
-                "receiver_syntaxes": sorted({uid_name(u) for c in scps for u in c.syntaxes}),
+                "transfer_syntax_names": [syntax_name(u) for u in sorted(common)],
+                "sender_syntaxes": sorted({syntax_name(u) for c in scus for u in c.syntaxes}),
+                "receiver_syntaxes": sorted({syntax_name(u) for c in scps
+                                             for u in c.syntaxes}),
                 "status": "works" if common else "no common transfer syntax" if scus and scps
                 else "no receiver" if scus else "no sender",
                 "sources": sorted({c.source for c in scus + scps if c.source}),
             })
     return rows
+
+
+def _default_note(scus: list[Claim], scps: list[Claim]) -> str:
+    """On a blocking flow: the default transfer syntax neither side may lack."""
+    from rtconform.statement.interop import DEFAULT_TS_NOTE, IMPLICIT_VR_LE
+
+    lacking = [who for who, found in (("the sender", scus), ("the receiver", scps))
+               if not any(IMPLICIT_VR_LE in c.syntaxes for c in found)]
+    verb = "does" if len(lacking) == 1 else "do"
+    return f"{DEFAULT_TS_NOTE}; " + (f"{' and '.join(lacking)} {verb} not claim it: that "
+                                     "statement is incomplete or that side is not conformant"
+                                     if lacking else "both claim it")
 
 
 def _claims_vs_constraints(a: dict, b: dict) -> list[dict]:
@@ -161,11 +175,19 @@ def check_files(b: dict, folder: Path) -> list[Finding]:
 STATUS_ORDER = {"no common transfer syntax": 0, "works": 1, "no receiver": 2, "no sender": 3}
 
 
-def verdict(label_a: str, label_b: str, flows: list[dict], file_errors: int) -> str:
-    """The answer in one line: what blocks, what works, what is one-sided."""
+def verdict(label_a: str, label_b: str, flows: list[dict], file_errors: int,
+            tro: list[dict] | None = None) -> str:
+    """The answer in one line: the TRO transaction flows that work, are
+    blocked or are not claimed; then what blocks, works and is one-sided
+    per SOP class."""
     counts = {s: sum(f["status"] == s for f in flows) for s in STATUS_ORDER}
     one_sided = counts["no receiver"] + counts["no sender"]
     head = f"{label_a} ↔ {label_b}: "
+    if tro:
+        by = {v: sum(t["verdict"] == v for t in tro) for v in ("works", "blocked",
+                                                               "not claimed")}
+        head += (f"IHE-RO TRO flows: {by['works']} work, {by['blocked']} blocked, "
+                 f"{by['not claimed']} not claimed; SOP classes: ")
     head += (f"{counts['no common transfer syntax']} blocking flow(s) (no common transfer "
              f"syntax)" if counts["no common transfer syntax"] else "no blocking flow")
     head += f"; {counts['works']} flow(s) work; {one_sided} offered by one side only"
@@ -175,7 +197,10 @@ def verdict(label_a: str, label_b: str, flows: list[dict], file_errors: int) -> 
 
 
 def compare(a: dict, b: dict, files: Path | None = None) -> dict:
+    from rtconform.statement.interop import transactions
+
     label_a, label_b = a["product"]["name"], b["product"]["name"]
+    tro = transactions(a, b)
     flows = sorted(_flows(a, b, label_a, label_b),
                    key=lambda f: (STATUS_ORDER.get(f["status"], 9), f["name"], f["direction"]))
     blocking = [f for f in flows if f["status"] == "no common transfer syntax"]
@@ -183,8 +208,11 @@ def compare(a: dict, b: dict, files: Path | None = None) -> dict:
     file_findings = check_files(b, files) if files else []
     file_errors = sum(f.severity is Severity.ERROR for f in file_findings)
     return {
-        "verdict": verdict(label_a, label_b, flows, file_errors),
-        "a": label_a, "b": label_b, "flows": flows,
+        "verdict": verdict(label_a, label_b, flows, file_errors, tro),
+        "a": label_a, "b": label_b, "transactions": tro,
+        "flows": [f for f in flows if f["status"] in ("works", "no common transfer syntax")],
+        "one_sided": [f for f in flows if f["status"] not in ("works",
+                                                              "no common transfer syntax")],
         "blocking": blocking,
         "character_sets": {"a": sorted(charsets_a), "b": sorted(charsets_b),
                            "common": sorted(charsets_a & charsets_b),
@@ -193,6 +221,6 @@ def compare(a: dict, b: dict, files: Path | None = None) -> dict:
         "import_constraints": _claims_vs_constraints(a, b),
         "files": str(files) if files else None,
         "file_findings": [f.to_dict() for f in file_findings],
-        "exit_code": 1 if blocking or any(f.severity is Severity.ERROR
-                                          for f in file_findings) else 0,
+        "exit_code": 1 if blocking or any(t["verdict"] == "blocked" for t in tro) or any(
+            f.severity is Severity.ERROR for f in file_findings) else 0,
     }

@@ -36,6 +36,10 @@ class Claim:
     role: str
     syntaxes: frozenset[str]
     source: str
+    role_selection: bool | None = None  # C-GET: SCP/SCU Role Selection (PS3.7 D.3.3.4)
+    move_destinations: str = ""  # C-MOVE SCP: configured | any | requestor
+    note: str = ""
+    activity: str = ""  # from a presentation context table: the activity it serves
 
 
 def transfer_syntaxes(entry: dict, lists: dict) -> list[str]:
@@ -53,7 +57,26 @@ def claims(statement: dict) -> list[Claim]:
             syntaxes = frozenset(transfer_syntaxes(sop, lists))
             for role in sop["roles"]:
                 out.append(Claim(ae["ae_title"], sop["uid"], sop.get("name", sop["uid"]), role,
-                                 syntaxes, sop.get("source", ae.get("source", ""))))
+                                 syntaxes, sop.get("source", ae.get("source", "")),
+                                 sop.get("role_selection"), sop.get("move_destinations", ""),
+                                 sop.get("note", "")))
+    return out
+
+
+def context_claims(statement: dict) -> list[Claim]:
+    """The presentation contexts an AE proposes or accepts per activity
+    (PS3.2 tables): C-FIND classes and the storage classes a C-GET SCU
+    offers to receive (SCP role) are often stated only there."""
+    from rtconform.dicom.uids import uid_name
+
+    lists = statement.get("transfer_syntax_lists", {})
+    out = []
+    for ae in statement["application_entities"]:
+        for cx in ae.get("presentation_contexts", []):
+            uid = cx["abstract_syntax"]
+            out.append(Claim(ae["ae_title"], uid, uid_name(uid), cx["role"],
+                             frozenset(transfer_syntaxes(cx, lists)), cx.get("source", ""),
+                             activity=cx.get("activity", "")))
     return out
 
 

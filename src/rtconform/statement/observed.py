@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from rtconform import __version__
+from rtconform.dicom.uids import uid_name
 
 
 def observed_statement(report: dict) -> dict:
@@ -16,11 +17,13 @@ def observed_statement(report: dict) -> dict:
     peers = report["networking"]["policies"]["peers"]
     syntaxes: dict[tuple[str, str], set[str]] = {}
     uids = {}
-    for row in report["networking"]["transfer_syntaxes"]:
+    net = report["networking"]
+    rows = [(row["abstract_syntax"], row) for row in net["contexts"]] + \
+        [(uid, row) for row in net["move_contexts"] for uid in row["abstract_syntaxes"]]
+    for uid, row in rows:  # accepted contexts: what the SUT said yes to
         if row["accepted_uids"]:
-            syntaxes.setdefault((row["abstract_syntax"], row["role"]), set()).update(
-                row["accepted_uids"])
-            uids[row["abstract_syntax"]] = row["name"]
+            syntaxes.setdefault((uid, row["sut_role"]), set()).update(row["accepted_uids"])
+            uids[uid] = uid_name(uid)
     by_class: dict[str, dict] = {}
     for (uid, role), accepted in sorted(syntaxes.items()):
         entry = by_class.setdefault(uid, {"name": uids[uid], "uid": uid, "roles": [],
