@@ -57,7 +57,9 @@ def check_batch_on_dask(batch: Batch, settings: FileSettings) -> list[tuple[int,
     """A Dask task: the worker process is Dask's, so the reading policy is set
     here. Results travel as plain JSON text (FileResult.to_wire)."""
     quiet_reading()
-    return [(index, result.to_wire()) for index, result in check_batch(batch, settings)]
+    return [(index, _wire(result, path))
+            for (index, result), (_, path) in zip(check_batch(batch, settings), batch,
+                                                  strict=True)]
 
 
 def batches(items: Iterable[Item], size: int) -> Iterator[Batch]:
@@ -112,7 +114,19 @@ def _start_worker(settings: FileSettings) -> None:
 def _check_in_worker(batch: Batch) -> list[tuple[int, str]]:
     """Plain JSON text back to the parent, never pydicom objects."""
     assert _SETTINGS is not None
-    return [(index, result.to_wire()) for index, result in check_batch(batch, _SETTINGS)]
+    return [(index, _wire(result, path))
+            for (index, result), (_, path) in zip(check_batch(batch, _SETTINGS), batch,
+                                                  strict=True)]
+
+
+def _wire(result: FileResult, path: Path) -> str:
+    """A result as JSON text; one that cannot be sent (out of memory) becomes
+    a finding on its file instead of failing the whole batch."""
+    try:
+        return result.to_wire()
+    except Exception as exc:
+        return not_checked(path, "its result could not be sent back by the worker process",
+                           exc).to_wire()
 
 
 def _new_pool(jobs: int, settings: FileSettings) -> Executor:
@@ -146,6 +160,8 @@ def in_processes(items: Iterable[Item], settings: FileSettings, jobs: int
                     yield index, FileResult.from_wire(text)
         except BrokenProcessPool:
             pass
+        except Exception:  # a batch that failed in its worker: its files are checked alone
+            pass
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         for index, path in [item for item in submitted if item[0] not in done]:
@@ -160,6 +176,8 @@ def _alone(index: int, path: Path, settings: FileSettings) -> FileResult:
         return FileResult.from_wire(pool.submit(_check_in_worker, [(index, path)]).result()[0][1])
     except BrokenProcessPool:
         return not_checked(path, "the worker process checking it died")
+    except Exception as exc:  # it failed in the worker (out of memory …)
+        return not_checked(path, "the worker process could not check it", exc)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from rtconform.dicom.index import Instance, Unreadable, known_sop_class, read_instance
 from rtconform.dicom.read import file_type
 from rtconform.engines import Engine
-from rtconform.findings import Finding, Severity
+from rtconform.findings import Finding, Severity, bounded
 from rtconform.redact import identity_values
 from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
 from rtconform.rules.profiles import rules_of
@@ -152,6 +152,7 @@ def check_file(path: Path, settings: FileSettings) -> FileResult:
     result = empty_result(path)
     try:
         _check(path, settings, result)
+        result.findings = bounded(result.findings)  # what travels back stays small
     except Exception as exc:  # one file's problem is a finding on that file
         return not_checked(path, "rtconform failed on it (an internal error: please "
                                  "report it)", exc)
