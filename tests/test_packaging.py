@@ -52,4 +52,7 @@ def test_a_wheel_runs_scenarios_outside_the_checkout(tmp_path):
     coverage = subprocess.run([str(env_dir / "bin" / "rtconform"), "rules", "--coverage"],
                               cwd=empty, capture_output=True, text=True, check=False)
     assert coverage.stdout.splitlines()[-1].startswith("289 rows:")
+    tppc = subprocess.run([str(env_dir / "bin" / "rtconform"), "rules", "--coverage", "--profile",
+                           "tppc"], cwd=empty, capture_output=True, text=True, check=False)
+    assert tppc.stdout.splitlines()[-1].startswith("333 rows:"), tppc.stderr  # found by entry point
     assert sorted(p.name for p in empty.iterdir()) == ["run"]  # nothing else left behind

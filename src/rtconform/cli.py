@@ -55,10 +55,12 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"unknown fault {args.fault!r}; see rtconform sample --list-faults")
     try:
         paths = write_sample(Path(args.dir), args.fault, args.uid_root, args.set,
-                             args.beam_doses, args.export, args.approved)
+                             args.beam_doses, args.export, args.approved,
+                             tuple(args.beam_type or ()))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     what = f" with fault {args.fault!r}" if args.fault else ""
+    what += f" planned as {', '.join(args.beam_type)}" if args.beam_type else ""
     what += f" (set {args.set})" if args.set != "equidistant" else ""
     what += f" as a {args.export} export" if args.export else ""
     what += ", plan APPROVED" if args.approved else ""
@@ -305,7 +307,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
                             else (lambda _: None) if quiet else _progress_printer(console),
-                            seed=args.seed)
+                            seed=args.seed, parallel=args.parallel, profile=args.profile)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     finally:
@@ -481,21 +483,21 @@ def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
 
 # -- rules --------------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.profiles import rules_of
+    from rtconform.rules.profiles import catalogue_markdown, profile_markdown, rules_of
 
     if args.coverage:
         return _print_coverage(args, console)
     if args.markdown:
-        from rtconform.rules.profiles import catalogue_markdown
-
-        print(catalogue_markdown())
+        print(profile_markdown(args.profile) if args.profile else catalogue_markdown(),
+              end="" if args.profile else "\n")
         return EXIT_OK
-    rules = rules_of(args.profile, include_off=True, include_catalogue=True)
+    profile = args.profile or "dicom-rt"
+    rules = rules_of(profile, include_off=True, include_catalogue=True)
     if args.json:
         print(json.dumps([r.to_dict() for r in rules], indent=2))
         return EXIT_OK
     table = Table("id", "severity", "statement", "source",
-                  title=f"{len(rules)} rules of profile {args.profile}")
+                  title=f"{len(rules)} rules of profile {profile}")
     table.columns[0].no_wrap = True
     for r in rules:
         on = "" if r.default_on else f" [dim](off; --enable-tag {','.join(sorted(r.tags))})[/]"
@@ -505,12 +507,16 @@ def cmd_rules(args: argparse.Namespace, console: Console) -> int:
 
 
 def _print_coverage(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.coverage import load_coverage, totals
+    from rtconform.rules.coverage import checklist_profile, load_coverage, totals
 
-    rows = load_coverage()
+    try:
+        profile = checklist_profile(args.profile or "brto")
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from exc
+    rows = load_coverage(profile.name)
     if args.json:
-        print(json.dumps({"totals": totals(rows), "rows": [r.to_dict() for r in rows]},
-                         indent=2))
+        print(json.dumps({"profile": profile.name, "totals": totals(rows),
+                          "rows": [r.to_dict() for r in rows]}, indent=2))
         return EXIT_OK
     if not console.is_terminal:  # a file or a pipe: one full line per row, for grep
         for row in rows:
@@ -518,7 +524,7 @@ def _print_coverage(args: argparse.Namespace, console: Console) -> int:
                   f"{'; '.join(row.checks)}\t{row.note}")
     else:
         table = Table("row", "in the tool", "attribute", "status", "checked by", "note",
-                      title="IHE-RO test tool BRTO checklist → rtconform")
+                      title=f"{profile.checklist.title} → rtconform")
         table.columns[0].no_wrap = True
         for row in rows:
             table.add_row(row.id, row.tool_status, row.path, row.status,
@@ -544,7 +550,9 @@ def _register_sample(sub) -> None:
                                         "rtconform sample /tmp/bad --fault contour-off-plane",
                                         "rtconform sample /tmp/tps --export planning-system",
                                         "rtconform sample /tmp/tree --export patient-tree "
-                                        "--approved"))
+                                        "--approved",
+                                        "rtconform sample /tmp/vmat --beam-type vmat",
+                                        "rtconform sample /tmp/plans --beam-type all"))
     p.add_argument("dir", nargs="?", help="folder to write into")
     p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
@@ -566,6 +574,12 @@ def _register_sample(sub) -> None:
     p.add_argument("--approved", action="store_true",
                    help="with --export: the dosimetric plan is APPROVED (a re-export must keep "
                         "its UIDs; see rtconform diff-export)")
+    from rtconform.dicom.beams import TECHNIQUES
+
+    p.add_argument("--beam-type", action="append", choices=[*TECHNIQUES, "all"],
+                   metavar="TYPE",
+                   help="the CT and structure set with one RT Plan of this beam type (IHE-RO "
+                        "TPPC's 14; repeat it, or 'all'): " + ", ".join(TECHNIQUES))
     p.set_defaults(func=cmd_sample)
 
 
@@ -606,11 +620,13 @@ def _register_validate(sub) -> None:
                    help="let dicom-validator download the standard when none is local")
     p.add_argument("--complete", action="store_true",
                    help="the set must be self-contained: unresolved references are errors")
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="rules to apply: dicom-rt (generic RT consistency, default) or brto "
-                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it)")
+    p.add_argument("--profile", default="dicom-rt", choices=list(profiles()),
+                   help="rules to apply: dicom-rt (generic RT consistency, default), brto "
+                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it), tppc "
+                        "(IHE-RO plan content, beam type by beam type) or an installed "
+                        "profile of another package")
     p.add_argument("--given", action="append", metavar="DIR",
                    help="what the actor that made PATH was given: produced objects are "
                         "compared with it (copied attributes, new UIDs, kept beams)")
@@ -666,7 +682,8 @@ def _register_run(sub) -> None:
                     "--sut the reference actors are the SUT.",
         epilog=_examples("rtconform run", "rtconform run --sut sut.yaml --out reports/vendor",
                          "rtconform run --tags 'ro2 or ro7'", "rtconform run --stimulus uneven",
-                         "rtconform run --sut sut.yaml --interactive"))
+                         "rtconform run --sut sut.yaml --interactive",
+                         "rtconform run --profile tppc"))
     p.add_argument("--sut", metavar="FILE", help="system under test (YAML)")
     p.add_argument("--tags", metavar="EXPR", help="pytest marker expression on scenario tags, "
                                                   "e.g. 'ro2 and not negative'")
@@ -676,7 +693,13 @@ def _register_run(sub) -> None:
     p.add_argument("--statement", metavar="FILE",
                    help="conformance statement for the table scenarios (default: the SUT "
                         "file's, or the reference one for the embedded default)")
-    p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
+    p.add_argument("--features", metavar="DIR", help="feature files (default: the profile's)")
+    from rtconform.rules.profiles import profiles
+
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="content profile: its scenarios, and what the SUT produces is judged "
+                        "by it (default: the SUT file's profile, else brto; tppc: IHE-RO plan "
+                        "content, one scenario per beam type)")
     p.add_argument("--engines", default="auto",
                    help="standard engines on what the SUT sends: auto (default: dciodvfy when "
                         "installed), or a comma list that must run (dciodvfy, dicom-validator)")
@@ -685,6 +708,9 @@ def _register_run(sub) -> None:
     p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
                    help="the synthetic patient set the harness gives the SUT (default "
                         "equidistant; see rtconform sample --help)")
+    p.add_argument("--parallel", type=int, metavar="N",
+                   help="scenario processes at once (default: the cores for the embedded "
+                        "default; 1 for a real SUT unless its SUT file says `parallel: N`)")
     p.add_argument("--seed", metavar="SEED",
                    help="seed of the UIDs of every object the harness sends (default: a new "
                         "one per run, so a store that kept an earlier run's objects changes "
@@ -847,20 +873,26 @@ def cmd_reconcile(args: argparse.Namespace, console: Console) -> int:
 
 
 def _register_rules(sub) -> None:
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
     p = sub.add_parser("rules", formatter_class=_formatter,
                        help="list every rule with its id, severity and source",
                        description="The rule catalogue: id, severity, statement and source.",
                        epilog=_examples("rtconform rules", "rtconform rules --profile brto",
-                                        "rtconform rules --coverage", "rtconform rules --json"))
+                                        "rtconform rules --coverage",
+                                        "rtconform rules --coverage --profile tppc",
+                                        "rtconform rules --markdown --profile tppc",
+                                        "rtconform rules --json"))
     p.add_argument("--json", action="store_true", help="print as JSON")
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="list the rules of this profile (brto includes dicom-rt)")
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="the profile (with what it builds on); default dicom-rt, and brto for "
+                        "--coverage")
     p.add_argument("--markdown", action="store_true",
-                   help="every finding id of every profile as Markdown (docs/rules.md)")
+                   help="the profiles as Markdown (docs/rules.md); with --profile, that "
+                        "profile's finding ids (its RULES.md)")
     p.add_argument("--coverage", action="store_true",
-                   help="the IHE-RO test tool's BRTO checklist, row by row, and what checks it")
+                   help="the outside checklist a profile answers (the IHE-RO test tool's), row "
+                        "by row, and what checks each row")
     p.set_defaults(func=cmd_rules)
 
 

@@ -19,8 +19,8 @@ from rtconform.dicom.index import Instance, Unreadable, known_sop_class, read_in
 from rtconform.dicom.read import file_type
 from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity, bounded
+from rtconform.profiles.dicom_rt.fileset import RULE_IDS as FILESET_RULES
 from rtconform.redact import identity_values
-from rtconform.rules.fileset import RULE_IDS as FILESET_RULES
 from rtconform.rules.profiles import rules_of
 from rtconform.rules.registry import RULES, Issue, Rule, RuleContext, all_rules
 

@@ -35,11 +35,26 @@ class RunFolder:
     PYTEST_LOG = "pytest.log"  # pytest's own output when the console shows progress
     SCENARIOS = "scenarios"
     OBJECTS = "objects"
+    SHARDS = "shards"  # while scenarios run in several processes: each one's logs
+    # what each scenario process writes for itself; merged when all are done
+    PER_SHARD = (ASSOCIATIONS, SUT_ASSOCIATIONS, FINDINGS_LOG, PROGRESS, PYTEST_LOG, JUNIT,
+                 CUCUMBER)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, shard: int | None = None) -> None:
         self.path = Path(path)
+        self.shard = shard
+        if shard is not None:
+            self.shard_dir(shard).mkdir(parents=True, exist_ok=True)
+
+    def shard_dir(self, shard: int) -> Path:
+        return self.path / self.SHARDS / str(shard)
 
     def file(self, name: str) -> Path:
+        """A file of the run; a scenario process of a sharded run writes its
+        logs apart (scenario stores and objects are shared: unique by name
+        and by content)."""
+        if self.shard is not None and name in self.PER_SHARD:
+            return self.shard_dir(self.shard) / name
         return self.path / name
 
     @property
@@ -57,7 +72,7 @@ class RunFolder:
                      "report.html", "report.md", "report.json", "report.pdf",
                      "observed-statement.yaml"):
             self.file(name).unlink(missing_ok=True)
-        for name in (self.SCENARIOS, self.OBJECTS, "report_files"):
+        for name in (self.SCENARIOS, self.OBJECTS, self.SHARDS, "report_files"):
             shutil.rmtree(self.file(name), ignore_errors=True)
 
     def progress(self, event: str, **data) -> None:

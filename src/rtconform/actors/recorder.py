@@ -23,6 +23,13 @@ from pynetdicom.association import Association
 from rtconform.redact import MASK, is_identifying
 
 _ids = itertools.count(1)
+_prefix = ["a"]  # association ids a1, a2 …; each process of a sharded run its own letter
+
+
+def set_id_prefix(prefix: str) -> None:
+    """Association ids unique across the processes of one run (b1, b2 … in
+    the second), so their logs can be merged."""
+    _prefix[0] = prefix
 
 COMMANDS = {0x0001: "C-STORE-RQ", 0x8001: "C-STORE-RSP", 0x0020: "C-FIND-RQ",
             0x8020: "C-FIND-RSP", 0x0010: "C-GET-RQ", 0x8010: "C-GET-RSP",
@@ -89,7 +96,7 @@ class AssociationRecorder:
     @staticmethod
     def assoc_id(assoc: Association) -> str:
         if not hasattr(assoc, "_rtconform_id"):
-            assoc._rtconform_id = f"a{next(_ids)}"
+            assoc._rtconform_id = f"{_prefix[0]}{next(_ids)}"
         return assoc._rtconform_id
 
     def _base(self, assoc: Association, actor: str) -> dict:

@@ -12,21 +12,12 @@ already held.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from collections import defaultdict
 
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from rtconform.dicom.uids import derived_uid
-
-
-def fingerprint(ds: Dataset) -> str:
-    """Digest of the data set as encoded (file meta included)."""
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 def replace_uids(ds: Dataset, mapping: dict[str, str]) -> None:
@@ -53,11 +44,10 @@ def renew_changed(base: dict[str, Dataset], variant: dict[str, Dataset], root: s
     Instance UID the variant itself changed keeps it: that change is the
     variant's point."""
     mapping: dict[str, str] = {}
-    base_prints = {name: fingerprint(ds) for name, ds in base.items()}
-    while True:
+    while True:  # pydicom compares element values (PixelData as bytes): fast, no encoding
         changed = [name for name, ds in variant.items() if name in base
                    and str(ds.SOPInstanceUID) == str(base[name].SOPInstanceUID)
-                   and fingerprint(ds) != base_prints[name]]
+                   and ds != base[name]]
         if not changed:
             return mapping
         step: dict[str, str] = {}

@@ -136,6 +136,9 @@ class DoseGrid:
         x0, y0, z0 = (float(v) for v in ds.ImagePositionPatient)
         dy, dx = (float(v) for v in ds.PixelSpacing)
         offsets = [float(v) for v in ds.get("GridFrameOffsetVector", [0])]
+        if len(offsets) != self.gy.shape[0]:  # a broken dose is reported, never drawn wrongly
+            raise ValueError(f"Grid Frame Offset Vector has {len(offsets)} values for "
+                             f"{self.gy.shape[0]} frames")
         self.x = x0 + dx * np.arange(self.gy.shape[2])
         self.y = y0 + dy * np.arange(self.gy.shape[1])
         self.z = np.array(offsets) + (z0 if offsets and offsets[0] == 0 else 0)

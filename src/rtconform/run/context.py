@@ -92,6 +92,7 @@ class RunContext:
     # the UIDs of everything the harness sends derive from it: a run gives the
     # SUT objects no earlier run used, and the same seed repeats a run exactly
     seed: str = ""
+    shard: int | None = None  # this process's part of a run split over several
     recorder: AssociationRecorder = field(init=False)
     sut_recorder: AssociationRecorder = field(init=False)
     redactor: Redactor = field(init=False)  # learns identity from what the SUT makes
@@ -107,7 +108,7 @@ class RunContext:
         self.seed = self.seed or secrets.token_hex(4)
         self.out = Path(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.folder = RunFolder(self.out)
+        self.folder = RunFolder(self.out, self.shard)
         self.redactor = Redactor(enabled=self.redact)
         # every store of the run: one copy per object
         share_objects(self.folder.file(RunFolder.OBJECTS))
@@ -127,8 +128,9 @@ class RunContext:
         """The synthetic patient as the stimulus set (the run's unless one is
         named), plus a resampled CT series (RO-6, RO-11)."""
         sample_set = sample_set or self.stimulus
-        if fault is None and sample_set in self._samples:
-            return self._samples[sample_set]
+        key = sample_set if fault is None else f"{sample_set}/{fault}"
+        if key in self._samples:  # deterministic: built once per run
+            return self._samples[key]
         # beam doses too: an Archive must store them (legal DICOM), though a
         # BRTO Dosimetric Planner sends one plan dose; each set has UIDs of its own
         sample = build_sample(sample_set=sample_set, beam_doses=True,
@@ -136,12 +138,11 @@ class RunContext:
         cts = [ds for name, ds in sample.datasets.items() if name.startswith("CT_")]
         for i, ds in enumerate(resample_series(cts), start=1):
             sample.datasets[f"resampled_{i:03d}.dcm"] = ds
-        if fault is None:
-            self._samples[sample_set] = sample
-        else:  # a non-conformant variant is a new instance, never the same UID
+        if fault is not None:  # a non-conformant variant is a new instance, never the same UID
             FAULTS[fault].apply(sample)
             renew_changed(self.sample(None, sample_set).datasets, sample.datasets,
                           sample.uid_root, f"{self.seed}/{sample_set}/{fault}")
+        self._samples[key] = sample
         return sample
 
     def remember_sent(self, scenario: str, datasets: list[Dataset]) -> None:
@@ -170,7 +171,7 @@ class RunContext:
         return self._encoded[key]
 
     def validate(self, produced: list[Path], context: list[Path], label: str,
-                 given: list[Path] = ()) -> list[Finding]:
+                 given: list[Path] = (), profile: str | None = None) -> list[Finding]:
         """What the SUT produced, checked by the profile's rules (against what
         the SUT was `given`, with the other objects it made as context) and by
         the standard engines; findings appended to findings.jsonl with the
@@ -178,7 +179,7 @@ class RunContext:
         # what a SUT made from the harness's input must reference what it was
         # given (or made): a self-contained set; an exporter's folder may be partial
         rules = validate_paths(produced + context, ValidationOptions(
-            profile=self.profile, given=list(given), redactor=self.redactor,
+            profile=profile or self.profile, given=list(given), redactor=self.redactor,
             context=RuleContext(complete=not self.sut.exports_files)))
         engines = validate_paths(produced, ValidationOptions(engines=self._engine_objs,
                                                              use_tro_rules=False))

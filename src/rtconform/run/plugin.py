@@ -19,7 +19,14 @@ from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run.transactions import ACTORS, TRANSACTIONS, tag_of
 from rtconform.run_folder import RunFolder
 
-pytest_plugins = ["rtconform.run.steps"]
+
+def _step_plugins() -> list[str]:
+    from rtconform.rules.profiles import step_modules
+
+    return ["rtconform.run.steps", *step_modules()]  # the common steps, each profile's own
+
+
+pytest_plugins = _step_plugins()
 
 
 def pytest_addoption(parser) -> None:
@@ -38,9 +45,15 @@ def pytest_addoption(parser) -> None:
     group.addoption("--rtconform-debug", action="store_true",
                     help="keep the Python traceback of a failed scenario (default: the "
                          "evidence in DICOM terms)")
+    group.addoption("--rtconform-profile", default=None,
+                    help="content profile what the SUT produces is judged by (default: the SUT "
+                         "file's profile, else brto)")
     group.addoption("--rtconform-seed", default="",
                     help="seed of the UIDs of everything the harness sends (default: a new one "
                          "per run; give a run's seed to repeat it exactly)")
+    group.addoption("--rtconform-shard", metavar="K/N", default="",
+                    help="run the K-th of N parts of the scenarios (0-based; `rtconform run "
+                         "--parallel N` starts the N parts and merges their evidence)")
     group.addoption("--rtconform-stimulus", default="equidistant",
                     help="sample set the harness gives the SUT: equidistant, uneven, "
                          "multi-series, limited")
@@ -68,8 +81,11 @@ def run_context(request):
     temporary = out is None  # nobody asked for the evidence: do not leave it behind
     out = out or tempfile.mkdtemp(prefix="rtconform-run-")
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
+    shard = _shard(request.config)
     yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"),
-                     redact=opt("--rtconform-redact"), seed=opt("--rtconform-seed"))
+                     profile=opt("--rtconform-profile") or sut.profile or "brto",
+                     redact=opt("--rtconform-redact"), seed=opt("--rtconform-seed"),
+                     shard=shard[0] if shard else None)
     if temporary:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -129,9 +145,39 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = failure_text(scenario, call.excinfo.value)
 
 
+def _shard(config) -> tuple[int, int] | None:
+    """(K, N) of --rtconform-shard K/N, or None."""
+    text = config.getoption("--rtconform-shard", "") or ""
+    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not text:
+        return None
+    if not match or not int(match[1]) < int(match[2]) <= 26:
+        raise pytest.UsageError(f"--rtconform-shard {text!r}: K/N with 0 <= K < N <= 26")
+    return int(match[1]), int(match[2])
+
+
+@pytest.hookimpl(trylast=True)  # after -m has deselected: the parts stay balanced
+def pytest_collection_modifyitems(config, items) -> None:
+    """A shard keeps every N-th scenario from its K-th on (collection order is
+    the same in every process, so the N parts are the whole, once)."""
+    shard = _shard(config)
+    if shard is None:
+        return
+    k, n = shard
+    from rtconform.actors.recorder import set_id_prefix
+
+    set_id_prefix("abcdefghijklmnopqrstuvwxyz"[k])
+    kept = [item for i, item in enumerate(items) if i % n == k]
+    deselected = [item for i, item in enumerate(items) if i % n != k]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    items[:] = kept
+
+
 def _folder(config) -> RunFolder | None:
     out = config.getoption("--rtconform-out", None)
-    return RunFolder(Path(out)) if out else None
+    shard = _shard(config)
+    return RunFolder(Path(out), shard[0] if shard else None) if out else None
 
 
 def pytest_collection_finish(session) -> None:
@@ -143,6 +189,8 @@ def pytest_collection_finish(session) -> None:
 def _transaction(report) -> str:
     keywords = report.keywords if isinstance(report.keywords, dict) else {}
     found = sorted(k for k in keywords if re.fullmatch(r"ro\d+", k))
+    if not found and "tppc" in keywords:
+        return "TPPC"
     return found[0].upper().replace("RO", "RO-") if found else "conformance"
 
 

@@ -22,6 +22,7 @@ import pytest
 
 from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
 from rtconform.actors.recorder import AssociationRecorder
+from rtconform.run.shards import exit_code, merge
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run.transactions import ACTORS, tag_of
 from rtconform.run_folder import RunFolder
@@ -67,6 +68,17 @@ def default_features_dir() -> Path:
         if Path(location, "test_tro_scenarios.py").is_file():
             return Path(location)
     return Path.cwd() / "features"
+
+
+def profile_features(profile: str) -> Path:
+    """A profile's scenarios: its own features folder, else the TRO ones."""
+    from rtconform.rules.profiles import get
+
+    try:
+        own = get(profile).features_dir()
+    except KeyError as exc:
+        raise RunError(str(exc.args[0])) from exc
+    return own if own is not None else default_features_dir()
 
 
 def default_out() -> Path:
@@ -146,12 +158,15 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         quiet: bool = True, stimulus: str = "equidistant",
         redact: bool = False, debug: bool = False,
         progress: Callable[[dict], None] | None = None,
-        seed: str | None = None) -> tuple[int, list[ScenarioResult]]:
+        seed: str | None = None, parallel: int | None = None,
+        profile: str | None = None) -> tuple[int, list[ScenarioResult]]:
     """Run the scenarios in a pytest process of their own. With `progress`,
     pytest's output goes to pytest.log and each event of progress.jsonl
     (scenarios collected, each scenario's verdict) is handed to it as it
     happens. `seed` (default: a new one) names the UIDs of everything the
-    harness sends; the same seed repeats the run."""
+    harness sends; the same seed repeats the run. `parallel`: scenario
+    processes at once (default: the cores for the embedded default, the SUT
+    file's `parallel` otherwise; see shards.py)."""
     from rtconform.dicom.sample import SAMPLE_SETS
 
     seed = seed or new_seed()
@@ -179,15 +194,16 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
             raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
         env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
     check_reachable(sut, out)
-    features = (features or default_features_dir()).resolve()
+    profile = profile or sut.profile or "brto"
+    features = (features or profile_features(profile)).resolve()
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
+    parts = 1 if interactive else parallel_parts(sut, parallel)
     args = [str(features), "-p", "no:cacheprovider", "-m",
             marker_expression(sut, tags, statement),
-            "--junitxml", str(folder.file(RunFolder.JUNIT)),
-            "--cucumberjson", str(folder.file(RunFolder.CUCUMBER)),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
             "--rtconform-stimulus", stimulus, "--rtconform-seed", seed,
+            "--rtconform-profile", profile,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
@@ -199,18 +215,34 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         args += ["--rtconform-debug"]
     # A process of its own: scenarios are bound when their module is imported,
     # so each run (with its own statement and SUT) needs a fresh interpreter.
-    command = [sys.executable, "-m", "pytest", *args]
-    if progress is None:
-        code = subprocess.run(command, env=env, cwd=features.parent, check=False).returncode
+    if parts == 1:
+        command = [sys.executable, "-m", "pytest", *args, "--junitxml",
+                   str(folder.file(RunFolder.JUNIT)), "--cucumberjson",
+                   str(folder.file(RunFolder.CUCUMBER))]
+        if progress is None:
+            code = subprocess.run(command, env=env, cwd=features.parent,
+                                  check=False).returncode
+        else:
+            code = _follow([command], env, features.parent, [folder], progress)[0]
     else:
-        code = _follow(command, env, features.parent, folder, progress)
+        shard_folders = [RunFolder(out, k) for k in range(parts)]
+        commands = [[sys.executable, "-m", "pytest", *args, "--rtconform-shard", f"{k}/{parts}",
+                     "--junitxml", str(f.file(RunFolder.JUNIT)),
+                     "--cucumberjson", str(f.file(RunFolder.CUCUMBER))]
+                    for k, f in enumerate(shard_folders)]
+        codes = _follow(commands, env, features.parent, shard_folders,
+                        progress or (lambda _: None))
+        merge(folder, parts)
+        code = exit_code(codes)
+        if progress is None and not quiet:  # what one process would have printed
+            sys.stdout.write(folder.file(RunFolder.PYTEST_LOG).read_text(errors="replace"))
     label_outputs(folder, sut)
     results = read_results(folder.file(RunFolder.CUCUMBER))
     results += not_applicable(features, sut, tags)
     write_summary(folder, sut, results, code, settings={
         "started": started.isoformat(timespec="seconds"), "stimulus": stimulus,
         "tags": tags or "", "engines": engines, "statement": str(statement or ""),
-        "seed": seed})
+        "seed": seed, "profile": profile})
     if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
         log = folder.file(RunFolder.PYTEST_LOG)
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
@@ -223,28 +255,61 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     return code, results
 
 
-def _follow(command: list[str], env: dict, cwd: Path, folder: RunFolder,
-            progress: Callable[[dict], None]) -> int:
-    """Run pytest quietly into pytest.log, handing progress events over live."""
-    seen = 0
-    with folder.file(RunFolder.PYTEST_LOG).open("wb") as log:
-        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            while True:
-                done = proc.poll() is not None
+def parallel_parts(sut: SutConfig, parallel: int | None) -> int:
+    """How many scenario processes run at once. The embedded default uses the
+    cores (each scenario has Archives of its own); a real SUT runs one
+    scenario at a time unless its SUT file says more (its scenarios' data are
+    disjoint, but the harness's fixed ports are not)."""
+    parts = parallel if parallel is not None else \
+        min(os.cpu_count() or 1, 4) if sut.embedded else sut.parallel
+    if parts < 1 or parts > 26:
+        raise RunError(f"--parallel {parts}: between 1 and 26 scenario processes")
+    if parts > 1 and (sut.harness_port or sut.receive_port):
+        raise RunError(f"--parallel {parts}: the SUT file fixes the harness's ports "
+                       f"(archive_port {sut.harness_port}, receive_port {sut.receive_port}), "
+                       "which one process at a time can listen on; use --parallel 1")
+    return parts
+
+
+def _follow(commands: list[list[str]], env: dict, cwd: Path, folders: list[RunFolder],
+            progress: Callable[[dict], None]) -> list[int]:
+    """Run the scenario processes quietly, each into its pytest.log, handing
+    their progress events over live (one 'collected' event for all)."""
+    seen = [0] * len(commands)
+    collected: dict[int, int] = {}
+    logs = [f.file(RunFolder.PYTEST_LOG).open("wb") for f in folders]
+    procs = [subprocess.Popen(c, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+             for c, log in zip(commands, logs, strict=True)]
+    try:
+        while True:
+            done = all(p.poll() is not None for p in procs)
+            for k, folder in enumerate(folders):
                 path = folder.file(RunFolder.PROGRESS)
-                if path.is_file():
-                    lines = path.read_text(encoding="utf-8").splitlines()
-                    for line in lines[seen:]:
-                        progress(json.loads(line))
-                    seen = len(lines)
-                if done:
-                    return proc.returncode
-                time.sleep(0.2)
-        except BaseException:  # Ctrl-C: the scenario process stops too
+                if not path.is_file():
+                    continue
+                text = path.read_text(encoding="utf-8")
+                lines = text[:text.rfind("\n") + 1].splitlines()  # whole lines only
+                for line in lines[seen[k]:]:
+                    event = json.loads(line)
+                    if event.get("event") == "collected":
+                        collected[k] = event.get("count", 0)
+                        if len(collected) == len(folders):
+                            progress({**event, "count": sum(collected.values())})
+                    else:
+                        progress(event)
+                seen[k] = len(lines)
+            if done:
+                return [p.returncode for p in procs]
+            time.sleep(0.2)
+    except BaseException:  # Ctrl-C: the scenario processes stop too
+        for proc in procs:
             proc.terminate()
+        for proc in procs:
             proc.wait(timeout=30)
-            raise
+        raise
+    finally:
+        for log in logs:
+            log.close()
 
 
 def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
@@ -297,7 +362,8 @@ def read_results(cucumber: Path) -> list[ScenarioResult]:
     for feature in json.loads(cucumber.read_text(encoding="utf-8")):
         transaction = next((t["name"].upper().replace("RO", "RO-") for t in
                             feature.get("tags", []) if re.fullmatch(r"ro\d+", t["name"])),
-                           "conformance")
+                           "TPPC" if any(t["name"] == "tppc" for t in feature.get("tags", []))
+                           else "conformance")
         for element in feature.get("elements", []):
             steps = element.get("steps", [])
             statuses = [s.get("result", {}).get("status", "skipped") for s in steps]
@@ -330,7 +396,7 @@ def run_settings(sut: SutConfig, settings: dict) -> dict:
     return {
         "started": settings.get("started", ""),
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "rtconform": __version__, "profile": RunContext.profile,
+        "rtconform": __version__, "profile": settings.get("profile") or RunContext.profile,
         "stimulus": settings.get("stimulus", ""), "seed": settings.get("seed", ""),
         "tags": settings.get("tags", ""),
         "statement": settings.get("statement", ""),

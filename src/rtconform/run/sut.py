@@ -13,6 +13,9 @@
     harness:
       archive_ae: RTCONFORM                   # the harness Archive's AE title
       archive_port: 0                         # 0: a free port (tell your SUT the port)
+    profile: tppc                             # the content profile its scenarios and objects
+    beam_types: [vmat, static-electron]       # are judged by (default brto); for tppc, the
+                                              # beam types it plans or takes (default all 14)
     tls:                                      # DICOM TLS with the SUT (optional)
       cert: harness.pem                       # the harness's certificate and key …
       key: harness.key
@@ -60,6 +63,9 @@ class SutConfig:
     idle: tuple[str, ...] = ()  # transactions the reference actor silently does not perform
     lenient: bool = False  # the reference Contourer accepts a structure set without images
     tls: TLSConfig | None = None  # every association with the SUT over DICOM TLS
+    parallel: int = 1  # scenarios at once against this SUT (its data are disjoint)
+    profile: str | None = None  # the content profile of its run (rtconform run --profile)
+    beam_types: tuple[str, ...] = ()  # the TPPC beam types it declares (empty: all)
 
     def plays(self, actor: str) -> bool:
         return actor in self.actors
@@ -115,7 +121,10 @@ def load_sut(path: Path) -> SutConfig:
         receive_ae=str(harness.get("receive_ae", "HARNESS")),
         receive_port=int(harness.get("receive_port", 0)),
         statement=statement or None, embedded=embedded is not None,
-        tls=_tls(path, data.get("tls")))
+        tls=_tls(path, data.get("tls")), parallel=int(data.get("parallel", 1)),
+        profile=data.get("profile"),
+        beam_types=tuple(str(t) for t in data.get("beam_types") or ()))
+    _check_profile(path, config)
     if embedded is not None:
         from rtconform.dicom.faults import FAULTS
 
@@ -130,6 +139,23 @@ def load_sut(path: Path) -> SutConfig:
         if config.fault and config.fault not in FAULTS:
             raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
     return config
+
+
+def _check_profile(path: Path, config: SutConfig) -> None:
+    """The profile and beam types the SUT file names exist."""
+    if config.profile is not None:
+        from rtconform.rules.profiles import profiles
+
+        if config.profile not in profiles():
+            raise SutError(f"{path}: profile {config.profile!r} is not an installed profile "
+                           f"({', '.join(profiles())})")
+    if config.beam_types:
+        from rtconform.dicom.beams import TECHNIQUES
+
+        unknown = [t for t in config.beam_types if t not in TECHNIQUES]
+        if unknown:
+            raise SutError(f"{path}: beam_types: unknown {unknown}; known: "
+                           f"{', '.join(TECHNIQUES)}")
 
 
 def _tls(path: Path, data: dict | None) -> TLSConfig | None:

@@ -8,9 +8,9 @@ from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.uids import CT_IMAGE_STORAGE
 from rtconform.dicom.values import CONTOUR_DATA, integer, items, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.brto.common import BRTO, produced, tool
+from rtconform.profiles.brto.common import BRTO, produced, tool
+from rtconform.profiles.dicom_rt.structure_set import CLOSED_PLANAR_TYPES, POINT_TYPES
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.structure_set import CLOSED_PLANAR_TYPES, POINT_TYPES
 
 RO2 = f"{BRTO} RO-2"
 # Explicit VR: a DS value is preceded by a 2-byte length, so Contour Data fits
