@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rtconform import __version__
+from rtconform.console import data, make_console
 from rtconform.findings import Finding, sort_key
 from rtconform.usage import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
 from rtconform.usage import examples as _examples
@@ -92,12 +93,12 @@ def _print_findings(console: Console, findings: list[Finding], limit: int, redac
         first = items[0]
         where = f"{Path(first.file).name} {first.tag_path}".strip()
         table.add_row(f"[{styles[severity]}]{severity}[/]", rule_id, str(len(items)),
-                      escape(redact(f"{where}: {first.message}")))
+                      data(redact(f"{where}: {first.message}")))
     console.print(table)
     shown = [f for f in findings if not f.waived and f.severity == "error"][:limit]
     for f in shown:
         # data (paths, ROI names, messages) is never console markup
-        console.print("[red]error[/] " + escape(redact(
+        console.print("[red]error[/] " + data(redact(
             f"{f.rule_id} {f.file}{' ' + f.tag_path if f.tag_path else ''}: {f.message}")),
                       highlight=False, markup=True)
     more = sum(1 for f in findings if not f.waived and f.severity == "error") - len(shown)
@@ -150,7 +151,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     )
     files = list(iter_files(paths))  # walked once: the progress bar's total, then the work
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
-                        RateColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                        RateColumn(), TimeRemainingColumn(), console=make_console(stderr=True),
                         transient=True, disable=args.quiet or not sys.stderr.isatty())
     try:
         with progress:
@@ -177,7 +178,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     if args.verbose or not args.quiet:  # -q: the verdict and its rule ids only
         for engine, reason in result.engine_notes.items():
-            console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
+            console.print(f"[yellow]note[/] {engine}: {data(reason)}", highlight=False)
     if args.resume:
         console.print(f"resumed: {result.reused} file(s) kept from the earlier run, "
                       f"{result.files - result.reused} checked"
@@ -231,8 +232,15 @@ def _write_json(paths: list[Path], data: dict) -> None:
 
 def write_junit(path: Path, findings: list[Finding], redact) -> None:
     """Findings as JUnit XML: one test case per file (a CI server's view),
-    failed by its errors, warnings as system-out."""
+    failed by its errors, warnings as system-out. Every value passes through
+    xml_text: a control character in an ROI Name must not make the document
+    unparseable."""
     from xml.etree import ElementTree
+
+    from rtconform.xmltext import xml_text
+
+    def text(value: str) -> str:
+        return xml_text(redact(value))
 
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
@@ -243,16 +251,16 @@ def write_junit(path: Path, findings: list[Finding], redact) -> None:
                                                  for fs in by_file.values())))
     for file, items in sorted(by_file.items()):
         case = ElementTree.SubElement(suite, "testcase", classname="rtconform.validate",
-                                      name=redact(file))
+                                      name=text(file))
         errors = [f for f in items if f.counts_as_error]
         if errors:
-            failure = ElementTree.SubElement(case, "failure", message=redact(
+            failure = ElementTree.SubElement(case, "failure", message=text(
                 f"{len(errors)} error(s): {errors[0].rule_id} {errors[0].message}"))
-            failure.text = redact("\n".join(f"{f.rule_id} {f.tag_path}: {f.message} "
-                                             f"[{f.source}]" for f in errors))
+            failure.text = text("\n".join(f"{f.rule_id} {f.tag_path}: {f.message} "
+                                           f"[{f.source}]" for f in errors))
         others = [f for f in items if not f.counts_as_error]
         if others:
-            ElementTree.SubElement(case, "system-out").text = redact("\n".join(
+            ElementTree.SubElement(case, "system-out").text = text("\n".join(
                 f"{f.severity} {f.rule_id} {f.tag_path}: {f.message}" for f in others))
     root = ElementTree.Element("testsuites")
     root.append(suite)
@@ -322,11 +330,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         style = {"passed": "green", "failed": "bold red", "skipped": "dim",
                  "not applicable": "dim"}
         for r in results:
-            table.add_row(r.transaction, escape(r.name), f"[{style[r.status]}]{r.status}[/]",
+            table.add_row(r.transaction, data(r.name), f"[{style[r.status]}]{r.status}[/]",
                           ", ".join(r.rule_ids))
         console.print(table)
         for r in failed:  # the evidence, in DICOM terms (the traceback: --debug)
-            console.print(f"\n[bold red]FAILED[/] {r.transaction} {escape(r.name)}")
+            console.print(f"\n[bold red]FAILED[/] {r.transaction} {data(r.name)}")
             console.print(r.message, markup=False, highlight=False)
     from rtconform.report.render import render
 
@@ -367,7 +375,7 @@ def _progress_printer(console: Console):
         elif event["event"] == "scenario":
             status = event["status"]
             console.print(f"  [{style.get(status, '')}]{status:7}[/] {event['transaction']:11} "
-                          f"{escape(event['name'])} [dim]({event['secs']:.1f} s)[/]",
+                          f"{data(event['name'])} [dim]({event['secs']:.1f} s)[/]",
                           highlight=False)
     return show
 
@@ -463,15 +471,15 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     for t in result["transactions"]:  # not claimed: counted in the verdict, listed in the files
         if t["verdict"] in style:
             console.print(f"  [{style[t['verdict']]}]{t['verdict']:8}[/] {t['transaction']:5} "
-                          f"{escape(t['direction'])}" + (f" — {escape(t['reason'])}"
+                          f"{data(t['direction'])}" + (f" — {data(t['reason'])}"
                                                           if t["verdict"] == "blocked" else
                                                           f" ({t['conditions']} condition(s))"
                                                           if t["conditions"] else ""),
                           highlight=False, soft_wrap=True)
     for f in result["blocking"]:  # SOP classes one side sends and the other cannot take
-        console.print(f"  [bold red]blocking[/] {escape(f['name'])} {escape(f['direction'])}: "
-                      f"sender {escape(', '.join(f['sender_syntaxes']))}; receiver "
-                      f"{escape(', '.join(f['receiver_syntaxes']))}. {escape(f['note'])}",
+        console.print(f"  [bold red]blocking[/] {data(f['name'])} {data(f['direction'])}: "
+                      f"sender {data(', '.join(f['sender_syntaxes']))}; receiver "
+                      f"{data(', '.join(f['receiver_syntaxes']))}. {data(f['note'])}",
                       highlight=False, soft_wrap=True)
     cs = result["character_sets"]
     console.print(f"character sets: {'compatible' if cs['compatible'] else 'NOT compatible'} "
@@ -482,8 +490,8 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
                       + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())),
                       highlight=False, markup=False)
     for f in result["file_findings"][:10]:
-        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {escape(Path(f['file']).name)}:"
-                      f" {escape(f['message'])} [{escape(f['source'])}]", highlight=False)
+        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {data(Path(f['file']).name)}:"
+                      f" {data(f['message'])} [{data(f['source'])}]", highlight=False)
     if len(result["file_findings"]) > 10:
         console.print(f"… and {len(result['file_findings']) - 10} more file findings")
     written = write_comparison(result, Path(args.out))
@@ -873,7 +881,7 @@ def _report_findings(console: Console, findings: list[Finding], json_path: str |
     styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     for f in findings:
         console.print(f"[{styles[str(f.severity)]}]{f.severity}[/] {f.rule_id} "
-                      f"{escape(shown(f))}: {escape(f.message)}", highlight=False)
+                      f"{data(shown(f))}: {data(f.message)}", highlight=False)
     if json_path:
         Path(json_path).write_text(json.dumps(
             {"format": FORMAT, "command": command, **extra,
@@ -1083,12 +1091,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # full width when not a terminal (CI logs): no table wrapped at 80 columns
-    console = Console(highlight=False, soft_wrap=True,
-                      width=None if sys.stdout.isatty() else 200)
+    console = make_console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
-    errors = Console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping
+    errors = make_console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping
     try:
         return args.func(args, console)
     except UsageError as exc:

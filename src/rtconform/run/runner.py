@@ -334,6 +334,8 @@ def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
     conformance tables under generated/, not a deleted temporary folder)."""
     from xml.etree import ElementTree
 
+    from rtconform.xmltext import xml_text
+
     events = {}
     path = folder.file(RunFolder.PROGRESS)
     if path.is_file():
@@ -349,7 +351,7 @@ def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
             for key, value in (("sut", sut.name), ("sut.actors", ", ".join(sut.actors)),
                                ("sut.peer", str(sut.peer or sut.export_dir or "embedded")),
                                ("harness.ae", sut.harness_ae)):
-                ElementTree.SubElement(props, "property", name=key, value=value)
+                ElementTree.SubElement(props, "property", name=key, value=xml_text(value))
             suite.insert(0, props)
             suite.set("name", "rtconform")
         for case in tree.iter("testcase"):
@@ -359,7 +361,7 @@ def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
             event = events.get(case.get("name", ""))
             if event:
                 case.set("classname", f"rtconform.{event['transaction']}")
-                case.set("name", event["name"])
+                case.set("name", xml_text(event["name"]))
         tree.write(junit, encoding="utf-8", xml_declaration=True)
     cucumber = folder.file(RunFolder.CUCUMBER)
     if cucumber.is_file():
