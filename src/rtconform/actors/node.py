@@ -187,6 +187,40 @@ def _encode(ds: Dataset) -> bytes:
 _config.STORE_RECV_CHUNKED_DATASET = True
 
 
+def _hand_back_responses() -> None:
+    """Work around a race in pynetdicom 3 (seen as "Received unexpected C-STORE
+    service message", then a DIMSE timeout, on a loaded machine; pynetdicom
+    issue 875 for C-FIND): send_c_store() and its siblings clear the
+    reactor's checkpoint and go on when the reactor *was* paused, but the
+    reactor may have passed its wait just before and then takes the peer's
+    response off the queue and drops it, while the operation waits for it
+    until the DIMSE timeout. While an operation holds the reactor (its
+    checkpoint cleared), a response the reactor finds goes back to the head
+    of the queue for the operation, in order; at any other time pynetdicom's
+    own handling (a warning) stands."""
+    from pynetdicom.association import Association
+
+    original = Association._serve_request
+    if getattr(original, "_rtconform", False):
+        return
+
+    def serve(self, msg, context_id) -> None:
+        if not msg.is_valid_request and not self._reactor_checkpoint.is_set() \
+                and not self._sent_release:
+            queue = self.dimse.msg_queue
+            with queue.mutex:
+                queue.queue.appendleft((context_id, msg))
+                queue.not_empty.notify()
+            return
+        original(self, msg, context_id)
+
+    serve._rtconform = True
+    Association._serve_request = serve
+
+
+_hand_back_responses()
+
+
 class StorageReceiver:
     """A C-STORE SCP handler writing into an InstanceStore and recording every
     dataset: the Archive's and every retrieving actor's. The data set arrives
