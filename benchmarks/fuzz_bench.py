@@ -4,8 +4,11 @@ Cases come from rtconform.dicom.mutations (truncations, VR and length
 corruption, byte flips, 4 GB declared lengths, sequences nested up to 10,000
 deep, deflate bombs, non-DICOM junk, empty files) drawn with a fixed seed
 from the synthetic patient's CT, structure set and plan, in folders of 200.
-Each folder is one `rtconform validate --json` process (dciodvfy included),
-with a timeout and a 4 GB address-space cap. Printed: cases, tracebacks
+Each folder also holds the structure set with a two-valued Patient Name (a
+pydicom dataset that cannot be pickled). Each folder is one `rtconform
+validate --json --jobs 2` process (dciodvfy included; two worker processes, so
+every result crosses a process boundary; `--validate-jobs`), `--jobs` folders
+at a time, with a timeout and a 4 GB address-space cap. Printed: cases, tracebacks
 (exit 3 or a traceback on stderr), hangs (timeouts), folders without JSON,
 certainly-broken files not named in a finding, peak memory of one validate
 process.
@@ -13,7 +16,7 @@ process.
 The named baseline, in the same process: `dciodvfy` over the unbroken
 sample, per file, against rtconform's per-file cost on the fuzz.
 
-    python benchmarks/fuzz_bench.py [--cases 10000] [--jobs 2]
+    python benchmarks/fuzz_bench.py [--cases 10000] [--jobs 2] [--validate-jobs 2]
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ def _folder(root: Path, index: int, rng: random.Random, bases: list[bytes]) -> t
     folder = root / f"f{index:03d}"
     folder.mkdir()
     broken = set()
-    for i in range(FOLDER):
+    legal = m.multi_valued_name(bases[1])
+    (folder / f"000_{legal.kind}.dcm").write_bytes(legal.data)
+    for i in range(1, FOLDER):
         case = m.random_case(rng, bases[i % len(bases)])
         path = folder / f"{i:03d}_{case.kind}.dcm"
         path.write_bytes(case.data)
@@ -55,13 +60,13 @@ def _folder(root: Path, index: int, rng: random.Random, bases: list[bytes]) -> t
     return folder, broken
 
 
-def _validate(folder: Path) -> dict:
+def _validate(folder: Path, jobs: int) -> dict:
     out = folder.with_suffix(".json")
     start = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "rtconform", "validate", str(folder),
                                "--json", str(out), "--max-object-mb",
-                               str(m.FUZZ_MAX_OBJECT_MB), "--workers", "1", "-q"],
+                               str(m.FUZZ_MAX_OBJECT_MB), "--jobs", str(jobs), "-q"],
                               capture_output=True, text=True, timeout=TIMEOUT,
                               preexec_fn=_cap)
     except subprocess.TimeoutExpired:
@@ -91,6 +96,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--validate-jobs", type=int, default=2,
+                        help="worker processes of each validate (default 2)")
     parser.add_argument("--seed", type=int, default=20261130)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -104,7 +111,8 @@ def main() -> int:
         base_secs = _baseline(root / "sample")
         start = time.perf_counter()
         with ThreadPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(_validate, [f for f, _ in folders]))
+            results = list(pool.map(lambda f: _validate(f, args.validate_jobs),
+                                    [f for f, _ in folders]))
         secs = time.perf_counter() - start
     tracebacks = sum(r.get("traceback", False) for r in results)
     hangs = sum(r["hang"] for r in results)

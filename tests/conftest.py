@@ -32,6 +32,9 @@ def pytest_collection_modifyitems(items) -> None:
         names = " ".join(getattr(item, "fixturenames", ()))
         if any(sign in source.lower() or sign in names for sign in PEER_SIGNS):
             item.add_marker(pytest.mark.peer)
+        if {"orthanc_runs", "orthanc_archive_run"} & set(getattr(item, "fixturenames", ())):
+            # one xdist worker makes the Orthanc runs (minutes) once for all who read them
+            item.add_marker(pytest.mark.xdist_group("orthanc-runs"))
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +64,15 @@ def dciodvfy() -> str:
 
 
 @pytest.fixture(scope="session")
+def rtconform_wheel(tmp_path_factory) -> Path:
+    """rtconform built as a wheel, once per test process (tests/wheelenv.py);
+    the tests that use it share an xdist group, so it is built once."""
+    from wheelenv import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
 def orthanc_runs(tmp_path_factory, shared_dir):
     """A real Orthanc at its own defaults, run once per session (several
     minutes): first with its statement (the Archive scenarios and every
@@ -73,7 +85,9 @@ def orthanc_runs(tmp_path_factory, shared_dir):
     from rtconform.run.runner import run
 
     tmp = tmp_path_factory.mktemp("orthanc")
-    with orthanc(tmp, shared_dir) as sut:
+    # as the README configures it: only RTCONFORM (every association of the
+    # harness) and HARNESS (its C-MOVE destination) may talk to it
+    with orthanc(tmp, shared_dir, known=("RTCONFORM", "HARNESS")) as sut:
         first = run(sut, tmp / "run1", statement=ROOT / "conformance" / "orthanc.yaml")
         again = run(sut, tmp / "run2", tags="not conformance")
     return SimpleNamespace(statement=SimpleNamespace(out=tmp / "run1", code=first[0],

@@ -120,10 +120,12 @@ def sut_file(folder: Path, name: str, ae_title: str, port: int, receive_port: in
 
 
 @contextlib.contextmanager
-def orthanc(folder: Path, shared: Path, **overrides):
+def orthanc(folder: Path, shared: Path, known: tuple[str, ...] | None = None, **overrides):
     """Orthanc with the shared template (Orthanc's own defaults, the harness's
     C-MOVE destination in DicomModalities), plus `overrides`; yields its SUT
-    file."""
+    file. `known`: Orthanc as the README configures it, only these AE titles
+    may talk to it (DicomAlwaysAllow* false, Orthanc's own default; each in
+    DicomModalities, the C-MOVE destination at the harness's receive port)."""
     import json
 
     executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
@@ -135,6 +137,10 @@ def orthanc(folder: Path, shared: Path, **overrides):
                                       folder / "orthanc-template.json", STORE=store,
                                       DICOM_PORT=dicom_port, HTTP_PORT=http_port,
                                       MOVE_PORT=move_port).read_text())
+    if known is not None:
+        config.update({f"DicomAlwaysAllow{s}": False for s in ("Echo", "Store", "Find", "Move",
+                                                               "Get")})
+        config["DicomModalities"] = {ae.lower(): [ae, "127.0.0.1", move_port] for ae in known}
     config.update(overrides)
     (folder / "orthanc.json").write_text(json.dumps(config))
     with running([executable, str(folder / "orthanc.json")], dicom_port,

@@ -10,13 +10,15 @@ import subprocess
 import sys
 
 from helpers import ROOT
-from rtconform.rules.profiles import catalogue_markdown
+from rtconform.rules.profiles import catalogue_markdown, profile_markdown, profiles
 
 ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 # string literals of that shape that are not finding ids: DIMSE commands,
-# PS3.8 primitives, transactions, rows of the IHE-RO test tool's checklist, the sample's own IDs
+# PS3.8 primitives, transactions, rows of the IHE-RO test tool's checklists, the sample's
+# own IDs
 NOT_IDS = re.compile(r"^(C-[A-Z]+(-RQ|-RSP)?|A-(P-)?ABORT|A-ASSOCIATE-(RQ|AC|RJ)|RO-\d+"
-                     r"|BRTO-RO\d*(-\d+)?|RTC-.*)$")
+                     r"|BRTO-RO\d*(-\d+)?|RTC-.*|TPPC-(GEN|MOD-[A-Z]+|[A-Z]+)-\d+(…\d+)?"
+                     r"|MOD-[A-Z]+)$")
 
 
 def _emitted() -> set[str]:
@@ -34,16 +36,21 @@ def _emitted() -> set[str]:
     return found
 
 
-def test_rules_json_lists_every_emitted_id():
-    proc = subprocess.run([sys.executable, "-m", "rtconform", "rules", "--profile", "brto",
+def _listed(profile: str) -> list[dict]:
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "rules", "--profile", profile,
                            "--json"], capture_output=True, text=True, check=True)
-    listed = {r["id"] for r in json.loads(proc.stdout)}
+    return json.loads(proc.stdout)
+
+
+def test_rules_json_lists_every_emitted_id():
+    rules = [r for name in profiles() for r in _listed(name)]
+    listed = {r["id"] for r in rules}
     for emitted in _emitted():
         if emitted.endswith("*"):  # a family: at least one member listed
             assert any(i.startswith(emitted[:-1]) for i in listed), emitted
         else:
             assert emitted in listed, emitted
-    assert all(r["source"] and r["title"] for r in json.loads(proc.stdout))
+    assert all(r["source"] and r["title"] for r in rules)
 
 
 def test_sources_cite_nothing_outside_the_repository():
@@ -53,7 +60,26 @@ def test_sources_cite_nothing_outside_the_repository():
 
 
 def test_docs_rules_md_is_current():
+    """docs/rules.md lists the profiles; each profile's own package lists its
+    finding ids (so a new rule touches its profile's folder only)."""
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == catalogue_markdown() + "\n"
+    for name, profile in profiles().items():
+        if profile.built_in:
+            assert profile.resource("RULES.md").read_text(encoding="utf-8") == \
+                profile_markdown(name), f"regenerate: rtconform rules --markdown --profile {name}"
+
+
+def test_docs_rules_md_names_profiles_not_rules():
+    """Adding a rule touches its profile's folder (and test) only: docs/rules.md
+    names no rule but those a profile drops (a profile-level declaration)."""
+    from rtconform.rules.profiles import dropped
+    from rtconform.rules.registry import all_rules
+
+    docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    declared = {rule_id for name in profiles() for rule_id in dropped(name)}
+    named = [r.id for r in all_rules()
+             if r.id not in declared and re.search(rf"(?<![\w-]){re.escape(r.id)}(?![\w-])", docs)]
+    assert named == []
 
 
 def _swallowed(source: str) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -46,23 +47,28 @@ def test_fault_fails_with_its_rule_in_json(tmp_path, name):
     assert FAULTS[name].rule_ids <= rules
 
 
-def test_every_fault_exits_1_with_its_rule(tmp_path, capsys):
+@pytest.mark.parametrize("name", [
+    n for n, f in FAULTS.items() if not f.scenario_only
+    # the beam-type plans' faults: each in tests/test_rules.py, one here
+    and (not f.techniques or n == "tppc-vmat-weights-down")])
+def test_every_fault_exits_1_with_its_rule(tmp_path, capsys, name):
+    """Each fault (one test each, so that xdist spreads them) fires its rules
+    and exits 1 when one of them is an error; the scenario-only faults show only
+    against the SUT's input: tests/test_run.py."""
     from rtconform.rules.profiles import rules_of
 
-    for name, fault in FAULTS.items():
-        if fault.scenario_only:
-            continue  # shows only against the SUT's input: tests/test_run.py
-        folder, out = tmp_path / name, tmp_path / f"{name}.json"
-        severities = {r.id: r.severity for r in rules_of(fault.profile)}
-        errors = any(severities[r] == "error" for r in fault.rule_ids)
-        assert main(["sample", str(folder), "--fault", name]) == 0
-        complete = ["--complete"] if fault.complete else []
-        # one job: the faults, not the worker pool (tests/test_scale.py), are under test here
-        assert main(["validate", str(folder), "--engines", "tro", "--profile", fault.profile,
-                     *complete, "--json", str(out), "-q", "--jobs", "1"]) == \
-            (1 if errors else 0), name
-        rules = {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
-        assert fault.rule_ids <= rules, name
+    fault = FAULTS[name]
+    folder, out = tmp_path / name, tmp_path / f"{name}.json"
+    severities = {r.id: r.severity for r in rules_of(fault.profile)}
+    errors = any(severities[r] == "error" for r in fault.rule_ids)
+    assert main(["sample", str(folder), "--fault", name]) == 0
+    complete = ["--complete"] if fault.complete else []
+    # one job: the faults, not the worker pool (tests/test_scale.py), are under test here
+    assert main(["validate", str(folder), "--engines", "tro", "--profile", fault.profile,
+                 *complete, "--json", str(out), "-q", "--jobs", "1"]) == \
+        (1 if errors else 0), name
+    rules = {f["rule_id"] for f in json.loads(out.read_text())["findings"]}
+    assert fault.rule_ids <= rules, name
     capsys.readouterr()
 
 
@@ -216,11 +222,16 @@ def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
     folder.mkdir()
     for i in range(1500):
         shutil.copy(sample_dir / "CT_001.dcm", folder / f"CT_{i:04d}.dcm")
-    out = tmp_path / "partial.json"
+    out, state = tmp_path / "partial.json", tmp_path / "state" / "validate-state.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "rtconform", "validate", str(folder),
-                             "--json", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+                             "--json", str(out), "--out", str(state.parent)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # interrupted once some files are done (not after a fixed time: the suite runs
+    # beside other work, in parallel workers)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not (
+            state.is_file() and state.read_text().count("\n") >= 2):
+        time.sleep(0.1)
     assert proc.poll() is None, "validate ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
@@ -228,6 +239,7 @@ def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
     assert "interrupted after" in stderr and "Traceback" not in stderr
     report = json.loads(out.read_text())
     assert report["interrupted"] is True and 0 < report["files"] < 1500
+    assert report["exit_code"] == proc.returncode  # the JSON says what the process did
 
 
 def test_require_engines_gates_on_checks_that_did_not_happen(tmp_path, sample_dir):
@@ -279,3 +291,30 @@ def test_a_waiver_matches_the_tag_path_the_console_shows(tmp_path):
     assert Waiver("SS-CONTOUR-ON-PLANE", "r", message="ROIContourSequence[1]").matches(finding)
     assert not Waiver("SS-CONTOUR-ON-PLANE", "r", message="ROIContourSequence[2]").matches(
         finding)
+
+
+def test_quiet_prints_the_verdict_and_each_error_rule_with_its_count(tmp_path, capsys):
+    """-q, for a CI log: the verdict line, then one line per error rule id with
+    its count; the notes (an engine that did not run) only with -v."""
+    from rtconform.validate import ValidationResult
+
+    assert main(["sample", str(tmp_path / "bad"), "--fault", "contour-off-plane"]) == 0
+    capsys.readouterr()
+    args = ["validate", str(tmp_path / "bad"), "--engines", "tro,dicom-validator",
+            "--standard-path", str(tmp_path / "no-standard"), "--json",
+            str(tmp_path / "f.json"), "-q", "--jobs", "1"]
+    assert main(args) == 1
+    lines = capsys.readouterr().out.splitlines()
+    errors = Counter(f["rule_id"] for f in json.loads((tmp_path / "f.json").read_text())
+                     ["findings"] if f["severity"] == "error" and not f.get("waived"))
+    assert lines[0].startswith(f"NOT CONFORMANT: {sum(errors.values())} errors")
+    assert sorted(lines[1:]) == sorted(f"  {rule}: {n} error{'s' if n > 1 else ''}"
+                                       for rule, n in errors.items())
+    assert main([*args, "-v"]) == 1
+    verbose = capsys.readouterr().out
+    assert "note dicom-validator" in verbose and len(verbose.splitlines()) > len(lines)
+    # the JSON written after Ctrl-C says the exit code the process ends with
+    from rtconform.dicom.graph import ObjectGraph
+
+    partial = ValidationResult([], ObjectGraph(), 3, {}, interrupted=True)
+    assert partial.to_json([tmp_path], False)["exit_code"] == 2

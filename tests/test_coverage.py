@@ -8,23 +8,31 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from helpers import ROOT
 from rtconform.dicom.faults import FAULTS
-from rtconform.rules.coverage import ROWS_PER_TRANSACTION, expected_ids, load_coverage, totals
-from rtconform.rules.profiles import rules_of
+from rtconform.profiles.brto import ROWS_PER_TRANSACTION
+from rtconform.rules.coverage import expected_ids, load_coverage, totals
+from rtconform.rules.profiles import profiles, rules_of
 from rtconform.rules.registry import all_rules
 
-# proven by tests of their own (tests/test_rules.py NOT_BY_FAULT, tests/test_brto.py)
+# proven by tests of their own (tests/test_rules.py NOT_BY_FAULT, tests/test_brto.py,
+# tests/test_tppc.py)
 PROVEN_BY_TEST = {"BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONAL-ATTRIBUTES",
-                  "BRTO-SS-CONTOUR-DATA-LENGTH", "FILE-UNKNOWN-SOP-CLASS"}
+                  "BRTO-SS-CONTOUR-DATA-LENGTH", "FILE-UNKNOWN-SOP-CLASS", "TPPC-BEAMS-LOG"}
+MAPPED = [name for name, p in profiles().items() if p.checklist and p.built_in]
 
 
 def _scenarios() -> set[str]:
+    """'RO-n: name' of the TRO features, 'TPPC: name' … of each profile's own."""
+    folders = [ROOT / "features", *(p.features_dir() for p in profiles().values()
+                                    if p.features_dir() is not None)]
     names = set()
-    for path in (ROOT / "features").glob("ro*.feature"):
+    for path in (f for folder in folders for f in folder.glob("*.feature")):
         text = path.read_text(encoding="utf-8")
-        (transaction,) = re.findall(r"^Feature: (RO-\d+)", text, re.M)
-        names |= {f"{transaction}: {n.strip()}"
+        (feature,) = re.findall(r"^Feature: (RO-\d+|\w+)", text, re.M)
+        names |= {f"{feature}: {n.strip()}"
                   for n in re.findall(r"^\s*Scenario(?: Outline)?: (.+)$", text, re.M)}
     return names
 
@@ -45,30 +53,36 @@ def test_rows_agree_with_the_shared_checklist(shared_dir):
         assert row.tool_status == statuses.get(row.id, "ACTIVE"), row.id
 
 
-def test_every_named_check_exists():
+@pytest.mark.parametrize("profile", MAPPED)
+def test_every_named_check_exists(profile):
     registered = {r.id for r in all_rules()}
-    brto = {r.id for r in rules_of("brto", include_off=True)}
+    applied = {r.id for r in rules_of(profile, include_off=True)}
     scenarios = _scenarios()
-    for row in load_coverage():
+    rows = load_coverage(profile)
+    assert [r.id for r in rows] == expected_ids(profile)
+    for row in rows:
         assert row.status in ("covered", "partly", "not-applicable"), row.id
         if row.status == "not-applicable":
             assert not row.checks and row.note, row.id
             continue
         assert row.checks, f"{row.id} is mapped to nothing"
         assert set(row.rules) <= registered, (row.id, set(row.rules) - registered)
-        assert set(row.rules) <= brto, row.id  # applied by --profile brto
+        assert set(row.rules) <= applied, row.id  # applied by --profile <profile>
         assert set(row.engines) <= {"dciodvfy", "dicom-validator"}, row.id
         assert set(row.scenarios) <= scenarios, (row.id, set(row.scenarios) - scenarios)
         if row.status == "partly":
-            assert row.note.startswith("deliberate") or "UNUSED" in row.note, row.id
+            assert row.note, row.id  # partly: always says why
+            if profile == "brto":
+                assert row.note.startswith("deliberate") or "UNUSED" in row.note, row.id
 
 
-def test_every_mapped_rule_is_proven_and_every_brto_rule_is_mapped():
+@pytest.mark.parametrize("profile", MAPPED)
+def test_every_mapped_rule_is_proven_and_every_profile_rule_is_mapped(profile):
     proven = set().union(*(f.rule_ids for f in FAULTS.values())) | PROVEN_BY_TEST
-    mapped = {rule for row in load_coverage() for rule in row.rules}
+    mapped = {rule for row in load_coverage(profile) for rule in row.rules}
     assert mapped - proven == set()
-    brto_rules = {r.id for r in all_rules() if r.profile == "brto"}
-    assert brto_rules - mapped == set()
+    own = {r.id for r in all_rules() if r.profile == profile}
+    assert own - mapped == set()
 
 
 def test_not_applicable_rows_are_few():
@@ -86,3 +100,10 @@ def test_rules_coverage_command():
         f"289 rows: {t['covered']} covered, {t['partly']} partly, "
         f"{t['not-applicable']} not applicable")
     assert proc.stdout.count("BRTO-RO") >= 289
+
+
+def test_a_profile_without_a_checklist_is_a_usage_error():
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "rules", "--coverage",
+                           "--profile", "dicom-rt"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "maps no outside checklist" in proc.stderr + proc.stdout

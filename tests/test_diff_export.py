@@ -67,3 +67,28 @@ def test_a_missing_object_is_named(exports, tmp_path):
     (b / "RD_plan.dcm").unlink()
     code, findings = _run(a, b, tmp_path / "d.json")
     assert code == 1 and [f["rule_id"] for f in findings] == ["EXPORT-OBJECT-MISSING"]
+
+
+def test_documents_beside_the_export_are_listed_as_validate_lists_them(tmp_path, capsys):
+    """The batch exporter's PDF, XML and log: FILE-NOT-DICOM (info, with their
+    type), as validate says, never a Python exception; a `.dcm` that is not
+    DICOM is an error in both."""
+    write_sample(tmp_path / "a", export="patient-tree")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    code, findings = _run(tmp_path / "a", tmp_path / "b", tmp_path / "d.json")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert sorted((f["rule_id"], f["severity"], Path(f["file"]).suffix) for f in findings) == \
+        [("FILE-NOT-DICOM", "info", s) for s in (".log", ".log", ".pdf", ".pdf", ".xml", ".xml")]
+    assert "Error" not in out and "object has no attribute" not in out
+    assert "PDF document" in out
+    main(["validate", str(tmp_path / "b"), "--engines", "tro", "--json",
+          str(tmp_path / "v.json"), "-q"])
+    validated = {(f["rule_id"], f["message"]) for f in json.loads(
+        (tmp_path / "v.json").read_text())["findings"] if f["rule_id"] == "FILE-NOT-DICOM"}
+    assert validated == {(f["rule_id"], f["message"]) for f in findings
+                         if f["file"].startswith(str(tmp_path / "b"))}
+    (tmp_path / "b" / "notes.dcm").write_text("not DICOM at all")
+    code, findings = _run(tmp_path / "a", tmp_path / "b", tmp_path / "e.json")
+    assert code == 1 and [f["rule_id"] for f in findings
+                          if f["file"].endswith("notes.dcm")] == ["FILE-UNREADABLE"]

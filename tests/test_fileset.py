@@ -76,3 +76,17 @@ def test_report_media_section_shows_the_checks(file_set):
     assert section["dicomdir"] and verdicts == {"FILESET-DICOMDIR": "error",
                                                 "FILESET-FILE-ID": "passed",
                                                 "FILESET-UNREFERENCED": "passed"}
+
+
+def test_a_record_offset_to_nowhere_is_said_not_a_raw_exception(file_set):
+    """A DICOMDIR whose next-record offset points where no record starts: the
+    finding says which offset and where, never pydicom's "KeyError: 1447"
+    (issue 23 item 9)."""
+    ds = pydicom.dcmread(file_set / "DICOMDIR")
+    ds.DirectoryRecordSequence[0].OffsetOfTheNextDirectoryRecord = 1447  # odd: no record there
+    ds.save_as(file_set / "DICOMDIR")
+    findings = [f for f in tro_findings(file_set) if f.rule_id == "FILESET-DICOMDIR"]
+    messages = " ".join(f.message for f in findings)
+    assert "directory record 1: OffsetOfTheNextDirectoryRecord (0004,1400) is byte 1447, " \
+           "where no directory record starts" in messages, messages
+    assert "KeyError" not in messages

@@ -152,3 +152,30 @@ def test_findings_stay_bounded_whatever_a_file_holds():
     many = [Finding("UID-VALID", Severity.ERROR, f"uid {i}", file="f.dcm") for i in range(5000)]
     kept = bounded(many)
     assert len(kept) == MAX_PER_RULE_AND_FILE + 1 and "4900 more" in kept[-1].message
+
+
+def test_a_worker_result_stays_small_whatever_a_file_holds(tmp_path, sample_dir):
+    """A fuzzed file with a 200 KB SOP Instance UID and thousands of findings
+    made a worker's result 4 GB of JSON (each finding quoting the UID): exit 3
+    under the fuzz bench's memory cap. Quoted UIDs and tag paths are bounded,
+    findings are bounded in the worker, and bounding twice keeps the count."""
+    import pydicom
+
+    from rtconform.filecheck import FileResult, FileSettings, check_file
+    from rtconform.findings import Finding, Severity, bounded
+
+    uid = "1." + "2" * 200_000
+    findings = [Finding("STD-TYPE1", Severity.ERROR, f"element {i}", file="f.dcm",
+                        sop_instance_uid=uid, tag_path="A[0]." * 10_000) for i in range(3000)]
+    once = bounded(findings)
+    assert len(once) == 101 and "2900 more" in once[-1].message
+    assert bounded(once)[-1].message == once[-1].message
+    result = FileResult("f.dcm", 1, 1, once)
+    assert len(result.to_wire()) < 200_000
+    assert FileResult.from_wire(result.to_wire()).findings == once  # read back as written
+
+    ds = pydicom.dcmread(sample_dir / "CT_001.dcm")
+    ds.SOPInstanceUID = uid
+    ds.save_as(tmp_path / "long.dcm")
+    result = check_file(tmp_path / "long.dcm", FileSettings())
+    assert all(len(f.sop_instance_uid) < 400 for f in result.findings)

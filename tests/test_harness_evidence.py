@@ -242,3 +242,35 @@ def test_an_earlier_copy_under_a_uid_is_said_to_be_one(tmp_path):
     assert "copy the harness stored earlier under this UID in scenario 'the first scenario'" \
         in text
     assert "StructureSetLabel: sent 'EDITED', returned 'RTC phantom'" in text
+
+
+def test_a_response_the_reactor_takes_goes_back_to_the_waiting_operation(recorder):
+    """pynetdicom's reactor can take a C-STORE response off the queue in the
+    instant an operation pauses it (a race seen on loaded machines, then a
+    60 s DIMSE timeout): while an operation holds the reactor, rtconform puts
+    the response back at the head of the queue; otherwise pynetdicom drops
+    it as before."""
+    from pynetdicom.dimse_primitives import C_STORE
+
+    import rtconform.actors.node  # noqa: F401 - installs the hand-back
+
+    server = _scp()
+    ae = AE("HARNESS")
+    ae.add_requested_context(Verification)
+    assoc = ae.associate("127.0.0.1", server.server_address[1], ae_title="PEER")
+    try:
+        assert assoc.is_established
+        rsp = C_STORE()
+        rsp.MessageIDBeingRespondedTo, rsp.Status = 7, 0x0000
+        queue = assoc.dimse.msg_queue
+        assoc._reactor_checkpoint.clear()  # an operation is waiting for its response
+        assoc._serve_request(rsp, 1)
+        assert queue.queue[0] == (1, rsp)
+        assoc.dimse.get_msg(block=False)
+        assoc._reactor_checkpoint.set()  # nobody waits: pynetdicom's own handling
+        assoc._serve_request(rsp, 1)
+        assert len(queue.queue) == 0
+    finally:
+        assoc._reactor_checkpoint.set()
+        assoc.release()
+        server.shutdown()

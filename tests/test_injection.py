@@ -18,6 +18,9 @@ from helpers import require, require_module
 from rtconform.cli import main
 from rtconform.dicom.faults import write_sample
 
+# one worker runs this module: its module fixture (a run) is made once
+pytestmark = pytest.mark.xdist_group("injection")
+
 NAME = "<script>alert(1)</script>"
 MAKER = "<iframe src=javascript:alert(2)>"
 ROI = "[x](javascript:alert(3)) | <b>bold</b>"
@@ -94,3 +97,37 @@ def test_statement_comparison_escapes(tmp_path, capsys):
     assert "<img src=x" not in md and not LINK.search(md)  # no Markdown link from data
     html = (out / "compare.html").read_text()
     assert "<img" not in html and "href=" not in html and "&lt;img src=x" in html
+
+
+def test_escape_sequences_and_emoji_codes_are_shown_not_obeyed(tmp_path, sample_dir):
+    """File names carrying an OSC title sequence and a clear-screen, `:x:` in
+    a Patient Name and BEL in an ROI Name: the console shows them as text
+    (`\\x1b`, `:x:`), never raw, and the JUnit file parses, the value escaped
+    (issue 23 items 2 and 3)."""
+    import subprocess
+    import sys
+    from xml.etree import ElementTree
+
+    from helpers import require_program
+
+    require_program("dciodvfy", "dicom3tools")  # quotes the ROI Name raw in its message
+    folder = tmp_path / "export"
+    folder.mkdir()
+    ds = pydicom.dcmread(sample_dir / "RS_structure_set.dcm")
+    ds.PatientName = "Smith^:x:"
+    ds.StructureSetROISequence[0].ROIName = "PTV\x07"
+    ds.save_as(folder / "RS_structure_set.dcm")
+    shutil.copy(sample_dir / "CT_001.dcm", folder / "x\x1b]0;pwned\x07.dcm")
+    (folder / "y\x1b[2J.dcm").write_bytes(b"not DICOM")
+    junit = tmp_path / "validate.xml"
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "validate", str(folder),
+                           "--engines", "tro,dciodvfy", "--junit", str(junit)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    shown = proc.stdout + proc.stderr
+    assert "\x1b" not in shown and "\x07" not in shown, repr(shown[-500:])
+    assert "x\\x1b]0;pwned\\x07.dcm" in shown and "y\\x1b[2J.dcm" in shown
+    assert "Smith^:x:" in shown and "\u274c" not in shown  # no emoji the file does not hold
+    root = ElementTree.parse(junit).getroot()  # raises on a forbidden character
+    text = ElementTree.tostring(root, encoding="unicode")
+    assert "PTV\\x07" in text and "forbids" in text

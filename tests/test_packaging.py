@@ -5,13 +5,15 @@ plugin comes in through its entry point."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import tomllib
-import venv
+from pathlib import Path
 
+import pytest
 from setuptools import find_packages
 
 from helpers import ROOT
+from peers import free_port
+from wheelenv import closure, declared, make_venv
 
 
 def test_the_package_list_is_complete():
@@ -21,22 +23,19 @@ def test_the_package_list_is_complete():
     assert config["package-dir"]["rtconform.features"] == "features"
 
 
-def test_a_wheel_runs_scenarios_outside_the_checkout(tmp_path):
-    wheels = tmp_path / "wheels"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                            "--no-build-isolation", "-w", str(wheels), str(ROOT)],
-                           capture_output=True, text=True, timeout=300, check=False)
-    assert build.returncode == 0, build.stderr[-2000:]
-    (wheel,) = wheels.glob("rtconform-*.whl")
-    env_dir = tmp_path / "venv"
-    # its dependencies come from this interpreter's site-packages (no download);
-    # rtconform itself only from the wheel
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+@pytest.mark.xdist_group("wheel")
+def test_a_wheel_runs_scenarios_outside_the_checkout(tmp_path, rtconform_wheel):
+    """Installed as a user installs it: the wheel, with what it declares and
+    nothing else (a dependency used but not declared fails here)."""
+    env_dir = make_venv(tmp_path / "venv", rtconform_wheel)
     python = env_dir / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
-                              "--force-reinstall", str(wheel)],
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index",
+                              str(rtconform_wheel)],
                              capture_output=True, text=True, timeout=300, check=False)
     assert install.returncode == 0, install.stderr[-2000:]
+    check = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert check.returncode == 0, check.stdout[-2000:]
     empty = tmp_path / "empty"
     empty.mkdir()
     where = subprocess.run([str(python), "-c", "import rtconform; print(rtconform.__file__)"],
@@ -52,4 +51,49 @@ def test_a_wheel_runs_scenarios_outside_the_checkout(tmp_path):
     coverage = subprocess.run([str(env_dir / "bin" / "rtconform"), "rules", "--coverage"],
                               cwd=empty, capture_output=True, text=True, check=False)
     assert coverage.stdout.splitlines()[-1].startswith("289 rows:")
+    tppc = subprocess.run([str(env_dir / "bin" / "rtconform"), "rules", "--coverage", "--profile",
+                           "tppc"], cwd=empty, capture_output=True, text=True, check=False)
+    assert tppc.stdout.splitlines()[-1].startswith("333 rows:"), tppc.stderr  # found by entry point
+    _shipped_statements_by_name(env_dir / "bin" / "rtconform", empty, tmp_path)
     assert sorted(p.name for p in empty.iterdir()) == ["run"]  # nothing else left behind
+
+
+def _shipped_statements_by_name(rtconform: Path, empty: Path, tmp_path: Path) -> None:
+    """From a folder that holds no statement: the packaged ones are listed and
+    used by name; a run that cannot start leaves no run folder."""
+    def call(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(rtconform), *args], cwd=empty, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    listed = call("statement", "list")
+    assert listed.returncode == 0, listed.stderr
+    shipped = sorted(p.stem for p in (ROOT / "conformance").glob("*.yaml"))
+    assert len(shipped) == 4
+    assert [line.split()[0] for line in listed.stdout.splitlines()[:4]] == shipped
+    assert "site-packages/rtconform/conformance/orthanc.yaml" in listed.stdout
+    check = call("statement", "check", "orthanc")
+    assert check.returncode == 0 and "valid rtconform-statement/1" in check.stdout, check.stderr
+    verify = call("verify-statement", "rtconform-reference", str(empty / "run"))
+    assert verify.returncode == 0 and "differences between claim and behaviour" in verify.stdout, \
+        verify.stderr
+    compare = call("compare", "rtconform-reference", "orthanc", "--out", str(tmp_path / "cmp"))
+    assert compare.returncode in (0, 1) and (tmp_path / "cmp" / "compare.json").is_file(), \
+        compare.stderr
+    sut = tmp_path / "sut.yaml"  # an Archive nobody runs: the run cannot start
+    sut.write_text(f"name: nobody\nactors: [Archive]\nnetwork: {{ae_title: NOBODY, host: "
+                   f"127.0.0.1, port: {free_port()}}}\ntimeout: 2\n")
+    unreached = call("run", "--sut", str(sut), "--statement", "orthanc", "--out", "never")
+    assert unreached.returncode == 2, unreached.stderr
+    assert "not reached" in unreached.stderr  # the statement was read: the SUT was tried
+    unknown = call("run", "--sut", str(sut), "--statement", "no-such", "--out", "never")
+    assert unknown.returncode == 2 and "orthanc" in unknown.stderr, unknown.stderr
+    assert not (empty / "never").exists()
+
+
+@pytest.mark.xdist_group("wheel")
+def test_an_undeclared_dependency_is_not_in_the_venv(rtconform_wheel):
+    """The venv above sees only declared distributions: one rtconform does not
+    declare (hypothesis, a test need) is not among them, declared ones are."""
+    names = set(closure(declared(rtconform_wheel)))
+    assert {"pydicom", "pynetdicom", "rich", "pytest-bdd", "pyyaml"} <= names
+    assert "hypothesis" not in names and "pytest-xdist" not in names

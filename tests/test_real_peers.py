@@ -80,10 +80,11 @@ def _all(results: list[ScenarioResult], status: str, rules: tuple, why: str) -> 
 
 
 def test_orthanc_at_its_defaults_passes_and_again_on_the_same_store(orthanc_runs):
-    """Orthanc keeps the first copy of a SOP Instance UID (OverwriteInstances
-    false): the harness's non-conformant variants are new instances, so the
-    statement's run and a second run of the Archive scenarios on the same
-    store both pass."""
+    """Orthanc at its own defaults, configured as the README says (only
+    RTCONFORM and HARNESS may talk to it), keeps the first copy of a SOP
+    Instance UID (OverwriteInstances false): the harness's non-conformant
+    variants are new instances, so the statement's run and a second run of
+    the Archive scenarios on the same store both pass."""
     first, second = orthanc_runs.statement, orthanc_runs.archive
     why = "Orthanc stores at level 2, finds each entity once and serves C-GET and C-MOVE"
     conformance = [r for r in first.results if r.transaction == "conformance"]

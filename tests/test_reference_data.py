@@ -40,7 +40,7 @@ def test_graph_of_the_reference_set(reference_dir):
     s = result.graph.summary()
     assert (s["patients"], s["images"], s["structure_sets"], s["plans"], s["doses"]) == \
         (1, 39, 1, 2, 1)
-    from rtconform.rules.plan import plan_kind
+    from rtconform.profiles.dicom_rt.plan import plan_kind
 
     kinds = sorted(plan_kind(p) for p in result.graph.plans)
     assert kinds == ["dosimetric", "geometric"]

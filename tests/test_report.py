@@ -27,6 +27,9 @@ from rtconform.report.model import build
 from rtconform.report.render import render
 from rtconform.run.runner import run
 
+# one worker runs this module: its module fixture (a run) is made once
+pytestmark = pytest.mark.xdist_group("report")
+
 PHI = (PATIENT_ID, PATIENT_BIRTH_DATE, *PATIENT_NAME.split("^"))
 SECTIONS = ("overview", "networking", "media", "charsets", "security", "annex", "results",
             "pictures")

@@ -20,7 +20,9 @@ NOT_BY_FAULT = {"FILE-UNKNOWN-SOP-CLASS", "BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONA
                 # a File-set is a folder, not an object: proven in tests/test_fileset.py
                 "FILESET-DICOMDIR", "FILESET-FILE-ID", "FILESET-UNREFERENCED",
                 # a folder's other files: tests/test_cli.py
-                "FILE-NOT-DICOM"}
+                "FILE-NOT-DICOM",
+                # the info-only TPPC log of each beam's detected type: tests/test_tppc.py
+                "TPPC-BEAMS-LOG"}
 
 
 def test_clean_sample_has_no_finding(sample_dir):
@@ -172,7 +174,7 @@ def test_dose_sum_resamples_and_a_real_bolus_passes(tmp_path):
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
 
-    from rtconform.rules.dose_sum import on_grid
+    from rtconform.profiles.dicom_rt.dose_sum import on_grid
 
     write_sample(tmp_path, beam_doses=True)
     ss = pydicom.dcmread(tmp_path / "RS_structure_set.dcm")

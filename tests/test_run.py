@@ -141,14 +141,22 @@ def test_unreachable_sut_exits_2_within_its_timeout(tmp_path):
     assert proc.returncode == 2
     assert time.monotonic() - start < 30
     assert f"VENDOR@127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "run").exists()  # a run that could not start leaves no folder
+    earlier = tmp_path / "earlier"  # nor does it wipe an earlier run's evidence
+    earlier.mkdir()
+    (earlier / "summary.json").write_text("{}")
+    again = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut),
+                            "--out", str(earlier)], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and [p.name for p in earlier.iterdir()] == ["summary.json"]
 
 
 def test_bad_sut_file_exits_2(tmp_path):
     sut = tmp_path / "sut.yaml"
     sut.write_text("actors: [Radiologist]\nembedded: {}\n")
     proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2 and "Radiologist" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sut.yaml"]  # no reports/run-…
 
 
 def test_contourer_in_another_process_driven_by_a_trigger(tmp_path):
@@ -340,41 +348,23 @@ def test_a_broken_statement_is_refused_before_any_association(tmp_path):
                            "--statement", str(broken), "--out", str(tmp_path / "run")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "broken.yaml" in proc.stderr and "SERVER" in proc.stderr
-    assert not (tmp_path / "run" / "associations.jsonl").exists()  # nobody was called
+    assert not (tmp_path / "run").exists()  # nobody was called, no run folder left
 
 
-def test_orthanc_that_knows_only_the_harness_ae(tmp_path, shared_dir):
-    """Orthanc as a hospital would run it: only known AEs may talk to it. With
-    the harness AE (RTCONFORM, every association) and its C-MOVE destination
-    (HARNESS) configured, every Archive scenario passes; without RTCONFORM
-    the run stops at once, naming the AE Orthanc refused."""
-    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
-    require(Path(executable).is_file(), "Orthanc not installed (apt-get install orthanc)")
-    for known, expected in (({"RTCONFORM", "HARNESS"}, 0), ({"HARNESS"}, 2)):
-        dicom_port, http_port, move_port = free_port(), free_port(), free_port()
-        store = tmp_path / f"store{len(known)}"
-        store.mkdir()
-        config = json.loads(fill_template(
-            shared_dir / "peers" / "orthanc.json", tmp_path / "template.json", STORE=store,
-            DICOM_PORT=dicom_port, HTTP_PORT=http_port, MOVE_PORT=move_port).read_text())
-        config.update({f"DicomAlwaysAllow{s}": False for s in ("Echo", "Store", "Find", "Move",
-                                                               "Get")})
-        config["DicomModalities"] = {ae.lower(): [ae, "127.0.0.1", move_port] for ae in known}
-        (tmp_path / "orthanc.json").write_text(json.dumps(config))
-        sut = tmp_path / "sut.yaml"
-        sut.write_text(f"name: Orthanc (allow-list)\nactors: [Archive]\nnetwork: {{ae_title: "
-                       f"ORTHANC, host: 127.0.0.1, port: {dicom_port}}}\ntimeout: 30\n"
-                       f"harness: {{receive_ae: HARNESS, receive_port: {move_port}}}\n")
-        with running([executable, str(tmp_path / "orthanc.json")], dicom_port,
-                     tmp_path / f"orthanc{len(known)}.log"):
-            proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut),
-                                   "--out", str(tmp_path / f"run{len(known)}")],
-                                  capture_output=True, text=True, timeout=900)
-        assert proc.returncode == expected, proc.stdout[-2000:] + proc.stderr[-2000:]
-        if expected == 0:
-            assert "17 passed, 0 failed" in proc.stdout
-        else:
-            assert "rejected the association from RTCONFORM" in proc.stderr
+def test_orthanc_that_does_not_know_the_harness_ae(tmp_path, shared_dir):
+    """Orthanc as a hospital runs it, only known AEs may talk to it: without
+    RTCONFORM in its DicomModalities the run stops at once, naming the AE
+    Orthanc refused (with both known, every scenario passes: the session's
+    orthanc_runs, tests/test_real_peers.py)."""
+    from peers import orthanc
+
+    with orthanc(tmp_path, shared_dir, known=("HARNESS",)) as sut:
+        proc = subprocess.run([sys.executable, "-m", "rtconform", "run", "--sut", str(sut),
+                               "--out", str(tmp_path / "run")],
+                              capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "rejected the association from RTCONFORM" in proc.stderr
+    assert "A-ASSOCIATE-RJ" in proc.stderr
 
 
 @pytest.mark.parametrize(("text", "said"), [
@@ -449,10 +439,27 @@ def test_a_pytest_session_leaves_no_temporary_folders(tmp_path):
     neither its run folder nor the generated conformance-table features."""
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "features"), "-q",
-                           "-p", "no:cacheprovider", "-k", "ro7 and not conformance"],
+                           "-p", "no:cacheprovider", "-k", "ro7 and not conformance",
+                           "-n", "0"],  # the checkout's addopts would start xdist workers
                           capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("rtconform-")] == []
+
+
+def test_pytest_with_a_run_folder_keeps_it_in_one_session(tmp_path):
+    """`pytest features/ --rtconform-out DIR` in a checkout whose addopts start
+    xdist workers: the run folder is one session's (one collection, every
+    scenario's line), not several workers' writing over each other."""
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-p",
+                           "no:cacheprovider", "-k", "ro7 and not conformance", "-n", "2",
+                           "--rtconform-out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    events = [json.loads(line) for line in (out / "progress.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events].count("collected") == 1
+    assert sum(e["event"] == "scenario" and e["status"] == "passed" for e in events) == 5
+    assert "bringing up nodes" not in proc.stdout
 
 
 def test_orthanc_over_dicom_tls(tmp_path, shared_dir):
@@ -514,6 +521,8 @@ def test_a_failure_reads_as_evidence_everywhere(tmp_path):
     assert proc.returncode == 1, proc.stderr[-2000:]
     junit = ElementTree.parse(out / "junit.xml").getroot()
     (failure,) = junit.iter("failure")
+    # the whole evidence, whatever the pytest version abbreviates (9.2 cuts the attribute)
+    assert failure.get("message") == failure.text
     cucumber = json.dumps(json.loads((out / "cucumber.json").read_text()))
     html = (out / "report.html").read_text()
     for where, text in (("console", proc.stdout), ("junit", failure.get("message")),

@@ -184,3 +184,107 @@ def test_worker_processes_read_as_the_command_does(tmp_path):
     proc = validate(str(tmp_path / "p"), "--jobs", "2", "--engines", "tro")
     assert proc.returncode == 1 and "UID-VALID" in proc.stdout, proc.stdout
     assert "Warning" not in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def multi_valued_name(tmp_path_factory) -> Path:
+    """The synthetic patient with a Patient Name of two values in its structure
+    set: legal-looking, and a pydicom dataset holding it cannot be pickled."""
+    import pydicom
+
+    root = tmp_path_factory.mktemp("pn") / "p"
+    write_sample(root)
+    path = root / "RS_structure_set.dcm"
+    ds = pydicom.dcmread(path)
+    ds.PatientName = "A^B\\C^D"
+    ds.save_as(path)
+    return root
+
+
+def test_a_multi_valued_patient_name_crosses_every_executor(multi_valued_name, tmp_path):
+    """Workers hand back plain data: --jobs 2, a Dask cluster and a stimulus
+    (--given) holding the same file all give the findings of --jobs 1."""
+    distributed = require_module("distributed", "distributed")
+    args = [str(multi_valued_name), "--engines", "tro", "--profile", "brto",
+            "--given", str(multi_valued_name)]
+    one = tmp_path / "one.json"
+    proc = validate(*args, "--jobs", "1", "--json", str(one))
+    assert proc.returncode in (0, 1), proc.stderr
+    expected = findings(one)
+    two = tmp_path / "two.json"
+    proc = validate(*args, "--jobs", "2", "--json", str(two))
+    assert proc.returncode in (0, 1) and "internal error" not in proc.stderr, proc.stderr
+    assert findings(two) == expected
+    dask = tmp_path / "dask.json"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        proc = validate(*args, "--scheduler", cluster.scheduler_address, "--json", str(dask))
+    assert proc.returncode in (0, 1) and "internal error" not in proc.stderr, proc.stderr
+    assert findings(dask) == expected
+
+
+def test_the_resume_state_is_checked_not_trusted(sample_dir, tmp_path, capsys):
+    """A finding forged into validate-state.jsonl, and a line of 100,000
+    nested brackets: on --resume neither is believed nor crashes the command;
+    their files are checked again (issue 23 item 7)."""
+    from rtconform.cli import main
+
+    files = tmp_path / "files"
+    files.mkdir()
+    for name in ("CT_001.dcm", "CT_002.dcm", "RS_structure_set.dcm"):
+        (files / name).write_bytes((sample_dir / name).read_bytes())
+    out = tmp_path / "out"
+    args = ["validate", str(files), "--engines", "tro", "--jobs", "1", "--out", str(out)]
+    assert main(args) == 0
+    state = out / "validate-state.jsonl"
+    key = out / ".validate-state.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    lines = state.read_text().splitlines()
+    forged = json.loads(lines[1].partition(" ")[2])
+    forged["findings"] = [{"rule_id": "FORGED", "severity": "error", "message": "not real"}]
+    lines[1] = "0" * 64 + " " + json.dumps(forged)  # a hash the forger cannot make
+    lines.append("[" * 100_000)
+    state.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0  # the forged error is not reported
+    said = capsys.readouterr()
+    assert "resumed: 2 file(s) kept" in said.out and "failed their integrity check" in said.out
+    report = json.loads((out / "findings.json").read_text())
+    assert not [f for f in report["findings"] if f["rule_id"] == "FORGED"]
+    assert "internal error" not in said.err
+
+
+def one_contour_structure_set(folder: Path, points: int) -> Path:
+    """The synthetic structure set with one contour of `points` points, and two CTs."""
+    from rtconform.dicom.mutations import long_contour
+
+    write_sample(folder)
+    for path in folder.glob("*.dcm"):
+        if not path.name.startswith(("RS", "CT_001", "CT_002")):
+            path.unlink()
+    path = folder / "RS_structure_set.dcm"
+    path.write_bytes(long_contour(path.read_bytes(), points).data)
+    return path
+
+
+def test_contour_data_is_decoded_as_an_array(tmp_path):
+    """A structure set whose one contour holds 100,000 points (2.5 MB): the
+    rules' Python allocations peak below 10x the file, where three hundred
+    thousand DSfloat objects took about 50x (issue 23 item 8; the 20 MB case
+    is in benchmarks/hostile_bench.py)."""
+    import tracemalloc
+
+    from helpers import tro_findings
+
+    path = one_contour_structure_set(tmp_path / "p", 100_000)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        findings = tro_findings(tmp_path / "p", profile="brto")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * size, f"peak {peak / size:.1f}x the file"
+    by_rule = {f.rule_id for f in findings if f.severity == "error"}
+    assert "SS-CONTOUR-POINT-COUNT" not in by_rule and "SS-CONTOUR-ON-PLANE" not in by_rule
+    assert "BRTO-SS-CONTOUR-DATA-LENGTH" in by_rule  # it is still measured, as encoded

@@ -256,4 +256,22 @@ def test_verify_statement_clean_then_with_a_false_claim(tmp_path):
     assert code == 1 and sum(r.status == "failed" for r in results) == 3  # one per syntax
     findings = verify(load_statement(false), tmp_path / "false")
     assert {f.rule_id for f in findings} == {"VERIFY-SCP-REJECTED"}
-    assert "Enhanced SR Storage" in findings[0].message
+    # one line per SOP class and role, named, with every transfer syntax it concerns
+    (finding,) = findings
+    assert finding.message.startswith("Enhanced SR Storage as SCP")
+    assert "Implicit VR Little Endian" in finding.message and \
+        "Explicit VR Little Endian" in finding.message
+    proc = subprocess.run([sys.executable, "-m", "rtconform", "verify-statement", str(false),
+                           str(tmp_path / "false")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stdout.count("Enhanced SR Storage") == 1, proc.stdout
+    # a SOP class the Archive accepted that the statement leaves out: named, once per role
+    claims["application_entities"][0]["sop_classes"] = [
+        c for c in claims["application_entities"][0]["sop_classes"]
+        if c["uid"] != "1.2.840.10008.5.1.4.1.1.481.2"]  # RT Dose Storage
+    fewer = tmp_path / "fewer.yaml"
+    fewer.write_text(yaml.safe_dump(claims))
+    unclaimed = [f for f in verify(load_statement(fewer), tmp_path / "clean")
+                 if f.rule_id == "VERIFY-UNCLAIMED-SOP-CLASS"]
+    assert [f.message.split(":")[0] for f in unclaimed] == ["RT Dose Storage as SCP"], \
+        [f.message for f in unclaimed]

@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rtconform import __version__
+from rtconform.console import data, make_console
 from rtconform.findings import Finding, sort_key
 from rtconform.usage import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError
 from rtconform.usage import examples as _examples
@@ -54,10 +55,12 @@ def cmd_sample(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"unknown fault {args.fault!r}; see rtconform sample --list-faults")
     try:
         paths = write_sample(Path(args.dir), args.fault, args.uid_root, args.set,
-                             args.beam_doses, args.export, args.approved)
+                             args.beam_doses, args.export, args.approved,
+                             tuple(args.beam_type or ()))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     what = f" with fault {args.fault!r}" if args.fault else ""
+    what += f" planned as {', '.join(args.beam_type)}" if args.beam_type else ""
     what += f" (set {args.set})" if args.set != "equidistant" else ""
     what += f" as a {args.export} export" if args.export else ""
     what += ", plan APPROVED" if args.approved else ""
@@ -90,12 +93,12 @@ def _print_findings(console: Console, findings: list[Finding], limit: int, redac
         first = items[0]
         where = f"{Path(first.file).name} {first.tag_path}".strip()
         table.add_row(f"[{styles[severity]}]{severity}[/]", rule_id, str(len(items)),
-                      escape(redact(f"{where}: {first.message}")))
+                      data(redact(f"{where}: {first.message}")))
     console.print(table)
     shown = [f for f in findings if not f.waived and f.severity == "error"][:limit]
     for f in shown:
         # data (paths, ROI names, messages) is never console markup
-        console.print("[red]error[/] " + escape(redact(
+        console.print("[red]error[/] " + data(redact(
             f"{f.rule_id} {f.file}{' ' + f.tag_path if f.tag_path else ''}: {f.message}")),
                       highlight=False, markup=True)
     more = sum(1 for f in findings if not f.waived and f.severity == "error") - len(shown)
@@ -148,7 +151,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     )
     files = list(iter_files(paths))  # walked once: the progress bar's total, then the work
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
-                        RateColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                        RateColumn(), TimeRemainingColumn(), console=make_console(stderr=True),
                         transient=True, disable=args.quiet or not sys.stderr.isatty())
     try:
         with progress:
@@ -173,8 +176,9 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         result = result.with_waivers(waivers, Path(args.waivers))
     findings, counts = result.findings, result.counts
 
-    for engine, reason in result.engine_notes.items():
-        console.print(f"[yellow]note[/] {engine}: {reason}", highlight=False)
+    if args.verbose or not args.quiet:  # -q: the verdict and its rule ids only
+        for engine, reason in result.engine_notes.items():
+            console.print(f"[yellow]note[/] {engine}: {data(reason)}", highlight=False)
     if args.resume:
         console.print(f"resumed: {result.reused} file(s) kept from the earlier run, "
                       f"{result.files - result.reused} checked"
@@ -195,6 +199,10 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
+    if args.quiet:  # what a CI log needs to act on: which rules failed, how often
+        errors = Counter(f.rule_id for f in findings if f.counts_as_error)
+        for rule_id, n in sorted(errors.items(), key=lambda item: (-item[1], item[0])):
+            console.print(f"  {rule_id}: {n} error{'s' if n > 1 else ''}", highlight=False)
     if outputs:
         _write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
     if args.junit:
@@ -224,8 +232,15 @@ def _write_json(paths: list[Path], data: dict) -> None:
 
 def write_junit(path: Path, findings: list[Finding], redact) -> None:
     """Findings as JUnit XML: one test case per file (a CI server's view),
-    failed by its errors, warnings as system-out."""
+    failed by its errors, warnings as system-out. Every value passes through
+    xml_text: a control character in an ROI Name must not make the document
+    unparseable."""
     from xml.etree import ElementTree
+
+    from rtconform.xmltext import xml_text
+
+    def text(value: str) -> str:
+        return xml_text(redact(value))
 
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
@@ -236,16 +251,16 @@ def write_junit(path: Path, findings: list[Finding], redact) -> None:
                                                  for fs in by_file.values())))
     for file, items in sorted(by_file.items()):
         case = ElementTree.SubElement(suite, "testcase", classname="rtconform.validate",
-                                      name=redact(file))
+                                      name=text(file))
         errors = [f for f in items if f.counts_as_error]
         if errors:
-            failure = ElementTree.SubElement(case, "failure", message=redact(
+            failure = ElementTree.SubElement(case, "failure", message=text(
                 f"{len(errors)} error(s): {errors[0].rule_id} {errors[0].message}"))
-            failure.text = redact("\n".join(f"{f.rule_id} {f.tag_path}: {f.message} "
-                                             f"[{f.source}]" for f in errors))
+            failure.text = text("\n".join(f"{f.rule_id} {f.tag_path}: {f.message} "
+                                           f"[{f.source}]" for f in errors))
         others = [f for f in items if not f.counts_as_error]
         if others:
-            ElementTree.SubElement(case, "system-out").text = redact("\n".join(
+            ElementTree.SubElement(case, "system-out").text = text("\n".join(
                 f"{f.severity} {f.rule_id} {f.tag_path}: {f.message}" for f in others))
     root = ElementTree.Element("testsuites")
     root.append(suite)
@@ -292,12 +307,13 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         args.seed = args.seed or new_seed()
         code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
                             Path(args.features) if args.features else None, args.interactive,
-                            Path(args.statement) if args.statement else None, args.engines,
+                            _statement_path(args.statement) if args.statement else None,
+                            args.engines,
                             quiet=not args.verbose, stimulus=args.stimulus,
                             redact=args.redact, debug=args.debug,
                             progress=None if (args.interactive or args.verbose)
                             else (lambda _: None) if quiet else _progress_printer(console),
-                            seed=args.seed, parallel=args.parallel)
+                            seed=args.seed, parallel=args.parallel, profile=args.profile)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
     finally:
@@ -314,11 +330,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         style = {"passed": "green", "failed": "bold red", "skipped": "dim",
                  "not applicable": "dim"}
         for r in results:
-            table.add_row(r.transaction, escape(r.name), f"[{style[r.status]}]{r.status}[/]",
+            table.add_row(r.transaction, data(r.name), f"[{style[r.status]}]{r.status}[/]",
                           ", ".join(r.rule_ids))
         console.print(table)
         for r in failed:  # the evidence, in DICOM terms (the traceback: --debug)
-            console.print(f"\n[bold red]FAILED[/] {r.transaction} {escape(r.name)}")
+            console.print(f"\n[bold red]FAILED[/] {r.transaction} {data(r.name)}")
             console.print(r.message, markup=False, highlight=False)
     from rtconform.report.render import render
 
@@ -359,7 +375,7 @@ def _progress_printer(console: Console):
         elif event["event"] == "scenario":
             status = event["status"]
             console.print(f"  [{style.get(status, '')}]{status:7}[/] {event['transaction']:11} "
-                          f"{escape(event['name'])} [dim]({event['secs']:.1f} s)[/]",
+                          f"{data(event['name'])} [dim]({event['secs']:.1f} s)[/]",
                           highlight=False)
     return show
 
@@ -395,19 +411,48 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 
 # -- statements -----------------------------------------------------------------------
-def _load(path: str):
-    from rtconform.statement.model import StatementError, load_statement
+def _statement_path(spec: str) -> Path:
+    """A statement named (`orthanc`) or given as a path, or a usage error."""
+    from rtconform.statement.model import StatementError, resolve_statement
 
     try:
-        return load_statement(Path(path))
+        return resolve_statement(spec)
     except StatementError as exc:
         raise UsageError(str(exc)) from exc
 
 
+def _load(spec: str):
+    from rtconform.statement.model import StatementError, load_statement
+
+    try:
+        return load_statement(_statement_path(spec))
+    except StatementError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_statement_list(args: argparse.Namespace, console: Console) -> int:
+    """The statements shipped with rtconform, by the name --statement takes."""
+    from rtconform.statement.model import StatementError, load_statement, packaged_statements
+
+    shipped = packaged_statements()
+    width = max(map(len, shipped), default=0)
+    for name, path in shipped.items():
+        try:
+            product = load_statement(path)["product"]
+            what = f"{product['manufacturer']} {product['name']} {product['version']}"
+        except (StatementError, KeyError) as exc:  # a broken shipped file is named, not hidden
+            what = f"(unusable: {str(exc).splitlines()[0]})"
+        print(f"{name:<{width}}  {what}  {path}")
+    console.print(f"{len(shipped)} shipped statements; use one by name: "
+                  "--statement NAME, rtconform statement check NAME", highlight=False)
+    return EXIT_OK
+
+
 def cmd_statement_check(args: argparse.Namespace, console: Console) -> int:
-    data = _load(args.file)
+    path = _statement_path(args.file)
+    data = _load(str(path))
     aes = data["application_entities"]
-    console.print(f"{args.file}: valid rtconform-statement/1 ({len(aes)} application entities, "
+    console.print(f"{path}: valid rtconform-statement/1 ({len(aes)} application entities, "
                   f"{sum(len(a.get('sop_classes', [])) for a in aes)} SOP class rows, "
                   f"{len(data.get('iods', []))} IODs)", highlight=False)
     return EXIT_OK
@@ -426,15 +471,15 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     for t in result["transactions"]:  # not claimed: counted in the verdict, listed in the files
         if t["verdict"] in style:
             console.print(f"  [{style[t['verdict']]}]{t['verdict']:8}[/] {t['transaction']:5} "
-                          f"{escape(t['direction'])}" + (f" — {escape(t['reason'])}"
+                          f"{data(t['direction'])}" + (f" — {data(t['reason'])}"
                                                           if t["verdict"] == "blocked" else
                                                           f" ({t['conditions']} condition(s))"
                                                           if t["conditions"] else ""),
                           highlight=False, soft_wrap=True)
     for f in result["blocking"]:  # SOP classes one side sends and the other cannot take
-        console.print(f"  [bold red]blocking[/] {escape(f['name'])} {escape(f['direction'])}: "
-                      f"sender {escape(', '.join(f['sender_syntaxes']))}; receiver "
-                      f"{escape(', '.join(f['receiver_syntaxes']))}. {escape(f['note'])}",
+        console.print(f"  [bold red]blocking[/] {data(f['name'])} {data(f['direction'])}: "
+                      f"sender {data(', '.join(f['sender_syntaxes']))}; receiver "
+                      f"{data(', '.join(f['receiver_syntaxes']))}. {data(f['note'])}",
                       highlight=False, soft_wrap=True)
     cs = result["character_sets"]
     console.print(f"character sets: {'compatible' if cs['compatible'] else 'NOT compatible'} "
@@ -445,8 +490,8 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
                       + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())),
                       highlight=False, markup=False)
     for f in result["file_findings"][:10]:
-        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {escape(Path(f['file']).name)}:"
-                      f" {escape(f['message'])} [{escape(f['source'])}]", highlight=False)
+        console.print(f"[red]{f['severity']}[/] {f['rule_id']} {data(Path(f['file']).name)}:"
+                      f" {data(f['message'])} [{data(f['source'])}]", highlight=False)
     if len(result["file_findings"]) > 10:
         console.print(f"… and {len(result['file_findings']) - 10} more file findings")
     written = write_comparison(result, Path(args.out))
@@ -462,7 +507,8 @@ def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"{args.run_dir} is not a run folder (no {RunFolder.ASSOCIATIONS})")
     findings = verify(_load(args.file), Path(args.run_dir))
     for f in findings:
-        console.print(f"{f.severity} {f.rule_id}: {f.message} [{f.source}]", highlight=False)
+        console.print(f"{f.severity} {f.rule_id}: {f.message} [{f.source}]", highlight=False,
+                      markup=False)  # a source "[PS3.4 …]" is text, not console markup
     if args.json:
         Path(args.json).write_text(json.dumps([f.to_dict() for f in findings], indent=2))
     errors = sum(f.counts_as_error for f in findings)
@@ -473,21 +519,21 @@ def cmd_verify_statement(args: argparse.Namespace, console: Console) -> int:
 
 # -- rules --------------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.profiles import rules_of
+    from rtconform.rules.profiles import catalogue_markdown, profile_markdown, rules_of
 
     if args.coverage:
         return _print_coverage(args, console)
     if args.markdown:
-        from rtconform.rules.profiles import catalogue_markdown
-
-        print(catalogue_markdown())
+        print(profile_markdown(args.profile) if args.profile else catalogue_markdown(),
+              end="" if args.profile else "\n")
         return EXIT_OK
-    rules = rules_of(args.profile, include_off=True, include_catalogue=True)
+    profile = args.profile or "dicom-rt"
+    rules = rules_of(profile, include_off=True, include_catalogue=True)
     if args.json:
         print(json.dumps([r.to_dict() for r in rules], indent=2))
         return EXIT_OK
     table = Table("id", "severity", "statement", "source",
-                  title=f"{len(rules)} rules of profile {args.profile}")
+                  title=f"{len(rules)} rules of profile {profile}")
     table.columns[0].no_wrap = True
     for r in rules:
         on = "" if r.default_on else f" [dim](off; --enable-tag {','.join(sorted(r.tags))})[/]"
@@ -497,12 +543,16 @@ def cmd_rules(args: argparse.Namespace, console: Console) -> int:
 
 
 def _print_coverage(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.rules.coverage import load_coverage, totals
+    from rtconform.rules.coverage import checklist_profile, load_coverage, totals
 
-    rows = load_coverage()
+    try:
+        profile = checklist_profile(args.profile or "brto")
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from exc
+    rows = load_coverage(profile.name)
     if args.json:
-        print(json.dumps({"totals": totals(rows), "rows": [r.to_dict() for r in rows]},
-                         indent=2))
+        print(json.dumps({"profile": profile.name, "totals": totals(rows),
+                          "rows": [r.to_dict() for r in rows]}, indent=2))
         return EXIT_OK
     if not console.is_terminal:  # a file or a pipe: one full line per row, for grep
         for row in rows:
@@ -510,7 +560,7 @@ def _print_coverage(args: argparse.Namespace, console: Console) -> int:
                   f"{'; '.join(row.checks)}\t{row.note}")
     else:
         table = Table("row", "in the tool", "attribute", "status", "checked by", "note",
-                      title="IHE-RO test tool BRTO checklist → rtconform")
+                      title=f"{profile.checklist.title} → rtconform")
         table.columns[0].no_wrap = True
         for row in rows:
             table.add_row(row.id, row.tool_status, row.path, row.status,
@@ -536,7 +586,9 @@ def _register_sample(sub) -> None:
                                         "rtconform sample /tmp/bad --fault contour-off-plane",
                                         "rtconform sample /tmp/tps --export planning-system",
                                         "rtconform sample /tmp/tree --export patient-tree "
-                                        "--approved"))
+                                        "--approved",
+                                        "rtconform sample /tmp/vmat --beam-type vmat",
+                                        "rtconform sample /tmp/plans --beam-type all"))
     p.add_argument("dir", nargs="?", help="folder to write into")
     p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
@@ -558,6 +610,12 @@ def _register_sample(sub) -> None:
     p.add_argument("--approved", action="store_true",
                    help="with --export: the dosimetric plan is APPROVED (a re-export must keep "
                         "its UIDs; see rtconform diff-export)")
+    from rtconform.dicom.beams import TECHNIQUES
+
+    p.add_argument("--beam-type", action="append", choices=[*TECHNIQUES, "all"],
+                   metavar="TYPE",
+                   help="the CT and structure set with one RT Plan of this beam type (IHE-RO "
+                        "TPPC's 14; repeat it, or 'all'): " + ", ".join(TECHNIQUES))
     p.set_defaults(func=cmd_sample)
 
 
@@ -598,17 +656,21 @@ def _register_validate(sub) -> None:
                    help="let dicom-validator download the standard when none is local")
     p.add_argument("--complete", action="store_true",
                    help="the set must be self-contained: unresolved references are errors")
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="rules to apply: dicom-rt (generic RT consistency, default) or brto "
-                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it)")
+    p.add_argument("--profile", default="dicom-rt", choices=list(profiles()),
+                   help="rules to apply: dicom-rt (generic RT consistency, default), brto "
+                        "(adds IHE-RO BRTO content, as the IHE-RO test tool checks it), tppc "
+                        "(IHE-RO plan content, beam type by beam type) or an installed "
+                        "profile of another package")
     p.add_argument("--given", action="append", metavar="DIR",
                    help="what the actor that made PATH was given: produced objects are "
                         "compared with it (copied attributes, new UIDs, kept beams)")
     p.add_argument("--tolerance", type=float, default=0.01, metavar="MM",
                    help="contour-to-image-plane tolerance in mm (default 0.01)")
-    p.add_argument("--waivers", metavar="FILE", help="YAML list of accepted findings")
+    p.add_argument("--waivers", metavar="FILE",
+                   help="YAML list of accepted findings (optional; `rtconform waivers "
+                        "example` prints a commented one)")
     p.add_argument("--enable-tag", action="append", metavar="TAG",
                    help="switch on rules that are off by default, by tag (e.g. log: what the "
                         "IHE-RO test tool only logs)")
@@ -643,7 +705,10 @@ def _register_validate(sub) -> None:
     p.add_argument("--max-object-mb", type=int, default=512, metavar="MB",
                    help="a file whose data set (inflated, pixel data aside) is larger is "
                         "not read but reported FILE-UNREADABLE (default 512)")
-    p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="only the verdict line and one line per error rule id with its count")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="with -q: the notes too (an engine that did not run, and why)")
     p.set_defaults(func=cmd_validate)
 
 
@@ -658,17 +723,25 @@ def _register_run(sub) -> None:
                     "--sut the reference actors are the SUT.",
         epilog=_examples("rtconform run", "rtconform run --sut sut.yaml --out reports/vendor",
                          "rtconform run --tags 'ro2 or ro7'", "rtconform run --stimulus uneven",
-                         "rtconform run --sut sut.yaml --interactive"))
+                         "rtconform run --sut sut.yaml --interactive",
+                         "rtconform run --profile tppc"))
     p.add_argument("--sut", metavar="FILE", help="system under test (YAML)")
     p.add_argument("--tags", metavar="EXPR", help="pytest marker expression on scenario tags, "
                                                   "e.g. 'ro2 and not negative'")
     p.add_argument("--out", metavar="DIR", help="run folder (default reports/run-<time>)")
     p.add_argument("--interactive", action="store_true",
                    help="ask an operator to make the SUT act (with the SUT's timeout)")
-    p.add_argument("--statement", metavar="FILE",
-                   help="conformance statement for the table scenarios (default: the SUT "
-                        "file's, or the reference one for the embedded default)")
-    p.add_argument("--features", metavar="DIR", help="feature files (default: features/)")
+    p.add_argument("--statement", metavar="NAME|FILE",
+                   help="conformance statement for the table scenarios: a file, or the name of "
+                        "a shipped one (rtconform statement list); default: the SUT file's, or "
+                        "the reference one for the embedded default")
+    p.add_argument("--features", metavar="DIR", help="feature files (default: the profile's)")
+    from rtconform.rules.profiles import profiles
+
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="content profile: its scenarios, and what the SUT produces is judged "
+                        "by it (default: the SUT file's profile, else brto; tppc: IHE-RO plan "
+                        "content, one scenario per beam type)")
     p.add_argument("--engines", default="auto",
                    help="standard engines on what the SUT sends: auto (default: dciodvfy when "
                         "installed), or a comma list that must run (dciodvfy, dicom-validator)")
@@ -719,14 +792,22 @@ def _register_report(sub) -> None:
 def _register_statement(sub) -> None:
     p = sub.add_parser("statement", formatter_class=_formatter,
                        help="machine-readable conformance statements",
-                       epilog=_examples("rtconform statement check "
-                                        "conformance/brainlab-rt-elements.yaml"))
+                       epilog=_examples("rtconform statement list",
+                                        "rtconform statement check brainlab-rt-elements",
+                                        "rtconform statement check vendor.yaml"))
     ssub = p.add_subparsers(dest="statement_command", metavar="ACTION", required=True)
     c = ssub.add_parser("check", formatter_class=_formatter,
                         help="validate a statement against conformance/schema.json",
-                        epilog=_examples("rtconform statement check vendor.yaml"))
-    c.add_argument("file")
+                        epilog=_examples("rtconform statement check vendor.yaml",
+                                         "rtconform statement check orthanc"))
+    c.add_argument("file", metavar="NAME|FILE",
+                   help="a statement file, or the name of a shipped one (statement list)")
     c.set_defaults(func=cmd_statement_check)
+    lst = ssub.add_parser("list", formatter_class=_formatter,
+                          help="the statements shipped with rtconform, by name",
+                          epilog=_examples("rtconform statement list",
+                                           "rtconform run --sut sut.yaml --statement orthanc"))
+    lst.set_defaults(func=cmd_statement_list)
 
 
 def _register_compare(sub) -> None:
@@ -734,12 +815,11 @@ def _register_compare(sub) -> None:
         "compare", formatter_class=_formatter,
         help="can A and B talk? flows, transfer syntaxes, character sets, import constraints",
         epilog=_examples(
-            "rtconform compare conformance/brainlab-rt-elements.yaml "
-            "conformance/rtconform-reference.yaml",
-            "rtconform compare conformance/rtconform-reference.yaml "
-            "conformance/brainlab-rt-elements.yaml --files /tmp/patient"))
-    p.add_argument("a", metavar="A.yaml")
-    p.add_argument("b", metavar="B.yaml")
+            "rtconform compare brainlab-rt-elements rtconform-reference",
+            "rtconform compare vendor.yaml orthanc",
+            "rtconform compare rtconform-reference brainlab-rt-elements --files /tmp/patient"))
+    p.add_argument("a", metavar="A", help="statement file, or a shipped one's name")
+    p.add_argument("b", metavar="B", help="statement file, or a shipped one's name")
     p.add_argument("--files", metavar="DIR", help="objects A exported: checked against B's "
                                                   "import constraints")
     p.add_argument("--out", default="reports/compare", metavar="DIR",
@@ -750,8 +830,10 @@ def _register_compare(sub) -> None:
 def _register_verify_statement(sub) -> None:
     p = sub.add_parser("verify-statement", formatter_class=_formatter,
                        help="what a SUT claims vs what it did in a run",
-                       epilog=_examples("rtconform verify-statement vendor.yaml reports/vendor"))
-    p.add_argument("file", metavar="STATEMENT")
+                       epilog=_examples("rtconform verify-statement vendor.yaml reports/vendor",
+                                        "rtconform verify-statement orthanc reports/orthanc"))
+    p.add_argument("file", metavar="STATEMENT",
+                   help="statement file, or a shipped one's name (rtconform statement list)")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--json", metavar="FILE")
     p.set_defaults(func=cmd_verify_statement)
@@ -799,7 +881,7 @@ def _report_findings(console: Console, findings: list[Finding], json_path: str |
     styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     for f in findings:
         console.print(f"[{styles[str(f.severity)]}]{f.severity}[/] {f.rule_id} "
-                      f"{escape(shown(f))}: {escape(f.message)}", highlight=False)
+                      f"{data(shown(f))}: {data(f.message)}", highlight=False)
     if json_path:
         Path(json_path).write_text(json.dumps(
             {"format": FORMAT, "command": command, **extra,
@@ -841,21 +923,135 @@ def cmd_reconcile(args: argparse.Namespace, console: Console) -> int:
     return EXIT_FINDINGS if errors else EXIT_OK
 
 
+def _register_push(sub) -> None:
+    from rtconform.actors.cli import add_tls_options
+
+    p = sub.add_parser(
+        "push", formatter_class=_formatter,
+        help="send an export folder to a Storage SCP (rtconform's own C-STORE SCU)",
+        description="Send every DICOM object under DIR, as it is on disk, to a Storage SCP: "
+                    "one presentation context per SOP class and transfer syntax; files that "
+                    "are not DICOM are skipped and said so. Prints what was sent, refused or "
+                    "not sent, each status with its PS3.4 meaning. Exit 0: all stored; 1: one "
+                    "refused or not sent; 2: no association (or bad options).",
+        epilog=_examples("rtconform push export/ --to ARCHIVE@127.0.0.1:11112",
+                         "rtconform push export/ --to ARCHIVE@localhost:11112 --wait 60",
+                         "rtconform push export/ --to PACS@pacs:2762 --tls-cert me.pem "
+                         "--tls-ca ca.pem --json push.json"))
+    p.add_argument("dir", metavar="DIR", help="folder (walked recursively) or one file")
+    p.add_argument("--to", required=True, metavar="AE@HOST:PORT",
+                   help="the Storage SCP: its AE title, host and port")
+    p.add_argument("--aet", default="RTCONFORM", metavar="AE",
+                   help="the calling AE title (default RTCONFORM)")
+    p.add_argument("--wait", type=float, default=0, metavar="SECS",
+                   help="keep trying until the receiver answers C-ECHO, up to SECS (a "
+                        "receiver still starting; default: try once)")
+    p.add_argument("--timeout", type=float, default=60, metavar="SECS",
+                   help="connection, ACSE and DIMSE timeout (default 60)")
+    p.add_argument("--json", metavar="FILE", help="write each file's status as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="only the summary line")
+    add_tls_options(p)
+    p.set_defaults(func=cmd_push)
+
+
+def cmd_push(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.actors.archive import check_ae_title
+    from rtconform.actors.cli import SimulateError, tls_config
+    from rtconform.actors.node import Peer, PeerUnreachable, Timeouts
+    from rtconform.actors.push import push, wait_for
+
+    folder = Path(args.dir)
+    if not folder.exists():
+        raise UsageError(f"no such file or folder: {folder}")
+    try:
+        peer = Peer.parse(args.to)
+        check_ae_title(peer.ae_title)
+        check_ae_title(args.aet)
+    except ValueError as exc:
+        raise UsageError(f"--to/--aet: {exc}") from exc
+    if args.timeout <= 0 or args.wait < 0:
+        raise UsageError("--timeout must be more than 0 s and --wait 0 s or more")
+    try:
+        tls = tls_config(args)
+    except SimulateError as exc:
+        raise UsageError(str(exc)) from exc
+    timeouts = Timeouts(connection=min(args.timeout, 30.0), acse=args.timeout,
+                        dimse=args.timeout, network=args.timeout)
+    progress = Progress(TextColumn(f"pushing to {escape(str(peer))}"), BarColumn(),
+                        MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
+                        console=Console(stderr=True), transient=True,
+                        disable=args.quiet or not sys.stderr.isatty())
+    try:
+        if args.wait:
+            wait_for(peer, args.aet, args.wait, timeouts, tls)
+        with progress:
+            task = progress.add_task("files", total=None)
+            result = push(folder, peer, args.aet, timeouts, tls,
+                          progress=lambda _: progress.advance(task),
+                          ready=lambda n: progress.update(task, total=n))
+    except PeerUnreachable as exc:
+        raise UsageError(f"no association with {exc}") from exc
+    if not args.quiet:
+        table = Table("files", "status or reason", title=f"rtconform push → {escape(str(peer))}")
+        for meaning, n in result.statuses():
+            table.add_row(str(n), escape(meaning))
+        if result.statuses():
+            console.print(table)
+        for sent in result.failed[:PUSH_LISTED]:
+            console.print(f"[red]{sent.outcome}[/] {escape(str(sent.path))}: "
+                          f"{escape(sent.describe())}", highlight=False)
+        if len(result.failed) > PUSH_LISTED:
+            console.print(f"… and {len(result.failed) - PUSH_LISTED} more (all are in --json)")
+    if args.json:
+        _write_json([Path(args.json)], result.to_json())
+    verdict = "[bold red]NOT ALL STORED[/]" if result.exit_code else "[bold green]stored[/]"
+    console.print(f"{verdict}: {escape(result.line())}", highlight=False)
+    return result.exit_code
+
+
+PUSH_LISTED = 20  # failed files named on the console (all are in --json)
+
+
+def _register_waivers(sub) -> None:
+    p = sub.add_parser("waivers", formatter_class=_formatter,
+                       help="waivers files: a commented example to start from",
+                       epilog=_examples("rtconform waivers example > waivers.yaml",
+                                        "rtconform validate export/ --waivers waivers.yaml"))
+    wsub = p.add_subparsers(dest="waivers_command", metavar="ACTION", required=True)
+    e = wsub.add_parser("example", formatter_class=_formatter,
+                        help="print a commented waivers file that waives nothing",
+                        epilog=_examples("rtconform waivers example > waivers.yaml"))
+    e.set_defaults(func=cmd_waivers_example)
+
+
+def cmd_waivers_example(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.waivers import example
+
+    sys.stdout.write(example())
+    return EXIT_OK
+
+
 def _register_rules(sub) -> None:
-    from rtconform.rules.profiles import PROFILES
+    from rtconform.rules.profiles import profiles
 
     p = sub.add_parser("rules", formatter_class=_formatter,
                        help="list every rule with its id, severity and source",
                        description="The rule catalogue: id, severity, statement and source.",
                        epilog=_examples("rtconform rules", "rtconform rules --profile brto",
-                                        "rtconform rules --coverage", "rtconform rules --json"))
+                                        "rtconform rules --coverage",
+                                        "rtconform rules --coverage --profile tppc",
+                                        "rtconform rules --markdown --profile tppc",
+                                        "rtconform rules --json"))
     p.add_argument("--json", action="store_true", help="print as JSON")
-    p.add_argument("--profile", default="dicom-rt", choices=sorted(PROFILES),
-                   help="list the rules of this profile (brto includes dicom-rt)")
+    p.add_argument("--profile", choices=list(profiles()),
+                   help="the profile (with what it builds on); default dicom-rt, and brto for "
+                        "--coverage")
     p.add_argument("--markdown", action="store_true",
-                   help="every finding id of every profile as Markdown (docs/rules.md)")
+                   help="the profiles as Markdown (docs/rules.md); with --profile, that "
+                        "profile's finding ids (its RULES.md)")
     p.add_argument("--coverage", action="store_true",
-                   help="the IHE-RO test tool's BRTO checklist, row by row, and what checks it")
+                   help="the outside checklist a profile answers (the IHE-RO test tool's), row "
+                        "by row, and what checks each row")
     p.set_defaults(func=cmd_rules)
 
 
@@ -879,6 +1075,8 @@ def build_parser() -> argparse.ArgumentParser:
     _register_verify_statement(sub)
     _register_diff_export(sub)
     _register_reconcile(sub)
+    _register_push(sub)
+    _register_waivers(sub)
     from rtconform.actors.cli import register as register_simulate
 
     register_simulate(sub, _formatter)
@@ -896,12 +1094,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # full width when not a terminal (CI logs): no table wrapped at 80 columns
-    console = Console(highlight=False, soft_wrap=True,
-                      width=None if sys.stdout.isatty() else 200)
+    console = make_console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
-    errors = Console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping
+    errors = make_console(stderr=True, soft_wrap=True)  # one message, one line: no wrapping
     try:
         return args.func(args, console)
     except UsageError as exc:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pydicom
 from pydicom.dataset import Dataset
 
-from rtconform.dicom.index import iter_files
+from rtconform.dicom.index import Unreadable, iter_files, read_instance
 from rtconform.findings import Finding, Severity, sort_key
 
 VOLATILE = ("InstanceCreationDate", "InstanceCreationTime", "SoftwareVersions")
@@ -35,19 +35,31 @@ SOURCE_APPROVED = ("DICOM PS3.3 C.8.8.16 (Approval Status APPROVED: the plan as 
 class Export:
     root: Path
     objects: dict[str, tuple[Path, Dataset]] = field(default_factory=dict)  # by SOP UID
-    unreadable: list[tuple[Path, str]] = field(default_factory=list)
+    # files not compared, as validate reports them (FILE-NOT-DICOM, FILE-UNREADABLE)
+    not_compared: list[Finding] = field(default_factory=list)
 
     @classmethod
     def read(cls, root: Path) -> Export:
+        """Every file under `root`: read as validate reads it (header checked
+        first), so a PDF beside the export is listed, never a Python error."""
+        from rtconform.filecheck import check_unreadable
+
         export = cls(Path(root))
         for path in iter_files([root]):
-            try:
-                ds = pydicom.dcmread(path, force=True)
-                uid = str(ds.SOPInstanceUID)
-            except Exception as exc:  # not DICOM, or no SOP Instance UID: said by the caller
-                export.unreadable.append((path, f"{type(exc).__name__}: {exc}"))
+            read = read_instance(path)
+            if not isinstance(read, tuple):
+                export.not_compared += check_unreadable(path, read)
                 continue
-            export.objects[uid] = (path, ds)
+            inst, _ = read
+            if inst.dicomdir or not inst.sop_instance_uid:
+                continue  # a File-set's index is not an exported object
+            try:  # the whole object this time: pixel data are content too
+                ds = pydicom.dcmread(path, force=not inst.part10)
+            except Exception as exc:  # pydicom raises many types on corrupt data
+                export.not_compared += check_unreadable(path, Unreadable(
+                    path, f"cannot be decoded: {type(exc).__name__}: {exc}"))
+                continue
+            export.objects[inst.sop_instance_uid] = (path, ds)
         return export
 
     def approved_studies(self) -> set[str]:
@@ -101,9 +113,7 @@ def differences(a: Dataset, b: Dataset, volatile: Iterable[str], prefix: str = "
 def diff_exports(a: Path, b: Path, volatile: Iterable[str] = VOLATILE) -> list[Finding]:
     old, new = Export.read(a), Export.read(b)
     volatile = tuple(volatile)
-    findings = [Finding("FILE-UNREADABLE", Severity.WARNING, f"not compared: {why}",
-                        "rtconform diff-export", str(p))
-                for p, why in old.unreadable + new.unreadable]
+    findings = old.not_compared + new.not_compared
     approved = old.approved_studies()
     pairs, only_old = [], []
     for uid, (path, ds) in old.objects.items():

@@ -53,11 +53,13 @@ def check_batch(batch: Batch, settings: FileSettings) -> list[tuple[int, FileRes
     return [(index, check_file(path, settings)) for index, path in batch]
 
 
-def check_batch_on_dask(batch: Batch, settings: FileSettings
-                        ) -> list[tuple[int, FileResult]]:
-    """A Dask task: the worker process is Dask's, so the reading policy is set here."""
+def check_batch_on_dask(batch: Batch, settings: FileSettings) -> list[tuple[int, str]]:
+    """A Dask task: the worker process is Dask's, so the reading policy is set
+    here. Results travel as plain JSON text (FileResult.to_wire)."""
     quiet_reading()
-    return check_batch(batch, settings)
+    return [(index, _wire(result, path))
+            for (index, result), (_, path) in zip(check_batch(batch, settings), batch,
+                                                  strict=True)]
 
 
 def batches(items: Iterable[Item], size: int) -> Iterator[Batch]:
@@ -109,9 +111,22 @@ def _start_worker(settings: FileSettings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
-def _check_in_worker(batch: Batch) -> list[tuple[int, FileResult]]:
+def _check_in_worker(batch: Batch) -> list[tuple[int, str]]:
+    """Plain JSON text back to the parent, never pydicom objects."""
     assert _SETTINGS is not None
-    return check_batch(batch, _SETTINGS)
+    return [(index, _wire(result, path))
+            for (index, result), (_, path) in zip(check_batch(batch, _SETTINGS), batch,
+                                                  strict=True)]
+
+
+def _wire(result: FileResult, path: Path) -> str:
+    """A result as JSON text; one that cannot be sent (out of memory) becomes
+    a finding on its file instead of failing the whole batch."""
+    try:
+        return result.to_wire()
+    except Exception as exc:
+        return not_checked(path, "its result could not be sent back by the worker process",
+                           exc).to_wire()
 
 
 def _new_pool(jobs: int, settings: FileSettings) -> Executor:
@@ -140,10 +155,12 @@ def in_processes(items: Iterable[Item], settings: FileSettings, jobs: int
         try:
             for _, future in _windowed(submit, batches(todo, PROCESS_BATCH),
                                        jobs * BATCHES_IN_FLIGHT):
-                for index, result in future.result():
+                for index, text in future.result():
                     done.add(index)
-                    yield index, result
+                    yield index, FileResult.from_wire(text)
         except BrokenProcessPool:
+            pass
+        except Exception:  # a batch that failed in its worker: its files are checked alone
             pass
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -156,9 +173,11 @@ def in_processes(items: Iterable[Item], settings: FileSettings, jobs: int
 def _alone(index: int, path: Path, settings: FileSettings) -> FileResult:
     pool = _new_pool(1, settings)
     try:
-        return pool.submit(_check_in_worker, [(index, path)]).result()[0][1]
+        return FileResult.from_wire(pool.submit(_check_in_worker, [(index, path)]).result()[0][1])
     except BrokenProcessPool:
         return not_checked(path, "the worker process checking it died")
+    except Exception as exc:  # it failed in the worker (out of memory …)
+        return not_checked(path, "the worker process could not check it", exc)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -216,7 +235,8 @@ def on_dask(items: Iterable[Item], settings: FileSettings, address: str
             for future in running:
                 batch = submitted.pop(future.key)
                 try:
-                    done = future.result()
+                    done = [(index, FileResult.from_wire(text))
+                            for index, text in future.result()]
                 except Exception as exc:  # KilledWorker and the like: the files are named
                     why = f"the Dask task failed: {type(exc).__name__}: {exc}"
                     done = [(index, not_checked(path, why)) for index, path in batch]

@@ -24,6 +24,9 @@ class Severity(enum.StrEnum):
 
 
 MAX_MESSAGE = 1000
+MAX_FIELD = 256  # a UID or tag path quoted from a broken file (a UID of 200,000 characters)
+BOUNDED_SOURCE = "rtconform: findings per rule and file are bounded"
+_MARGIN = 40  # longer than any "… (N more characters)"
 MAX_PER_RULE_AND_FILE = 100  # beyond: one finding says how many more
 
 
@@ -44,9 +47,17 @@ class Finding:
     def __post_init__(self) -> None:
         # a broken file can make a quoted value hundreds of kilobytes long; ten
         # thousand of them made a JSON of gigabytes
-        if len(self.message) > MAX_MESSAGE:
+        # (the margin keeps a finding read back from JSON as it was written)
+        if len(self.message) > MAX_MESSAGE + _MARGIN:
             self.message = (f"{self.message[:MAX_MESSAGE]} … "
                             f"({len(self.message) - MAX_MESSAGE} more characters)")
+        # repeated on every finding of the file: 18,000 findings quoting one
+        # 200 KB UID made a 4 GB result
+        for name in ("sop_instance_uid", "tag_path"):
+            value = getattr(self, name)
+            if len(value) > MAX_FIELD + _MARGIN:
+                setattr(self, name, f"{value[:MAX_FIELD]}… ({len(value) - MAX_FIELD} more "
+                                    "characters)")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -93,18 +104,25 @@ def rule_ids_of(finding: Finding) -> set[str]:
 
 def bounded(findings: list[Finding]) -> list[Finding]:
     """At most MAX_PER_RULE_AND_FILE findings of one rule on one file, then one
-    saying how many more (a fuzzed structure set gave 10,000 UID-VALID)."""
+    saying how many more (a fuzzed structure set gave 10,000 UID-VALID).
+    Bounding twice (in a worker, then over the whole set) says the same."""
     seen: dict[tuple[str, str, Severity], int] = {}
+    more: dict[tuple[str, str, Severity], int] = {}
     out = []
     for f in findings:
         key = (f.rule_id, f.file, f.severity)
+        if f.source == BOUNDED_SOURCE:  # already bounded once: carry its count
+            more[key] = more.get(key, 0) + int(f.extra.get("more", 0))
+            continue
         seen[key] = seen.get(key, 0) + 1
         if seen[key] <= MAX_PER_RULE_AND_FILE:
             out.append(f)
-    for (rule_id, file, severity), n in seen.items():
-        if n > MAX_PER_RULE_AND_FILE:
-            out.append(Finding(rule_id, severity, f"… and {n - MAX_PER_RULE_AND_FILE} more "
+    for key in {**seen, **more}:
+        n = max(seen.get(key, 0) - MAX_PER_RULE_AND_FILE, 0) + more.get(key, 0)
+        if n > 0:
+            rule_id, file, severity = key
+            out.append(Finding(rule_id, severity, f"… and {n} more "
                                f"{rule_id} findings on this file (the first "
-                               f"{MAX_PER_RULE_AND_FILE} are listed)",
-                               "rtconform: findings per rule and file are bounded", file))
+                               f"{MAX_PER_RULE_AND_FILE} are listed)", BOUNDED_SOURCE, file,
+                               extra={"more": n}))
     return out

@@ -29,6 +29,7 @@ from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.rules.profiles import rules_of
 from rtconform.rules.registry import Rule, RuleContext
+from rtconform.usage import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 FORMAT = "rtconform-findings/1"  # the JSON layout; a breaking change bumps it
 
@@ -73,7 +74,9 @@ class ValidationResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.errors else 0
+        if self.interrupted:  # Ctrl-C: the process exits 2, and its JSON says so
+            return EXIT_USAGE
+        return EXIT_FINDINGS if self.errors else EXIT_OK
 
     @property
     def counts(self) -> dict[str, int]:

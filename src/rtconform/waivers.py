@@ -60,7 +60,19 @@ class Waiver:
         )
 
 
+def example() -> str:
+    """The commented example waivers file shipped with rtconform (it waives nothing)."""
+    from importlib import resources
+
+    return resources.files("rtconform").joinpath("waivers-example.yaml").read_text(
+        encoding="utf-8")
+
+
 def load_waivers(path: Path) -> list[Waiver]:
+    if not Path(path).exists():
+        raise WaiverError(f"{path}: no such file (waivers are optional: leave --waivers out, "
+                          f"or write a commented one that waives nothing with `rtconform "
+                          f"waivers example > {path}`)")
     lines: dict = {}
     try:
         data = load_checked(Path(path), SCHEMA, lines) or []

@@ -9,6 +9,7 @@ is built), and must be UTF-8."""
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import yaml
 MAX_BYTES = 32 << 20
 MAX_DEPTH = 64
 MAX_VALUES = 1_000_000  # scalars and collections once aliases are expanded
+MAX_NUMBER_CHARS = 40  # a port or a timeout of 5,000 digits is not a number to convert
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -44,6 +47,8 @@ def check_bounds(root) -> str | None:
             return f"line {node.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels"
         if id(node) in expanded:
             continue
+        if not done and (problem := _scalar_problem(node) or _duplicate_key(node)):
+            return problem
         kids = _children(node)
         if done or not kids:
             expanded[id(node)] = 1 + sum(expanded[id(k)] for k in kids)
@@ -53,6 +58,39 @@ def check_bounds(root) -> str | None:
             continue
         stack.append((node, depth, True))
         stack.extend((k, depth + 1, False) for k in kids if id(k) not in expanded)
+    return None
+
+
+def _scalar_problem(node) -> str | None:
+    """A number YAML would accept and no setting can mean: NaN, infinity, or
+    thousands of digits (Python refuses to convert those, with a ValueError)."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (_INT, _FLOAT):
+        return None
+    line = node.start_mark.line + 1
+    if len(node.value) > MAX_NUMBER_CHARS:
+        return f"line {line}: a number of {len(node.value)} characters is not a usable value"
+    text = node.value.lower().replace("_", "").replace(".nan", "nan").replace(".inf", "inf")
+    try:
+        finite = node.tag != _FLOAT or math.isfinite(float(text))
+    except ValueError:  # YAML 1.1 sexagesimal (1:30.5): finite
+        finite = True
+    if not finite:
+        return f"line {line}: {node.value} is not a finite number"
+    return None
+
+
+def _duplicate_key(node) -> str | None:
+    """YAML keeps the last of two equal keys, silently: say so instead."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    first: dict[str, int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if key.value in first:
+            return (f"line {key.start_mark.line + 1}: duplicate key {key.value!r} (first at "
+                    f"line {first[key.value]})")
+        first[key.value] = key.start_mark.line + 1
     return None
 
 
@@ -89,13 +127,17 @@ def load_yaml(path: Path):
         if root is None:
             return None, None
         problem = check_bounds(root)
-        if problem:
-            raise ConfigError(f"{path}: {problem}")
+        if problem:  # "line N: why" → "file:N: why"
+            raise ConfigError(f"{path}:{problem.removeprefix('line ')}")
         return loader.construct_document(root), root
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: nested too deeply to read") from exc
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a value the constructor cannot convert
+        raise ConfigError(f"{path}: a value cannot be read: {exc}") from exc
     finally:
         loader.dispose()
 
@@ -126,7 +168,10 @@ def load_checked(path: Path, schema: dict, lines: dict | None = None):
             where = tuple(e.absolute_path)
             line = lines.get(where) or lines.get(where[:-1], 0)
             dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
-            located.append(f"{path}:{line}: {dotted.lstrip('.') or '(top)'}: {e.message}"
+            message = e.message
+            if e.validator == "pattern" and e.schema.get("description"):
+                message = f"{e.instance!r} is not {e.schema['description']}"
+            located.append(f"{path}:{line}: {dotted.lstrip('.') or '(top)'}: {message}"
                            f"{_suggestion(e)}")
         raise ConfigError("\n".join(located))
     return data

@@ -31,6 +31,7 @@ from rtconform.actors.query import QueryError, find_responses, level_of, matchin
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore
 from rtconform.actors.tls import TLSConfig
+from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES
 
 ACTOR = "Archive"
 
@@ -45,6 +46,7 @@ class ArchiveConfig:
     move_destinations: dict[str, tuple[str, int]] = field(default_factory=dict)
     max_associations: int = 10
     max_pending: int = 64  # connections not yet associated, counted apart
+    max_pending_per_address: int = 0  # of them from one address; 0: a quarter
     check_called_ae: bool = True
     tls: TLSConfig | None = None  # DICOM TLS, listening and for C-MOVE sub-associations
     transfer_syntaxes: list[str] = field(default_factory=lambda: list(DEFAULT_TRANSFER_SYNTAXES))
@@ -53,6 +55,9 @@ class ArchiveConfig:
     # A misbehaving archive on purpose: these attributes are dropped on storage,
     # to see what a receiver (or a scenario) makes of it.
     drop_attributes: list[str] = field(default_factory=list)
+    # one data set larger than this is refused (0xA700) and the association
+    # aborted while it arrives; what is received goes to disk, not memory
+    max_object_mb: int = DEFAULT_MAX_OBJECT_BYTES >> 20
 
 
 class Archive:
@@ -87,14 +92,18 @@ class Archive:
             (evt.EVT_CONN_OPEN, _nodelay),
             (evt.EVT_C_ECHO, lambda event: 0x0000),
             (evt.EVT_C_STORE, StorageReceiver(self.store, self.recorder, ACTOR,
-                                              drop=cfg.drop_attributes)),
+                                              drop=cfg.drop_attributes,
+                                              max_object_bytes=cfg.max_object_mb << 20)),
             (evt.EVT_C_FIND, self._on_find),
             (evt.EVT_C_MOVE, self._on_move),
             (evt.EVT_C_GET, self._on_get),
             *self.recorder.handlers(ACTOR),
         ]
         limits = ConnectionLimits(max_associations=cfg.max_associations,
-                                  max_pending=cfg.max_pending, artim=cfg.timeouts.acse,
+                                  max_pending=cfg.max_pending,
+                                  max_pending_per_address=cfg.max_pending_per_address,
+                                  artim=cfg.timeouts.acse,
+                                  max_object_bytes=cfg.max_object_mb << 20,
                                   idle=cfg.timeouts.network, check_called_ae=cfg.check_called_ae)
         self._server = start_guarded_server(ae, (cfg.host, cfg.port), handlers, limits,
                                             self.recorder, ACTOR,

@@ -73,6 +73,8 @@ def tls_config(args: argparse.Namespace) -> TLSConfig | None:
 def run_archive(args: argparse.Namespace, console: Console) -> int:
     store = Path(args.store)
     recorder = AssociationRecorder(Path(args.log) if args.log else store / "associations.jsonl")
+    if args.max_object_mb < 1:
+        raise SimulateError("--max-object-mb must be 1 or more")
     tls = tls_config(args)
     if tls is not None and tls.cert is None:
         raise SimulateError("a TLS Archive needs --tls-cert")
@@ -80,6 +82,7 @@ def run_archive(args: argparse.Namespace, console: Console) -> int:
         ae_title=args.aet, host=args.host, port=args.port, store_dir=store, allow=args.allow or [],
         move_destinations=parse_move_destinations(args.move_dest or []),
         max_associations=args.max_associations, max_pending=args.max_pending,
+        max_object_mb=args.max_object_mb,
         check_called_ae=not args.accept_any_called_ae,
         timeouts=Timeouts(acse=args.artim, network=args.idle),
         tls=tls,
@@ -177,7 +180,8 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
             "rtconform simulate archive --store /tmp/a --allow CONTOURER --move-dest "
             "PLANNER=127.0.0.1:11113 --duplicates reject",
             "rtconform simulate archive --store /tmp/a --port 2762 --tls-cert archive.pem "
-            "--tls-key archive.key --tls-ca ca.pem"))
+            "--tls-key archive.key --tls-ca ca.pem",
+            "rtconform simulate archive --store /tmp/a --max-object-mb 64"))
     a.add_argument("--aet", default="ARCHIVE", type=_ae, help="own AE title (default ARCHIVE)")
     a.add_argument("--host", default="127.0.0.1", help="address to listen on")
     a.add_argument("--port", type=int, default=11112, help="port (0: any free port)")
@@ -190,7 +194,11 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
                    help="associations at once; the next gets A-ASSOCIATE-RJ (default 10)")
     a.add_argument("--max-pending", type=int, default=64,
                    help="connections still waiting for their A-ASSOCIATE-RQ, counted apart "
-                        "from --max-associations; beyond it a connection is closed (64)")
+                        "from --max-associations; beyond it (or beyond a quarter of it from "
+                        "one address) the oldest silent one is closed (64)")
+    a.add_argument("--max-object-mb", type=int, default=512, metavar="MB",
+                   help="a larger data set is refused while it arrives: 0xA700 and A-ABORT "
+                        "(512); what is received goes to disk, not memory")
     a.add_argument("--artim", type=float, default=30.0, metavar="S",
                    help="PS3.8 ARTIM: seconds from connect to A-ASSOCIATE-RQ (30)")
     a.add_argument("--idle", type=float, default=60.0, metavar="S",

@@ -23,7 +23,7 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
 )
-from pynetdicom import AE, build_role, evt
+from pynetdicom import AE, _config, build_role, evt
 from pynetdicom.sop_class import (
     PatientRootQueryRetrieveInformationModelFind,
     PatientRootQueryRetrieveInformationModelGet,
@@ -39,7 +39,7 @@ from rtconform.actors.query import response_problems
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore, StoreError
 from rtconform.actors.tls import TLSConfig
-from rtconform.dicom.read import check_bytes
+from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, check_bytes, check_structure
 from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from rtconform.dicom.uids import STORAGE_SOP_CLASSES, uid_name
 
@@ -181,34 +181,100 @@ def _encode(ds: Dataset) -> bytes:
     return buffer.getvalue()
 
 
+# A received C-STORE data set goes to a temporary file as its fragments arrive
+# (pynetdicom's chunked receive), never whole into memory: with the guard's
+# per-message bound, what one C-STORE costs the receiver is disk, not RAM.
+_config.STORE_RECV_CHUNKED_DATASET = True
+
+
+def _hand_back_responses() -> None:
+    """Work around a race in pynetdicom 3 (seen as "Received unexpected C-STORE
+    service message", then a DIMSE timeout, on a loaded machine; pynetdicom
+    issue 875 for C-FIND): send_c_store() and its siblings clear the
+    reactor's checkpoint and go on when the reactor *was* paused, but the
+    reactor may have passed its wait just before and then takes the peer's
+    response off the queue and drops it, while the operation waits for it
+    until the DIMSE timeout. While an operation holds the reactor (its
+    checkpoint cleared), a response the reactor finds goes back to the head
+    of the queue for the operation, in order; at any other time pynetdicom's
+    own handling (a warning) stands."""
+    from pynetdicom.association import Association
+
+    original = Association._serve_request
+    if getattr(original, "_rtconform", False):
+        return
+
+    def serve(self, msg, context_id) -> None:
+        if not msg.is_valid_request and not self._reactor_checkpoint.is_set() \
+                and not self._sent_release:
+            queue = self.dimse.msg_queue
+            with queue.mutex:
+                queue.queue.appendleft((context_id, msg))
+                queue.not_empty.notify()
+            return
+        original(self, msg, context_id)
+
+    serve._rtconform = True
+    Association._serve_request = serve
+
+
+_hand_back_responses()
+
+
 class StorageReceiver:
     """A C-STORE SCP handler writing into an InstanceStore and recording every
-    dataset: the Archive's and every retrieving actor's."""
+    dataset: the Archive's and every retrieving actor's. The data set arrives
+    as a file (pynetdicom writes it as it is received); its element stream is
+    walked there, its header decoded, and the file copied into the store
+    atomically — memory does not grow with the size of what is sent."""
 
     def __init__(self, store: InstanceStore, recorder: AssociationRecorder, actor: str,
-                 drop: list[str] | None = None) -> None:
+                 drop: list[str] | None = None,
+                 max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES) -> None:
         self.store = store
         self.recorder = recorder
         self.actor = actor
         self.drop = drop or []
+        self.max_object_bytes = max_object_bytes
 
-    def _without(self, ds: Dataset) -> bytes:
+    def _without(self, received: Path | bytes) -> bytes:
+        ds = pydicom.dcmread(received if isinstance(received, Path) else io.BytesIO(received))
         for keyword in self.drop:
             if keyword in ds:
                 del ds[keyword]
         return _encode(ds)
 
+    def _received(self, event) -> tuple[Path | bytes, Dataset]:
+        """The received data set (its file, or bytes without chunked receive)
+        and its header, both checked; raises on what cannot be decoded."""
+        try:
+            path = Path(event.dataset_path)
+        except AttributeError:  # chunked receive off (another pynetdicom user)
+            received: Path | bytes = event.encoded_dataset(include_meta=True)
+            check_bytes(received)
+            ds = pydicom.dcmread(io.BytesIO(received), stop_before_pixels=True)
+        else:
+            if path.stat().st_size > self.max_object_bytes + (1 << 16):
+                raise StoreError(0xA700, f"data set larger than the "
+                                         f"{self.max_object_bytes >> 20} MB allowed")
+            # pydicom decodes a truncated element quietly: walk the stream first
+            check_structure(path, self.max_object_bytes)
+            received = path
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        ds.file_meta = event.file_meta
+        for _ in ds.iterall():  # a dataset that cannot be decoded fails now
+            pass
+        return received, ds
+
     def __call__(self, event) -> int:
         calling = str(event.assoc.requestor.ae_title).strip()
         sop_uid = str(event.request.AffectedSOPInstanceUID or "")
         try:
-            encoded = event.encoded_dataset(include_meta=True)
-            # pydicom decodes a truncated element quietly: walk the bytes first
-            check_bytes(encoded)
-            ds = event.dataset
-            ds.file_meta = event.file_meta
-            for _ in ds.iterall():  # a dataset that cannot be decoded fails now
-                pass
+            received, ds = self._received(event)
+        except StoreError as exc:
+            self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid,
+                                 status=f"0x{exc.status:04X}", reason=exc.reason)
+            return exc.status
         except Exception as exc:
             self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid, status="0xC210",
                                  reason=f"cannot decode dataset: {type(exc).__name__}: {exc}")
@@ -219,9 +285,10 @@ class StorageReceiver:
                                         "request's Affected SOP Instance UID")
             return 0xA900
         if self.drop:
-            encoded = self._without(ds)
+            received = self._without(received)
         try:
-            outcome = self.store.store(encoded, ds, str(event.context.transfer_syntax), calling)
+            outcome = self.store.store(received, ds, str(event.context.transfer_syntax),
+                                       calling)
         except StoreError as exc:
             self.recorder.stored(event.assoc, self.actor, sop_instance=sop_uid,
                                  status=f"0x{exc.status:04X}", reason=exc.reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -119,9 +120,9 @@ class InstanceStore:
             self._db.close()
 
     # -- writing ------------------------------------------------------------
-    def _path_for(self, ds: Dataset, encoded: bytes) -> Path:
+    def _path_for(self, ds: Dataset, encoded: bytes | Path) -> Path:
         if self.objects is not None:  # by content: immutable, written once for the run
-            digest = hashlib.sha256(encoded).hexdigest()
+            digest = _sha256(encoded)
             return self.objects / digest[:2] / f"{digest}.dcm"
         study = safe_file_stem(ds.get("StudyInstanceUID"), "study-" + _digest(
             ds.get("StudyInstanceUID")))
@@ -131,10 +132,11 @@ class InstanceStore:
             ds.get("SOPInstanceUID")))
         return self.folder / study / series / f"{sop}.dcm"
 
-    def store(self, encoded: bytes, ds: Dataset, transfer_syntax: str,
+    def store(self, encoded: bytes | Path, ds: Dataset, transfer_syntax: str,
               calling_ae: str = "") -> StoreOutcome:
-        """Write the received bytes (preamble, file meta, dataset as received)
-        and index them. Raises StoreError with the status to answer."""
+        """Write the received bytes (preamble, file meta, dataset as received;
+        or the file they were streamed into as they arrived) and index them.
+        Raises StoreError with the status to answer."""
         sop_uid = str(ds.get("SOPInstanceUID", ""))
         if not sop_uid:
             raise StoreError(0xA900, "dataset has no SOP Instance UID")
@@ -189,11 +191,27 @@ def _digest(value: object) -> str:
     return hashlib.sha1(str(value).encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _sha256(data: bytes | Path) -> str:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    with open(data, "rb") as fp:
+        while chunk := fp.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, data: bytes | Path) -> None:
+    """Bytes, or a received file copied in chunks (memory stays flat),
+    to a temporary name beside `path`, fsynced, then renamed into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
+            if isinstance(data, bytes):
+                fp.write(data)
+            else:
+                with open(data, "rb") as source:
+                    shutil.copyfileobj(source, fp, 1 << 20)
             fp.flush()
             os.fsync(fp.fileno())
         os.replace(tmp, path)

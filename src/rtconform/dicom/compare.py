@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydicom.datadict import keyword_for_tag
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 
 MAX_VALUE = 80  # characters of a value shown in evidence
@@ -34,15 +35,38 @@ def show(value: object) -> str:
     return text if len(text) <= MAX_VALUE else f"{text[:MAX_VALUE]}… ({len(text)} characters)"
 
 
+def value(element: DataElement) -> object:
+    """An element's value; one a sender had to encode as UN (a value of more
+    than 64 KiB, e.g. a long DS, in Explicit VR: PS3.5 6.2.2) read with its
+    dictionary VR, so that it compares with what was sent."""
+    if element.VR == "UN" and isinstance(element.value, bytes):
+        try:
+            vr = dictionary_VR(element.tag)
+        except KeyError:
+            return element.value
+        if vr not in ("UN", "SQ") and " or " not in vr:
+            raw = RawDataElement(element.tag, vr, len(element.value), element.value, 0, True,
+                                 True)
+            return convert_raw_data_element(raw).value
+    return element.value
+
+
 def differences(sent: Dataset, back: Dataset, limit: int = 20, prefix: str = ""
                 ) -> list[Difference]:
     """Attributes that differ (file meta aside: a transfer syntax may change
-    in transit), down into sequence items, at most `limit`."""
+    in transit), down into sequence items, at most `limit`. Elements whose
+    encoded bytes are equal are not decoded (a plan's thousands of leaf
+    positions)."""
     out: list[Difference] = []
-    tags = sorted({e.tag for e in sent} | {e.tag for e in back})
+    tags = sorted(set(sent.keys()) | set(back.keys()))
     for tag in tags:
         if len(out) >= limit:
             break
+        raw_a = sent.get_item(tag) if tag in sent else None
+        raw_b = back.get_item(tag) if tag in back else None
+        if isinstance(raw_a, RawDataElement) and isinstance(raw_b, RawDataElement) and \
+                raw_a.value == raw_b.value:
+            continue
         name = prefix + (keyword_for_tag(tag) or str(tag))
         a, b = sent.get(tag), back.get(tag)
         if a is None or b is None:
@@ -56,6 +80,6 @@ def differences(sent: Dataset, back: Dataset, limit: int = 20, prefix: str = ""
                 out += differences(x, y, limit - len(out), f"{name}[{i}].")
                 if len(out) >= limit:
                     break
-        elif a.value != b.value:
+        elif value(a) != value(b):
             out.append(Difference(name, show(a.value), show(b.value)))
     return out[:limit]

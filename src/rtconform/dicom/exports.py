@@ -48,7 +48,18 @@ def add_bolus(sample: SampleSet) -> None:
     """A BOLUS ROI on the anterior skin, with a density override, used by
     the AP beam of the dosimetric plan (the geometric plan stays as BRTO
     wants it: no bolus)."""
-    ss = sample.datasets["RS_structure_set.dcm"]
+    add_bolus_roi(sample.datasets["RS_structure_set.dcm"])
+    bolus = Dataset()
+    bolus.ReferencedROINumber = BOLUS_ROI
+    beam = sample.datasets["RP_dosimetric.dcm"].BeamSequence[0]  # AP
+    beam.ReferencedBolusSequence = Sequence([bolus])
+    beam.NumberOfBoli = 1
+
+
+def add_bolus_roi(ss: Dataset) -> int:
+    """The bolus as an ROI of the structure set (BOLUS_MM on the anterior
+    skin, over the PTV's slices, RT ROI Interpreted Type BOLUS, with its
+    material's relative electron density); its ROI number."""
     first = ss.ROIContourSequence[1].ContourSequence  # the PTV's slices
     roi = Dataset()
     roi.ROINumber = BOLUS_ROI
@@ -83,11 +94,7 @@ def add_bolus(sample: SampleSet) -> None:
     prop.ROIPhysicalProperty, prop.ROIPhysicalPropertyValue = OVERRIDE
     obs.ROIPhysicalPropertiesSequence = Sequence([prop])
     ss.RTROIObservationsSequence.append(obs)
-    bolus = Dataset()
-    bolus.ReferencedROINumber = BOLUS_ROI
-    beam = sample.datasets["RP_dosimetric.dcm"].BeamSequence[0]  # AP
-    beam.ReferencedBolusSequence = Sequence([bolus])
-    beam.NumberOfBoli = 1
+    return BOLUS_ROI
 
 
 def approve(sample: SampleSet) -> None:

@@ -7,6 +7,7 @@ sequences. That is what keeps memory flat on a folder of 10,000 CT files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,7 @@ from rtconform.dicom.read import (
     NotDicom,
     UnreadableFile,
     read_header,
+    undecodable_element,
 )
 from rtconform.dicom.uids import (
     IMAGE_SOP_CLASSES,
@@ -48,6 +50,8 @@ def is_dicomdir(ds: Dataset) -> bool:
 def person_name(value: object) -> str:
     """PN with insignificant trailing delimiters removed (PS3.5 6.2.1):
     'IHE_RO^Patient^^^' and 'IHE_RO^Patient' are the same name."""
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return "\\".join(person_name(v) for v in value)  # type: ignore[union-attr]
     groups = str(value or "").split("=")
     return "=".join(g.rstrip("^ ") for g in groups).rstrip("=")
 
@@ -177,6 +181,7 @@ def read_instance(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
                   ) -> tuple[Instance, Dataset] | Unreadable:
     """One file → its index record and header dataset, or why it is unreadable.
     Whatever a file holds, the answer is one of the two: never an exception."""
+    ds = None
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read forever
             return Unreadable(path, "not a regular file (FIFO, socket or device): not read")
@@ -191,8 +196,12 @@ def read_instance(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
         return Unreadable(path, f"cannot be read: {exc.strerror or exc}")
     except RecursionError:
         return Unreadable(path, "sequences nested too deep to decode")
-    except Exception as exc:  # a value pydicom cannot convert, on any attribute
-        return Unreadable(path, f"cannot be decoded: {type(exc).__name__}: {exc}")
+    except Exception:  # a value pydicom cannot convert, on any attribute: say which
+        where = ""
+        with contextlib.suppress(Exception, RecursionError):
+            where = undecodable_element(ds)
+        return Unreadable(path, f"cannot be decoded: {where}" if where else
+                          "cannot be decoded: a value does not match its VR")
     return inst, ds
 
 

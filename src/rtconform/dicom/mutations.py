@@ -152,6 +152,44 @@ def empty() -> Case:
     return Case("empty", b"", "0 bytes", broken=True)
 
 
+def multi_valued_name(base: bytes, value: str = "A^B\\C^D") -> Case:
+    """The object with a Patient Name of two values: legal-looking (VM is
+    1 for PN, but readers take it), and a pydicom dataset holding it cannot be
+    pickled, which once cost a whole validation with worker processes."""
+    import io
+
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(base))
+    ds.PatientName = value
+    out = io.BytesIO()
+    ds.save_as(out)
+    return Case("multi-valued-pn", out.getvalue(), f"PatientName {value!r}")
+
+
+def long_contour(base: bytes, points: int) -> Case:
+    """A structure set reduced to one contour of `points` points (a circle
+    of 100 mm on the plane of its first contour), in Implicit VR so the long
+    Contour Data stays DS: legal, and 25 bytes a point to decode."""
+    import io
+
+    import numpy as np
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(base))
+    contour = ds.ROIContourSequence[0].ContourSequence[0]
+    z = float(contour.ContourData[2])
+    t = np.linspace(0, 2 * np.pi, points, endpoint=False)
+    xyz = np.column_stack([100 * np.cos(t), 100 * np.sin(t), np.full(points, z)]).ravel()
+    contour.ContourData = [f"{v:.4f}" for v in xyz]
+    contour.NumberOfContourPoints = points
+    ds.ROIContourSequence[0].ContourSequence = [contour]
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2"
+    out = io.BytesIO()
+    ds.save_as(out, implicit_vr=True, little_endian=True)
+    return Case("long-contour", out.getvalue(), f"one contour of {points} points")
+
+
 def random_case(rng: random.Random, base: bytes) -> Case:
     """One case of any kind, drawn from `rng` (the benchmark's way)."""
     kind = rng.choice(KINDS)

@@ -253,7 +253,7 @@ def read_header(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
     except Exception as exc:  # pydicom raises many types on corrupt input
         # without the 'DICM' prefix nothing says it was meant to be DICOM
         kind = NotDicom if structure is None else UnreadableFile
-        raise kind(f"cannot be decoded: {type(exc).__name__}: {exc}") from exc
+        raise kind("cannot be decoded: its data set cannot be parsed into elements") from exc
     if structure is None:
         if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
             raise NotDicom("not a DICOM file (no 'DICM' prefix and no SOP Class/Instance"
@@ -266,6 +266,34 @@ def read_header(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
             _walk_bare(path, explicit, little), part10=False,
         )
     return ds, structure
+
+
+def undecodable_element(ds, path: str = "", depth: int = 0) -> str:
+    """Where a data set's first value that cannot be decoded is, said as what
+    is wrong with the file ("PatientName (0010,0010) is not a valid PN"), not
+    as the exception pydicom raised; "" when every value decodes. Each element
+    is converted on its own and nothing is kept in the data set."""
+    from pydicom.dataelem import RawDataElement, convert_raw_data_element
+
+    if depth > 64:
+        return ""
+    for tag in list(ds.keys()):
+        raw = ds.get_item(tag)
+        tag_text = f"({tag.group:04X},{tag.element:04X})"
+        try:
+            elem = convert_raw_data_element(raw, encoding=ds._character_set, ds=ds) \
+                if isinstance(raw, RawDataElement) else raw
+        except Exception:
+            name = pydicom.datadict.keyword_for_tag(tag) or "element"
+            vr = getattr(raw, "VR", None) or "its VR"
+            return f"{path}{name} {tag_text} is not a valid {vr} value"
+        if elem.VR == "SQ":
+            for i, item in enumerate(elem.value or []):
+                where = undecodable_element(item, f"{path}{elem.keyword or tag_text}[{i}].",
+                                            depth + 1)
+                if where:
+                    return where
+    return ""
 
 
 MAGIC = ((b"%PDF", "PDF document"), (b"<?xml", "XML document"), (b"\x89PNG", "PNG image"),

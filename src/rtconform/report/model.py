@@ -363,7 +363,7 @@ def media(summary: dict) -> dict | None:
 
 def file_set_checks(files: list[Path]) -> list[dict]:
     """The PS3.10/PS3.11 File-set checks of every DICOMDIR in the export."""
-    from rtconform.rules.fileset import RULE_IDS
+    from rtconform.profiles.dicom_rt.fileset import RULE_IDS
     from rtconform.rules.registry import RULES
 
     out = []

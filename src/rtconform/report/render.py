@@ -12,6 +12,7 @@ import markupsafe
 import pydicom
 from pydicom.dataset import Dataset
 
+from rtconform.profiles.tppc.report import plan_reports
 from rtconform.redact import Redactor
 from rtconform.report import markdown as md
 from rtconform.report import model as report_model
@@ -126,7 +127,7 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         doses = [p for p, h in headers.items() if h.get("Modality") == "RTDOSE"
                  and str(h.get("FrameOfReferenceUID")) == frame
                  and h.get("DoseSummationType") == "PLAN"]
-        dose = _drawable_dose(sorted(doses, key=lambda p: p not in received))
+        dose, skipped = _drawable_dose(sorted(doses, key=lambda p: p not in received))
         plan = None
         if dose is not None and dose.get("ReferencedRTPlanSequence"):
             plan_path = objects.get(str(dose.ReferencedRTPlanSequence[0]
@@ -136,6 +137,8 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         title = redactor(str(ss.get("StructureSetLabel", "")))
         try:  # objects the SUT sent may be broken: the report says so, it does not stop
             entry = _picture_set(images, ss, dose, title, rx, redactor)
+            if skipped:
+                entry["note"] = "; ".join(skipped)
         except Exception as exc:
             entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [],
                      "note": f"pictures not drawn: {type(exc).__name__}: {exc}"}
@@ -145,17 +148,20 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
     return sets
 
 
-def _drawable_dose(paths: list[Path]) -> Dataset | None:
-    """The first plan dose whose grid can be drawn (a dose with a broken grid
-    is a finding of its own, not a picture)."""
+def _drawable_dose(paths: list[Path]) -> tuple[Dataset | None, list[str]]:
+    """The first plan dose whose grid can be drawn, and why the ones before it
+    could not (a dose with a broken grid is a finding of its own, not a
+    picture)."""
+    skipped = []
     for path in paths:
         dose = pydicom.dcmread(path)
         try:
             DoseGrid(dose)
-        except Exception:  # the next dose may be whole
+        except Exception as exc:  # the next dose may be whole; this one is said
+            skipped.append(f"RT Dose {dose.get('SOPInstanceUID', path.name)} not drawn: {exc}")
             continue
-        return dose
-    return None
+        return dose, skipped
+    return None, skipped
 
 
 def _picture_set(images, ss, dose, title: str, rx: float | None, redactor) -> dict:
@@ -220,12 +226,16 @@ def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bo
     run_dir = Path(run_dir)
     data, received, redactor = report_model.build(run_dir, redact, site, operator)
     sets = pictures(run_dir, received, redactor, data["unreadable"]) if with_pictures else []
+    # each plan's beams as detected, with their beam's-eye views (the tppc profile's)
+    plans = plan_reports(received, redactor, pictures=with_pictures)
+    data["plans"] = [{k: v for k, v in plan.items() if k != "views"} for plan in plans]
     written = {}
     env = _env()
     template = env.get_template("report.html.j2")
 
     def html_text(pages: dict | None) -> str:
-        return template.render(r=data, pictures=sets, paper=PAPERS[paper], pages=pages)
+        return template.render(r=data, pictures=sets, plans=plans, paper=PAPERS[paper],
+                               pages=pages)
 
     if "json" in formats:
         path = RunFolder(run_dir).report("json")
@@ -245,9 +255,13 @@ def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bo
             if "dvh" in entry:
                 entry["dvh_file"] = f"report_files/set{i}_dvh.png"
                 (run_dir / entry["dvh_file"]).write_bytes(entry["dvh"])
+        for i, plan in enumerate(plans):
+            for j, view in enumerate(plan["views"]):
+                view["file"] = f"report_files/plan{i}_beam{j}.png"
+                (run_dir / view["file"]).write_bytes(view["png"])
         path = RunFolder(run_dir).report("md")
         path.write_text(_env(markdown=True).get_template("report.md.j2").render(
-            r=data, pictures=sets),
+            r=data, pictures=sets, plans=plans),
                         encoding="utf-8")
         written["md"] = path
     if "pdf" in formats:

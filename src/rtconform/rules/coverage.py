@@ -1,27 +1,28 @@
-"""The IHE-RO test tool's BRTO checklist, row by row, mapped to what checks it
-here: rule ids, or scenarios of `features/` (by transaction and name).
+"""A profile's outside checklist (the IHE-RO test tool's, for `brto` and
+`tppc`), row by row, mapped to what checks it here: rule ids, standard
+engines, or scenarios of `features/` (by transaction and name).
 
-The map is data (`conformance/ihe-ro-brto-coverage.yaml`, shipped with the
-package); a test keeps it whole: every row of the checklist is mapped, and
-every rule id or scenario it names exists.
+The map is data in the profile's package (`Checklist.file`, shipped with
+it); tests keep it whole: every row of the checklist is mapped, and every
+rule id or scenario it names exists.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from rtconform.rules.profiles import Profile, get
+
 STATUSES = ("covered", "partly", "not-applicable")
-ROWS_PER_TRANSACTION = {1: 6, 2: 65, 3: 64, 4: 47, 5: 50, 6: 2, 7: 7, 8: 6, 9: 6, 10: 6, 11: 30}
 
 
 @dataclass
 class CoverageRow:
     id: str
-    tool_status: str  # ACTIVE, WARN, INERT, LOG, SHEET, UNUSED (in the IHE-RO test tool)
+    tool_status: str  # how the outside tool treats the row (ACTIVE, INERT, live (1st) …)
     object: str
     path: str
     status: str  # covered | partly | not-applicable
@@ -38,18 +39,33 @@ class CoverageRow:
         return asdict(self)
 
 
-def coverage_path() -> Path:
-    return Path(str(resources.files("rtconform") / "data" / "ihe-ro-brto-coverage.yaml"))
+def checklist_profile(name: str = "brto") -> Profile:
+    profile = get(name)
+    if profile.checklist is None:
+        with_one = [p.name for p in _with_checklist()]
+        raise KeyError(f"profile {name!r} maps no outside checklist; these do: "
+                       f"{', '.join(with_one)}")
+    return profile
 
 
-def load_coverage(path: Path | None = None) -> list[CoverageRow]:
-    data = yaml.safe_load((path or coverage_path()).read_text(encoding="utf-8"))
+def _with_checklist() -> list[Profile]:
+    from rtconform.rules.profiles import profiles
+
+    return [p for p in profiles().values() if p.checklist]
+
+
+def coverage_path(name: str = "brto") -> Path:
+    profile = checklist_profile(name)
+    return profile.resource(profile.checklist.file)
+
+
+def load_coverage(name: str = "brto", path: Path | None = None) -> list[CoverageRow]:
+    data = yaml.safe_load((path or coverage_path(name)).read_text(encoding="utf-8"))
     return [CoverageRow(id=key, **value) for key, value in data["rows"].items()]
 
 
-def expected_ids() -> list[str]:
-    return [f"BRTO-RO{n}-{i:02d}" for n, count in ROWS_PER_TRANSACTION.items()
-            for i in range(1, count + 1)]
+def expected_ids(name: str = "brto") -> list[str]:
+    return list(checklist_profile(name).checklist.ids)
 
 
 def totals(rows: list[CoverageRow]) -> dict[str, int]:

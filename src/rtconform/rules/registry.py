@@ -114,18 +114,11 @@ def catalogue(finding_id: str, severity: Severity, title: str, source: str, scop
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, after importing the modules that register them."""
-    from rtconform.rules import (  # noqa: F401
-        brto,
-        catalogue,
-        ct,
-        dose,
-        dose_sum,
-        files,
-        fileset,
-        plan,
-        references,
-        structure_set,
-    )
+    """Every rule, after importing the modules that register them: the
+    catalogued ids here, and each installed profile's rule modules."""
+    from rtconform.rules import catalogue  # noqa: F401
+    from rtconform.rules.profiles import profiles
 
+    for profile in profiles().values():
+        profile.load_rules()
     return sorted(RULES.values(), key=lambda r: r.id)

@@ -171,7 +171,7 @@ class RunContext:
         return self._encoded[key]
 
     def validate(self, produced: list[Path], context: list[Path], label: str,
-                 given: list[Path] = ()) -> list[Finding]:
+                 given: list[Path] = (), profile: str | None = None) -> list[Finding]:
         """What the SUT produced, checked by the profile's rules (against what
         the SUT was `given`, with the other objects it made as context) and by
         the standard engines; findings appended to findings.jsonl with the
@@ -179,7 +179,7 @@ class RunContext:
         # what a SUT made from the harness's input must reference what it was
         # given (or made): a self-contained set; an exporter's folder may be partial
         rules = validate_paths(produced + context, ValidationOptions(
-            profile=self.profile, given=list(given), redactor=self.redactor,
+            profile=profile or self.profile, given=list(given), redactor=self.redactor,
             context=RuleContext(complete=not self.sut.exports_files)))
         engines = validate_paths(produced, ValidationOptions(engines=self._engine_objs,
                                                              use_tro_rules=False))

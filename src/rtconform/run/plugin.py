@@ -19,7 +19,14 @@ from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run.transactions import ACTORS, TRANSACTIONS, tag_of
 from rtconform.run_folder import RunFolder
 
-pytest_plugins = ["rtconform.run.steps"]
+
+def _step_plugins() -> list[str]:
+    from rtconform.rules.profiles import step_modules
+
+    return ["rtconform.run.steps", *step_modules()]  # the common steps, each profile's own
+
+
+pytest_plugins = _step_plugins()
 
 
 def pytest_addoption(parser) -> None:
@@ -38,6 +45,9 @@ def pytest_addoption(parser) -> None:
     group.addoption("--rtconform-debug", action="store_true",
                     help="keep the Python traceback of a failed scenario (default: the "
                          "evidence in DICOM terms)")
+    group.addoption("--rtconform-profile", default=None,
+                    help="content profile what the SUT produces is judged by (default: the SUT "
+                         "file's profile, else brto)")
     group.addoption("--rtconform-seed", default="",
                     help="seed of the UIDs of everything the harness sends (default: a new one "
                          "per run; give a run's seed to repeat it exactly)")
@@ -47,6 +57,17 @@ def pytest_addoption(parser) -> None:
     group.addoption("--rtconform-stimulus", default="equidistant",
                     help="sample set the harness gives the SUT: equidistant, uneven, "
                          "multi-series, limited")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config) -> None:
+    """A run folder asked for (--rtconform-out) is written by one session: its
+    scenarios run in this process, not in pytest-xdist workers (a checkout's
+    addopts start them for the test suite, where each worker has a temporary one)."""
+    if config.getoption("--rtconform-out", None) and getattr(config.option, "numprocesses",
+                                                             None):
+        config.option.numprocesses = 0
+        config.option.dist = "no"
 
 
 def pytest_configure(config) -> None:
@@ -73,6 +94,7 @@ def run_context(request):
     engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
     shard = _shard(request.config)
     yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"),
+                     profile=opt("--rtconform-profile") or sut.profile or "brto",
                      redact=opt("--rtconform-redact"), seed=opt("--rtconform-seed"),
                      shard=shard[0] if shard else None)
     if temporary:
@@ -172,12 +194,15 @@ def _folder(config) -> RunFolder | None:
 def pytest_collection_finish(session) -> None:
     folder = _folder(session.config)
     if folder is not None:
+        folder.path.mkdir(parents=True, exist_ok=True)  # `pytest --rtconform-out NEW_DIR`
         folder.progress("collected", count=len(session.items))
 
 
 def _transaction(report) -> str:
     keywords = report.keywords if isinstance(report.keywords, dict) else {}
     found = sorted(k for k in keywords if re.fullmatch(r"ro\d+", k))
+    if not found and "tppc" in keywords:
+        return "TPPC"
     return found[0].upper().replace("RO", "RO-") if found else "conformance"
 
 

@@ -70,6 +70,17 @@ def default_features_dir() -> Path:
     return Path.cwd() / "features"
 
 
+def profile_features(profile: str) -> Path:
+    """A profile's scenarios: its own features folder, else the TRO ones."""
+    from rtconform.rules.profiles import get
+
+    try:
+        own = get(profile).features_dir()
+    except KeyError as exc:
+        raise RunError(str(exc.args[0])) from exc
+    return own if own is not None else default_features_dir()
+
+
 def default_out() -> Path:
     return Path("reports") / dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
 
@@ -105,7 +116,8 @@ def not_applicable(features: Path, sut: SutConfig, tags: str | None) -> list[Sce
     if tags:
         expr += f" and ({tags})"
     proc = subprocess.run([sys.executable, "-m", "pytest", str(features), "--collect-only",
-                           "-q", "-p", "no:cacheprovider", "-m", expr], capture_output=True,
+                           "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", expr],
+                          capture_output=True,
                           text=True, cwd=features.parent, check=False)
     names = [line.split("::", 1)[1] for line in proc.stdout.splitlines() if "::" in line]
     return [ScenarioResult("", "", name.removeprefix("test_").replace("_", " "),
@@ -124,14 +136,14 @@ def check_tags(tags: str) -> None:
         raise RunError(f"--tags {tags!r} is not a valid expression: {exc}") from exc
 
 
-def check_reachable(sut: SutConfig, out: Path) -> None:
-    """A network SUT must answer C-ECHO within the timeout, else exit 2."""
+def check_reachable(sut: SutConfig, log: Path) -> None:
+    """A network SUT must answer C-ECHO within the timeout, else exit 2 (the
+    echo's association is recorded in `log`)."""
     if sut.peer is None:
         return
-    user = ServiceUser(sut.harness_ae,
-                       AssociationRecorder(RunFolder(out).file(RunFolder.ASSOCIATIONS)),
-                       "harness", Timeouts(connection=min(sut.timeout, 30.0),
-                                           acse=min(sut.timeout, 30.0)), tls=sut.tls)
+    user = ServiceUser(sut.harness_ae, AssociationRecorder(log), "harness",
+                       Timeouts(connection=min(sut.timeout, 30.0),
+                                acse=min(sut.timeout, 30.0)), tls=sut.tls)
     try:
         result = user.echo(sut.peer)
     except PeerUnreachable as exc:
@@ -147,15 +159,19 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         quiet: bool = True, stimulus: str = "equidistant",
         redact: bool = False, debug: bool = False,
         progress: Callable[[dict], None] | None = None,
-        seed: str | None = None, parallel: int | None = None
-        ) -> tuple[int, list[ScenarioResult]]:
+        seed: str | None = None, parallel: int | None = None,
+        profile: str | None = None) -> tuple[int, list[ScenarioResult]]:
     """Run the scenarios in a pytest process of their own. With `progress`,
     pytest's output goes to pytest.log and each event of progress.jsonl
     (scenarios collected, each scenario's verdict) is handed to it as it
     happens. `seed` (default: a new one) names the UIDs of everything the
     harness sends; the same seed repeats the run. `parallel`: scenario
     processes at once (default: the cores for the embedded default, the SUT
-    file's `parallel` otherwise; see shards.py)."""
+    file's `parallel` otherwise; see shards.py). A run that cannot start (bad
+    input, SUT not reached) leaves no run folder, and an earlier run's as it was."""
+    import shutil
+    import tempfile
+
     from rtconform.dicom.sample import SAMPLE_SETS
 
     seed = seed or new_seed()
@@ -169,9 +185,6 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     sut = load_sut(sut_file) if sut_file else SutConfig()
     started = dt.datetime.now().astimezone()
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    folder = RunFolder(out)
-    folder.reset()  # a run folder given again is this run's, not a mix of two
     statement = statement or sut.statement
     env = dict(os.environ)
     if statement is not None:
@@ -182,16 +195,29 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         except StatementError as exc:
             raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
         env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
-    check_reachable(sut, out)
-    features = (features or default_features_dir()).resolve()
+    profile = profile or sut.profile or "brto"
+    features = (features or profile_features(profile)).resolve()
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
     parts = 1 if interactive else parallel_parts(sut, parallel)
+    with tempfile.TemporaryDirectory(prefix="rtconform-echo-") as echo:
+        echo_log = Path(echo) / RunFolder.ASSOCIATIONS
+        check_reachable(sut, echo_log)
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        folder = RunFolder(out)
+        folder.reset()  # a run folder given again is this run's, not a mix of two
+        if echo_log.is_file():  # the echo is this run's first association
+            shutil.move(echo_log, folder.file(RunFolder.ASSOCIATIONS))
     args = [str(features), "-p", "no:cacheprovider", "-m",
             marker_expression(sut, tags, statement),
             "--rtconform-out", str(out), "--rtconform-engines", engines,
             "--rtconform-stimulus", stimulus, "--rtconform-seed", seed,
-            "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings"]
+            "--rtconform-profile", profile,
+            "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings",
+            # not the options of the project around features/ (a checkout's addopts
+            # run the test suite in parallel): one run, one session per shard
+            "-o", "addopts="]
     if sut_file:
         args += ["--sut", str(Path(sut_file).resolve())]
     if interactive:
@@ -229,7 +255,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     write_summary(folder, sut, results, code, settings={
         "started": started.isoformat(timespec="seconds"), "stimulus": stimulus,
         "tags": tags or "", "engines": engines, "statement": str(statement or ""),
-        "seed": seed})
+        "seed": seed, "profile": profile})
     if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
         log = folder.file(RunFolder.PYTEST_LOG)
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
@@ -237,6 +263,8 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
         raise RunError(f"the scenario run itself failed (pytest exit {code}):\n{tail}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not any(
             r.status != "not applicable" for r in results):
+        if created:  # nothing ran: no run folder is left to be mistaken for one
+            shutil.rmtree(out, ignore_errors=True)
         raise RunError(f"no scenario matches the SUT's actors {list(sut.actors)}"
                        + (f" and --tags {tags!r}" if tags else ""))
     return code, results
@@ -306,6 +334,8 @@ def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
     conformance tables under generated/, not a deleted temporary folder)."""
     from xml.etree import ElementTree
 
+    from rtconform.xmltext import xml_text
+
     events = {}
     path = folder.file(RunFolder.PROGRESS)
     if path.is_file():
@@ -321,14 +351,17 @@ def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
             for key, value in (("sut", sut.name), ("sut.actors", ", ".join(sut.actors)),
                                ("sut.peer", str(sut.peer or sut.export_dir or "embedded")),
                                ("harness.ae", sut.harness_ae)):
-                ElementTree.SubElement(props, "property", name=key, value=value)
+                ElementTree.SubElement(props, "property", name=key, value=xml_text(value))
             suite.insert(0, props)
             suite.set("name", "rtconform")
         for case in tree.iter("testcase"):
+            for failure in case.iter("failure"):  # pytest ≥ 9.2 abbreviates the attribute
+                if failure.text and failure.get("message") != failure.text:
+                    failure.set("message", failure.text)
             event = events.get(case.get("name", ""))
             if event:
                 case.set("classname", f"rtconform.{event['transaction']}")
-                case.set("name", event["name"])
+                case.set("name", xml_text(event["name"]))
         tree.write(junit, encoding="utf-8", xml_declaration=True)
     cucumber = folder.file(RunFolder.CUCUMBER)
     if cucumber.is_file():
@@ -347,7 +380,8 @@ def read_results(cucumber: Path) -> list[ScenarioResult]:
     for feature in json.loads(cucumber.read_text(encoding="utf-8")):
         transaction = next((t["name"].upper().replace("RO", "RO-") for t in
                             feature.get("tags", []) if re.fullmatch(r"ro\d+", t["name"])),
-                           "conformance")
+                           "TPPC" if any(t["name"] == "tppc" for t in feature.get("tags", []))
+                           else "conformance")
         for element in feature.get("elements", []):
             steps = element.get("steps", [])
             statuses = [s.get("result", {}).get("status", "skipped") for s in steps]
@@ -380,7 +414,7 @@ def run_settings(sut: SutConfig, settings: dict) -> dict:
     return {
         "started": settings.get("started", ""),
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "rtconform": __version__, "profile": RunContext.profile,
+        "rtconform": __version__, "profile": settings.get("profile") or RunContext.profile,
         "stimulus": settings.get("stimulus", ""), "seed": settings.get("seed", ""),
         "tags": settings.get("tags", ""),
         "statement": settings.get("statement", ""),

@@ -13,6 +13,9 @@
     harness:
       archive_ae: RTCONFORM                   # the harness Archive's AE title
       archive_port: 0                         # 0: a free port (tell your SUT the port)
+    profile: tppc                             # the content profile its scenarios and objects
+    beam_types: [vmat, static-electron]       # are judged by (default brto); for tppc, the
+                                              # beam types it plans or takes (default all 14)
     tls:                                      # DICOM TLS with the SUT (optional)
       cert: harness.pem                       # the harness's certificate and key …
       key: harness.key
@@ -61,6 +64,8 @@ class SutConfig:
     lenient: bool = False  # the reference Contourer accepts a structure set without images
     tls: TLSConfig | None = None  # every association with the SUT over DICOM TLS
     parallel: int = 1  # scenarios at once against this SUT (its data are disjoint)
+    profile: str | None = None  # the content profile of its run (rtconform run --profile)
+    beam_types: tuple[str, ...] = ()  # the TPPC beam types it declares (empty: all)
     driver: dict | None = None  # a real tool driven by rtconform.suts (its trigger)
 
     def plays(self, actor: str) -> bool:
@@ -107,10 +112,15 @@ def load_sut(path: Path) -> SutConfig:
                        "'trigger' or 'interactive', or 'embedded'")
     harness = data.get("harness") or {}
     statement = data.get("statement")
-    if statement:
-        statement = (Path(path).parent / statement).resolve()
+    if statement:  # a file beside the SUT file, or a shipped statement's name
+        from rtconform.statement.model import packaged_statements
+
+        shipped = packaged_statements().get(str(statement).removesuffix(".yaml"))
+        beside = (Path(path).parent / statement).resolve()
+        statement = beside if beside.is_file() or shipped is None else shipped
         if not statement.is_file():
-            raise SutError(f"{path}: statement {statement} does not exist")
+            raise SutError(f"{path}: statement {statement} does not exist (nor is it a "
+                           "shipped statement's name: rtconform statement list)")
     config = SutConfig(
         name=str(data.get("name") or path), actors=actors, peer=peer, export_dir=export_dir,
         trigger=data.get("trigger"), interactive=bool(data.get("interactive", False)),
@@ -120,7 +130,10 @@ def load_sut(path: Path) -> SutConfig:
         receive_ae=str(harness.get("receive_ae", "HARNESS")),
         receive_port=int(harness.get("receive_port", 0)),
         statement=statement or None, embedded=embedded is not None,
-        tls=_tls(path, data.get("tls")), parallel=int(data.get("parallel", 1)), driver=driver)
+        tls=_tls(path, data.get("tls")), parallel=int(data.get("parallel", 1)),
+        profile=data.get("profile"),
+        beam_types=tuple(str(t) for t in data.get("beam_types") or ()), driver=driver)
+    _check_profile(path, config)
     if embedded is not None:
         from rtconform.dicom.faults import FAULTS
 
@@ -158,6 +171,23 @@ def _driver_trigger(path: Path, tool: str, has_network: bool) -> str | None:
         raise SutError(f"{path}: driver.tool {tool!r} is not a known driver; known: "
                        f"{', '.join([*drivers(), *ARCHIVES])}")
     return f"{shlex.quote(sys.executable)} -m rtconform.suts {shlex.quote(tool)}"
+
+
+def _check_profile(path: Path, config: SutConfig) -> None:
+    """The profile and beam types the SUT file names exist."""
+    if config.profile is not None:
+        from rtconform.rules.profiles import profiles
+
+        if config.profile not in profiles():
+            raise SutError(f"{path}: profile {config.profile!r} is not an installed profile "
+                           f"({', '.join(profiles())})")
+    if config.beam_types:
+        from rtconform.dicom.beams import TECHNIQUES
+
+        unknown = [t for t in config.beam_types if t not in TECHNIQUES]
+        if unknown:
+            raise SutError(f"{path}: beam_types: unknown {unknown}; known: "
+                           f"{', '.join(TECHNIQUES)}")
 
 
 def _tls(path: Path, data: dict | None) -> TLSConfig | None:

@@ -19,6 +19,42 @@ def schema() -> dict:
     return json.loads(resources.files("rtconform.statement").joinpath("schema.json").read_text())
 
 
+def conformance_dir() -> Path:
+    """The statements shipped with the package (`rtconform.conformance`: the
+    repository's conformance/ in an editable install, whose finder cannot
+    import a folder without __init__.py mapped under a package)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rtconform.conformance")
+    checkout = Path(__file__).resolve().parents[3] / "conformance"  # src/rtconform/statement
+    for location in [*((spec.submodule_search_locations or []) if spec else []), checkout]:
+        if Path(location, "schema.json").is_file():
+            return Path(location)
+    return checkout
+
+
+def packaged_statements() -> dict[str, Path]:
+    """Name (the file's stem, e.g. `orthanc`) → path of each shipped statement."""
+    return {p.stem: p for p in sorted(conformance_dir().glob("*.yaml"))}
+
+
+def resolve_statement(spec: str | Path) -> Path:
+    """A statement given as a path (relative to the current folder) or as the
+    name of a shipped one (`orthanc`, `orthanc.yaml`): the same from any folder.
+    A path that exists wins over a name."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = packaged_statements()
+    name = path.name.removesuffix(".yaml") if path.parent == Path(".") else None
+    if name in shipped:
+        return shipped[name]
+    if path.exists():
+        raise StatementError(f"{spec}: not a file")
+    raise StatementError(f"{spec}: no such file, nor a shipped statement (the shipped ones: "
+                         f"{', '.join(shipped) or 'none'}; rtconform statement list)")
+
+
 def load_statement(path: Path) -> dict:
     """A statement, valid against the schema; every error located as
     file:line (a misspelt key answered with the nearest known one)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pydicom
 
+from rtconform.dicom.uids import uid_name
 from rtconform.findings import Finding, Severity
 from rtconform.report.model import received_objects, sut_associations, sut_role
 from rtconform.run_folder import RunFolder
@@ -18,40 +19,50 @@ from rtconform.statement.model import claims, constraints
 SOURCE = "statement vs run"
 
 
+def _syntaxes(uids: set[str]) -> str:
+    return ", ".join(sorted(uid_name(u) for u in uids if u)) or "no transfer syntax"
+
+
+def _where(records: list[str]) -> str:
+    return (f"association {records[0]}" if len(records) == 1
+            else f"associations {', '.join(records[:5])}" + (" …" if len(records) > 5 else ""))
+
+
 def verify(statement: dict, run_dir: Path) -> list[Finding]:
+    """One finding per SOP class, role and kind of difference, naming the SOP
+    class and the transfer syntaxes it concerns (not one per transfer syntax)."""
     folder = RunFolder(run_dir)
     log = str(folder.file(RunFolder.ASSOCIATIONS))
     claimed = {(c.uid, c.role): c for c in claims(statement)}
     findings: list[Finding] = []
-    seen = set()
+    # (rule, SOP class, role) → transfer syntaxes, associations, peer AE, rejection results
+    seen: dict[tuple[str, str, str], dict] = {}
+
+    def note(rule: str, uid: str, role: str, syntax: str, record, result: str = "") -> None:
+        entry = seen.setdefault((rule, uid, role), {"syntaxes": set(), "records": [],
+                                                    "peer": set(), "results": set()})
+        entry["syntaxes"].add(syntax or "")
+        if record.id not in entry["records"]:
+            entry["records"].append(record.id)
+        entry["peer"].add(str(record.peer.get("ae_title") or "?"))
+        if result:
+            entry["results"].add(result)
+
     for record in sut_associations(folder.associations()):
-        where = f"association {record.id} with {record.peer.get('ae_title')}"
+        proposed = {c.get("id"): c.get("transfer_syntaxes", []) for c in record.proposed}
         for cx in record.contexts:
             role = sut_role(record, cx)
             uid = cx["abstract_syntax"]
             claim = claimed.get((uid, role))
-            key = (uid, role, cx["result"], cx.get("transfer_syntax"))
-            if key in seen:
-                continue
-            seen.add(key)
+            syntax = cx.get("transfer_syntax") or ""
             if cx["result"] != "accepted":
-                if claim is not None and role == "SCP":
-                    findings.append(Finding(
-                        "VERIFY-SCP-REJECTED", Severity.ERROR,
-                        f"claims {claim.name} as SCP but rejected the context ({cx['result']}) "
-                        f"in {where}", claim.source or SOURCE, log, tag_path=uid))
-                continue
-            if claim is None:
-                findings.append(Finding(
-                    "VERIFY-UNCLAIMED-SOP-CLASS", Severity.WARNING,
-                    f"accepted {uid} as {role} in {where}, which the statement does not claim",
-                    SOURCE, log, tag_path=uid))
-            elif claim.syntaxes and cx["transfer_syntax"] not in claim.syntaxes:
-                findings.append(Finding(
-                    "VERIFY-TRANSFER-SYNTAX", Severity.WARNING,
-                    f"{claim.name} as {role} used transfer syntax {cx['transfer_syntax']}, which "
-                    f"the statement does not claim, in {where}", claim.source or SOURCE, log,
-                    tag_path=uid))
+                if claim is not None and role == "SCP":  # what was proposed, refused
+                    for offered in proposed.get(cx.get("id")) or [syntax]:
+                        note("VERIFY-SCP-REJECTED", uid, role, offered, record, cx["result"])
+            elif claim is None:
+                note("VERIFY-UNCLAIMED-SOP-CLASS", uid, role, syntax, record)
+            elif claim.syntaxes and syntax not in claim.syntaxes:
+                note("VERIFY-TRANSFER-SYNTAX", uid, role, syntax, record)
         for ae in statement["application_entities"]:
             expected = ae.get("implementation_class_uid", "").split("<")[0].strip()
             actual = record.peer.get("implementation_class_uid", "")
@@ -61,6 +72,27 @@ def verify(statement: dict, run_dir: Path) -> list[Finding]:
                     "VERIFY-IMPLEMENTATION-UID", Severity.WARNING,
                     f"Implementation Class UID {actual} differs from the claimed {expected}",
                     ae.get("source", SOURCE), log))
+    for (rule, uid, role), entry in sorted(seen.items()):
+        claim = claimed.get((uid, role))
+        name = claim.name if claim is not None else uid_name(uid)
+        syntaxes, where = _syntaxes(entry["syntaxes"]), _where(entry["records"])
+        with_peer = f"with {', '.join(sorted(entry['peer']))}"
+        if rule == "VERIFY-SCP-REJECTED":
+            findings.append(Finding(
+                rule, Severity.ERROR,
+                f"{name} as SCP: claimed, but the context was not accepted "
+                f"({', '.join(sorted(entry['results']))}) for {syntaxes}, in {where} "
+                f"{with_peer}", claim.source or SOURCE, log, tag_path=uid))
+        elif rule == "VERIFY-UNCLAIMED-SOP-CLASS":
+            findings.append(Finding(
+                rule, Severity.WARNING,
+                f"{name} as {role}: accepted with {syntaxes}, but the statement does not "
+                f"claim it, in {where} {with_peer}", SOURCE, log, tag_path=uid))
+        else:
+            findings.append(Finding(
+                rule, Severity.WARNING,
+                f"{name} as {role}: used {syntaxes}, which the statement does not claim for "
+                f"it, in {where} {with_peer}", claim.source or SOURCE, log, tag_path=uid))
     exports = constraints(statement, "export")
     for path in received_objects(run_dir):
         try:

@@ -13,7 +13,7 @@ from rtconform.dicom.geometry import normal
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
 from rtconform.dicom.uids import CT_IMAGE_STORAGE, IMAGE_SOP_CLASSES
-from rtconform.dicom.values import integer, items, numbers, text, uid_of
+from rtconform.dicom.values import decimal_array, integer, items, numbers, text, uid_of
 from rtconform.findings import Severity
 from rtconform.rules.registry import Issue, RuleContext, rule
 
@@ -36,10 +36,12 @@ def _roi_contours(ss: Instance) -> Iterator[tuple[int, object, int, object, str]
 
 
 def _points(contour) -> np.ndarray | None:
-    data = numbers(contour, "ContourData")
-    if not data or len(data) % 3:
+    """Contour Data as an (n, 3) array, decoded as an array (a million
+    points must not become three million Python objects)."""
+    data = decimal_array(contour)
+    if data is None or not len(data) or len(data) % 3:
         return None
-    return np.array(data).reshape(-1, 3)
+    return data.reshape(-1, 3)
 
 
 def _image_for_for(graph: ObjectGraph, ss: Instance) -> set[str]:
@@ -175,7 +177,8 @@ def geometric_type(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
 def contour_point_count(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for ss in graph.structure_sets:
         for _, _, _, contour, path in _roi_contours(ss):
-            data = numbers(contour, "ContourData") or []
+            data = decimal_array(contour)
+            data = [] if data is None else data
             declared = integer(contour, "NumberOfContourPoints")
             if len(data) % 3:
                 yield Issue(f"Contour Data holds {len(data)} values, not a multiple of 3",

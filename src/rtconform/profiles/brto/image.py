@@ -9,7 +9,7 @@ from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
 from rtconform.dicom.values import numbers
 from rtconform.findings import Severity
-from rtconform.rules.brto.common import BRTO, produced, tool
+from rtconform.profiles.brto.common import BRTO, produced, tool
 from rtconform.rules.registry import Issue, RuleContext, rule
 
 COSINE_TOLERANCE = 0.001  # the tool's tolerance on the direction cosines

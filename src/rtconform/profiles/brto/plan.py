@@ -14,7 +14,7 @@ from rtconform.dicom.index import Instance
 from rtconform.dicom.rt import is_dosimetric, non_treatment_beam
 from rtconform.dicom.values import integer, items, number, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.brto.common import BRTO, produced, tool
+from rtconform.profiles.brto.common import BRTO, produced, tool
 from rtconform.rules.registry import Issue, RuleContext, rule
 
 RO3_4 = f"{BRTO} RO-3/RO-4"

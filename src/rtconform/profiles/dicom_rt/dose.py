@@ -12,7 +12,7 @@ from rtconform.dicom.index import Instance
 from rtconform.dicom.uids import RT_PLAN_STORAGE
 from rtconform.dicom.values import integer, items, number, numbers, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.plan import beam_numbers
+from rtconform.profiles.dicom_rt.plan import beam_numbers
 from rtconform.rules.registry import Issue, RuleContext, rule
 
 RO5 = "IHE-RO TRO RO-5"

@@ -44,15 +44,16 @@ def records(path: str) -> tuple[list[tuple[Dataset, Path | None]], str]:
 
     try:
         full = pydicom.dcmread(path, force=True)
-    except Exception as exc:  # pydicom raises many kinds on a broken file
-        return [], f"{type(exc).__name__}: {exc}"
-    problem = ""
-    try:
-        with warnings.catch_warnings():  # a missing file is our finding, not a warning
-            warnings.simplefilter("ignore")
-            FileSet(full)  # the record tree and its offsets are consistent
-    except Exception as exc:  # the records are still walked below
-        problem = f"{type(exc).__name__}: {exc}"
+    except Exception:  # pydicom raises many kinds on a broken file
+        return [], "its elements cannot be decoded"
+    problem = offset_problem(full)
+    if not problem:
+        try:
+            with warnings.catch_warnings():  # a missing file is our finding, not a warning
+                warnings.simplefilter("ignore")
+                FileSet(full)  # the record tree and its offsets are consistent
+        except Exception:  # the records are still walked below
+            problem = "its directory record hierarchy cannot be followed"
     root = Path(path).parent
     out = []
     for record in full.get("DirectoryRecordSequence", []):
@@ -64,6 +65,35 @@ def records(path: str) -> tuple[list[tuple[Dataset, Path | None]], str]:
                              and "\0" not in p for p in parts)
         out.append((record, root.joinpath(*parts) if safe else None))
     return out, problem
+
+
+_OFFSETS = (
+    ("OffsetOfTheNextDirectoryRecord", "(0004,1400)"),
+    ("OffsetOfReferencedLowerLevelDirectoryEntity", "(0004,1420)"),
+)
+_ROOT_OFFSETS = (
+    ("OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", "(0004,1200)"),
+    ("OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity", "(0004,1202)"),
+)
+
+
+def offset_problem(ds: Dataset) -> str:
+    """The first record offset (PS3.3 F.3.2.1) that points where no directory
+    record starts, said as what is wrong with the file ("" when none)."""
+    try:
+        items = list(ds.get("DirectoryRecordSequence", []))
+        starts = {getattr(item, "seq_item_tell", None) for item in items}
+        checks = [("the DICOMDIR", keyword, tag, ds) for keyword, tag in _ROOT_OFFSETS]
+        checks += [(f"directory record {i + 1}", keyword, tag, item)
+                   for i, item in enumerate(items) for keyword, tag in _OFFSETS]
+        for where, keyword, tag, holder in checks:
+            offset = holder.get(keyword)
+            if offset is not None and offset != 0 and offset not in starts:
+                return (f"{where}: {keyword} {tag} is byte {offset}, where no directory "
+                        "record starts")
+    except Exception:  # an element that does not decode
+        return "its directory records cannot be decoded"
+    return ""
 
 
 @rule("FILESET-DICOMDIR", Severity.ERROR,
@@ -84,8 +114,8 @@ def dicomdir_references(path: str, ds: Dataset) -> Iterator[Issue]:
             continue
         try:
             head = pydicom.dcmread(file, stop_before_pixels=True, force=True)
-        except Exception as exc:
-            differ.append(f"{file.name}: unreadable ({type(exc).__name__})")
+        except Exception:
+            differ.append(f"{file.name}: not readable as DICOM")
             continue
         meta = getattr(head, "file_meta", Dataset())
         for field, actual in (

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.uids import CT_IMAGE_STORAGE
-from rtconform.dicom.values import integer, items, text, uid_of
+from rtconform.dicom.values import CONTOUR_DATA, integer, items, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.brto.common import BRTO, produced, tool
+from rtconform.profiles.brto.common import BRTO, produced, tool
+from rtconform.profiles.dicom_rt.structure_set import CLOSED_PLANAR_TYPES, POINT_TYPES
 from rtconform.rules.registry import Issue, RuleContext, rule
-from rtconform.rules.structure_set import CLOSED_PLANAR_TYPES, POINT_TYPES
 
 RO2 = f"{BRTO} RO-2"
 # Explicit VR: a DS value is preceded by a 2-byte length, so Contour Data fits
@@ -171,12 +171,15 @@ def contour_data_length(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]
             for c, contour in enumerate(items(roi, "ContourSequence")):
                 if "ContourData" not in contour:
                     continue
-                values = contour["ContourData"].value
-                if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
-                    values = [values]  # a single value
-                # as encoded: each value's own text, joined by backslashes
-                length = sum(len(getattr(v, "original_string", None) or str(v)) for v in values)
-                length += max(len(values) - 1, 0)
+                raw = contour.get_item(CONTOUR_DATA).value  # not decoded if still raw
+                if isinstance(raw, bytes):  # as encoded (a million points stay text)
+                    length = len(raw.rstrip(b" \0"))
+                else:
+                    values = [raw] if isinstance(raw, str) or not hasattr(raw, "__len__") \
+                        else raw
+                    # as encoded: each value's own text, joined by backslashes
+                    length = sum(len(getattr(v, "original_string", None) or str(v))
+                                 for v in values) + max(len(values) - 1, 0)
                 if length > MAX_EXPLICIT_VR_LENGTH:
                     yield Issue(f"Contour Data encodes to {length} bytes; an Explicit VR DS "
                                 f"element holds at most {MAX_EXPLICIT_VR_LENGTH}",

@@ -17,7 +17,7 @@ from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
 from rtconform.dicom.values import integer, items, number, numbers, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.plan import beam_numbers
+from rtconform.profiles.dicom_rt.plan import beam_numbers
 from rtconform.rules.registry import Issue, RuleContext, rule
 
 RELATIVE_TOLERANCE = 0.01  # of the plan dose's maximum

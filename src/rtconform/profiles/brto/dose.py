@@ -11,7 +11,7 @@ import numpy as np
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.values import integer, items, numbers, text, uid_of
 from rtconform.findings import Severity
-from rtconform.rules.brto.common import BRTO, produced, tool
+from rtconform.profiles.brto.common import BRTO, produced, tool
 from rtconform.rules.registry import Issue, RuleContext, rule
 
 RO5 = f"{BRTO} RO-5"
