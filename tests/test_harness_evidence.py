@@ -274,3 +274,21 @@ def test_a_response_the_reactor_takes_goes_back_to_the_waiting_operation(recorde
         assoc._reactor_checkpoint.set()
         assoc.release()
         server.shutdown()
+
+
+def test_a_scenario_process_leaves_the_other_processes_files_in_flight(tmp_path):
+    """The processes of a sharded run share objects/: one that starts late
+    must not take another's half-written object for a killed writer's
+    leftover (a scenario then failed with StoreError); a run in one process
+    still cleans them."""
+    from rtconform.run.context import RunContext
+    from rtconform.run.sut import SutConfig
+
+    objects = tmp_path / "run" / "objects"
+    objects.mkdir(parents=True)
+    in_flight = objects / ".incoming-1234.part"
+    in_flight.write_bytes(b"half an object")
+    RunContext(tmp_path / "run", SutConfig(), engines=(), shard=1)
+    assert in_flight.is_file()
+    RunContext(tmp_path / "run", SutConfig(), engines=())
+    assert not in_flight.exists()

@@ -277,7 +277,8 @@ def test_the_embedded_default_run_folder_is_small_and_whole(tmp_path):
 
     out = tmp_path / "run"
     code, results = run(None, out)
-    assert code == 0 and all(r.status == "passed" for r in results)
+    failed = [(r.name, r.message[-1500:]) for r in results if r.status != "passed"]
+    assert code == 0 and not failed, failed
     inodes = {}
     for root, _, files in os.walk(out):
         for name in files:

@@ -159,23 +159,28 @@ def in_processes(items: Iterable[Item], settings: FileSettings, jobs: int
                     done.add(index)
                     yield index, FileResult.from_wire(text)
         except BrokenProcessPool:
-            pass
-        except Exception:  # a batch that failed in its worker: its files are checked alone
-            pass
+            batch_error: BaseException | None = None
+        except Exception as exc:  # a batch that failed in its worker: its files are checked alone
+            batch_error = exc
+        else:
+            batch_error = None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         for index, path in [item for item in submitted if item[0] not in done]:
-            yield index, _alone(index, path, settings)
+            yield index, _alone(index, path, settings, batch_error)
             done.add(index)
         todo = [item for item in todo if item[0] not in done]
 
 
-def _alone(index: int, path: Path, settings: FileSettings) -> FileResult:
+def _alone(index: int, path: Path, settings: FileSettings,
+           batch_error: BaseException | None = None) -> FileResult:
+    """One file in a pool of its own, after its batch failed (`batch_error`:
+    how, when the pool survived it)."""
     pool = _new_pool(1, settings)
     try:
         return FileResult.from_wire(pool.submit(_check_in_worker, [(index, path)]).result()[0][1])
     except BrokenProcessPool:
-        return not_checked(path, "the worker process checking it died")
+        return not_checked(path, "the worker process checking it died", batch_error)
     except Exception as exc:  # it failed in the worker (out of memory …)
         return not_checked(path, "the worker process could not check it", exc)
     finally:

@@ -169,9 +169,10 @@ class PDUStream:
             self.data_bytes = 0
 
 
-def store_refusal(stream: PDUStream, status: int = 0xA700) -> bytes:
+def store_refusal(stream: PDUStream, status: int = 0xA700) -> tuple[bytes, str]:
     """A C-STORE-RSP (PS3.7 9.3.1.2) with `status`, in one P-DATA-TF, for the
-    C-STORE-RQ whose command set the stream kept; b"" if there is none."""
+    C-STORE-RQ whose command set the stream kept; b"" and why when there is
+    none to answer."""
     from pydicom.dataset import Dataset
     from pynetdicom.dsutils import decode, encode
 
@@ -185,11 +186,11 @@ def store_refusal(stream: PDUStream, status: int = 0xA700) -> bytes:
         rsp.add_new(0x00000900, "US", status)
         rsp.add_new(0x00001000, "UI", rq.AffectedSOPInstanceUID)
         body = encode(rsp, True, True)
-    except Exception:  # no command kept, or one we cannot read: only the abort then
-        return b""
+    except Exception as exc:  # no command kept, or one we cannot read: only the abort then
+        return b"", f"no C-STORE-RSP could be built for it ({type(exc).__name__})"
     command = struct.pack("<HHII", 0, 0, 4, len(body)) + body
     pdv = struct.pack(">LBB", len(command) + 2, stream.context_id, 0x03) + command
-    return struct.pack(">BBL", P_DATA_TF, 0, len(pdv)) + pdv
+    return struct.pack(">BBL", P_DATA_TF, 0, len(pdv)) + pdv, ""
 
 
 class _Guarded:
@@ -221,10 +222,12 @@ class _Guarded:
         if problem:
             self.ended = "aborted"
             if self.pdu_stream.too_large:  # out of resources (PS3.4 Table B.2-1)
+                refusal, why_not = store_refusal(self.pdu_stream)
                 self.report(f"C-STORE refused with 0xA700 (out of resources) and A-ABORT "
-                            f"sent: {problem} (--max-object-mb)")
+                            f"sent: {problem} (--max-object-mb)"
+                            + (f"; {why_not}, A-ABORT only" if why_not else ""))
                 with contextlib.suppress(OSError):
-                    self.sendall(store_refusal(self.pdu_stream))
+                    self.sendall(refusal)
             else:
                 self.report(f"A-ABORT sent: {problem}")
             with contextlib.suppress(OSError):

@@ -72,13 +72,15 @@ class StoreOutcome:
 _SHARED_OBJECTS: Path | None = None
 
 
-def share_objects(folder: Path | None) -> None:
+def share_objects(folder: Path | None, clean: bool = True) -> None:
     """Let every store opened from now on keep its bytes in one content-
     addressed folder (a run's `objects/`): the same object received by ten
-    scenarios is on disk once, each store's index pointing at it."""
+    scenarios is on disk once, each store's index pointing at it. `clean`
+    removes what a killed writer left; never when other processes of the
+    same run write there now (their files in flight are not leftovers)."""
     global _SHARED_OBJECTS
     _SHARED_OBJECTS = Path(folder) if folder is not None else None
-    if _SHARED_OBJECTS is not None:
+    if _SHARED_OBJECTS is not None and clean:
         remove_partials(_SHARED_OBJECTS)
 
 

@@ -196,12 +196,13 @@ def read_instance(path: Path, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
         return Unreadable(path, f"cannot be read: {exc.strerror or exc}")
     except RecursionError:
         return Unreadable(path, "sequences nested too deep to decode")
-    except Exception:  # a value pydicom cannot convert, on any attribute: say which
+    except Exception as exc:  # a value pydicom cannot convert, on any attribute: say which
         where = ""
         with contextlib.suppress(Exception, RecursionError):
             where = undecodable_element(ds)
         return Unreadable(path, f"cannot be decoded: {where}" if where else
-                          "cannot be decoded: a value does not match its VR")
+                          f"cannot be decoded: a value does not match its VR "
+                          f"({type(exc).__name__})")
     return inst, ds
 
 

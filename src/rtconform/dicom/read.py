@@ -283,10 +283,10 @@ def undecodable_element(ds, path: str = "", depth: int = 0) -> str:
         try:
             elem = convert_raw_data_element(raw, encoding=ds._character_set, ds=ds) \
                 if isinstance(raw, RawDataElement) else raw
-        except Exception:
+        except Exception as exc:
             name = pydicom.datadict.keyword_for_tag(tag) or "element"
             vr = getattr(raw, "VR", None) or "its VR"
-            return f"{path}{name} {tag_text} is not a valid {vr} value"
+            return f"{path}{name} {tag_text} is not a valid {vr} value ({type(exc).__name__})"
         if elem.VR == "SQ":
             for i, item in enumerate(elem.value or []):
                 where = undecodable_element(item, f"{path}{elem.keyword or tag_text}[{i}].",

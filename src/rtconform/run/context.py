@@ -111,7 +111,9 @@ class RunContext:
         self.folder = RunFolder(self.out, self.shard)
         self.redactor = Redactor(enabled=self.redact)
         # every store of the run: one copy per object
-        share_objects(self.folder.file(RunFolder.OBJECTS))
+        # a sharded run's objects/ is shared by its processes (the runner
+        # started it empty): one process's files in flight are not leftovers
+        share_objects(self.folder.file(RunFolder.OBJECTS), clean=self.shard is None)
         self.recorder = AssociationRecorder(self.folder.file(RunFolder.ASSOCIATIONS), self.redact)
         self.sut_recorder = AssociationRecorder(self.folder.file(RunFolder.SUT_ASSOCIATIONS),
                                                 self.redact)

@@ -44,16 +44,17 @@ def records(path: str) -> tuple[list[tuple[Dataset, Path | None]], str]:
 
     try:
         full = pydicom.dcmread(path, force=True)
-    except Exception:  # pydicom raises many kinds on a broken file
-        return [], "its elements cannot be decoded"
+    except Exception as exc:  # pydicom raises many kinds on a broken file
+        return [], f"its elements cannot be decoded ({type(exc).__name__})"
     problem = offset_problem(full)
     if not problem:
         try:
             with warnings.catch_warnings():  # a missing file is our finding, not a warning
                 warnings.simplefilter("ignore")
                 FileSet(full)  # the record tree and its offsets are consistent
-        except Exception:  # the records are still walked below
-            problem = "its directory record hierarchy cannot be followed"
+        except Exception as exc:  # the records are still walked below
+            problem = (f"its directory record hierarchy cannot be followed "
+                       f"({type(exc).__name__})")
     root = Path(path).parent
     out = []
     for record in full.get("DirectoryRecordSequence", []):
@@ -91,8 +92,8 @@ def offset_problem(ds: Dataset) -> str:
             if offset is not None and offset != 0 and offset not in starts:
                 return (f"{where}: {keyword} {tag} is byte {offset}, where no directory "
                         "record starts")
-    except Exception:  # an element that does not decode
-        return "its directory records cannot be decoded"
+    except Exception as exc:  # an element that does not decode
+        return f"its directory records cannot be decoded ({type(exc).__name__})"
     return ""
 
 
@@ -114,8 +115,8 @@ def dicomdir_references(path: str, ds: Dataset) -> Iterator[Issue]:
             continue
         try:
             head = pydicom.dcmread(file, stop_before_pixels=True, force=True)
-        except Exception:
-            differ.append(f"{file.name}: not readable as DICOM")
+        except Exception as exc:
+            differ.append(f"{file.name}: not readable as DICOM ({type(exc).__name__})")
             continue
         meta = getattr(head, "file_meta", Dataset())
         for field, actual in (
