@@ -10,4 +10,8 @@ from rtconform.run.statement_features import generated_features_dir
 HERE = Path(__file__).parent
 
 scenarios(str(HERE))
-scenarios(str(generated_features_dir(HERE.parent / "conformance" / "rtconform-reference.yaml")))
+GENERATED = generated_features_dir(HERE.parent / "conformance" / "rtconform-reference.yaml")
+# a statement may claim nothing a table scenario tests (a Dose Displayer's
+# retrieve-only statement): no generated feature, nothing to bind
+if any(GENERATED.glob("*.feature")):
+    scenarios(str(GENERATED))

@@ -1081,6 +1081,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_simulate(sub, _formatter)
     _register_rules(sub)
+    from rtconform.matrix.cli import register as register_matrix
+
+    register_matrix(sub, _formatter)
     return parser
 
 

@@ -135,3 +135,8 @@ catalogue("RECONCILE-DIFFERS", E, "A received data set differs from the exported
           RECONCILE, "reconcile")
 catalogue("RECONCILE-EXTRA", W, "A received instance is not in the export tree", RECONCILE,
           "reconcile")
+
+catalogue("MATRIX-UID-REUSED", E, "A producer gives each object it makes a SOP Instance UID of "
+          "its own (rtconform matrix: across the chains' studies)",
+          "DICOM PS3.5 9.1 (a UID identifies one object); IHE-RO test tool BRTO-RO2-50 (new "
+          "SOP Instance UID)", "matrix")

@@ -66,6 +66,7 @@ class SutConfig:
     parallel: int = 1  # scenarios at once against this SUT (its data are disjoint)
     profile: str | None = None  # the content profile of its run (rtconform run --profile)
     beam_types: tuple[str, ...] = ()  # the TPPC beam types it declares (empty: all)
+    driver: dict | None = None  # a real tool driven by rtconform.suts (its trigger)
 
     def plays(self, actor: str) -> bool:
         return actor in self.actors
@@ -102,6 +103,9 @@ def load_sut(path: Path) -> SutConfig:
         peer = Peer(str(net["ae_title"]), str(net["host"]), int(net["port"]))
     export_dir = Path(data["export_dir"]) if data.get("export_dir") else None
     embedded = data.get("embedded")
+    driver = data.get("driver")
+    if driver and not data.get("trigger"):
+        data["trigger"] = _driver_trigger(path, driver["tool"], peer is not None)
     if peer is None and export_dir is None and embedded is None and not data.get("trigger") \
             and not data.get("interactive"):
         raise SutError(f"{path}: give 'network' (ae_title, host, port), 'export_dir', "
@@ -128,7 +132,7 @@ def load_sut(path: Path) -> SutConfig:
         statement=statement or None, embedded=embedded is not None,
         tls=_tls(path, data.get("tls")), parallel=int(data.get("parallel", 1)),
         profile=data.get("profile"),
-        beam_types=tuple(str(t) for t in data.get("beam_types") or ()))
+        beam_types=tuple(str(t) for t in data.get("beam_types") or ()), driver=driver)
     _check_profile(path, config)
     if embedded is not None:
         from rtconform.dicom.faults import FAULTS
@@ -144,6 +148,29 @@ def load_sut(path: Path) -> SutConfig:
         if config.fault and config.fault not in FAULTS:
             raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
     return config
+
+
+def _driver_trigger(path: Path, tool: str, has_network: bool) -> str | None:
+    """The trigger of a tool driver: this Python runs rtconform.suts (the
+    same interpreter as the harness, whatever PATH says). An Archive driver
+    is a server: it is started by `rtconform matrix` or `python -m
+    rtconform.suts serve`, which give it its network block."""
+    import shlex
+    import sys
+
+    from rtconform.suts import drivers
+    from rtconform.suts.archives import ARCHIVES
+
+    if tool in ARCHIVES:
+        if has_network:
+            return None
+        raise SutError(f"{path}: the Archive {tool} is a server started for a run: use "
+                       f"`rtconform matrix {path}`, or `python -m rtconform.suts serve {path} "
+                       f"running.yaml` and `rtconform run --sut running.yaml`")
+    if tool not in drivers():
+        raise SutError(f"{path}: driver.tool {tool!r} is not a known driver; known: "
+                       f"{', '.join([*drivers(), *ARCHIVES])}")
+    return f"{shlex.quote(sys.executable)} -m rtconform.suts {shlex.quote(tool)}"
 
 
 def _check_profile(path: Path, config: SutConfig) -> None:

@@ -25,16 +25,32 @@ def patient_identity(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
         by_study.setdefault(inst.study_uid, []).append(inst)
     for members in by_study.values():
         identities = [_identity(i) for i in members]
-        usual = Counter(identities).most_common(1)[0][0]
+        usual = list(Counter(identities).most_common(1)[0][0])
+        for i in (2, 3):  # Birth Date, Sex: the value known, when one object knows it
+            known = Counter(identity[i] for identity in identities if identity[i])
+            usual[i] = known.most_common(1)[0][0] if known else ""
         for inst, identity in zip(members, identities, strict=True):
             for label, tag, seen, expected in zip(
                 ("Patient Name", "Patient ID", "Patient Birth Date", "Patient Sex"),
                 ("PatientName", "PatientID", "PatientBirthDate", "PatientSex"), identity, usual,
                 strict=True,
             ):
-                if seen != expected:
-                    yield Issue(f"{label} {seen!r} differs from the study's {expected!r}", tag,
-                                inst)
+                if seen == expected:
+                    continue
+                if not seen and tag in UNKNOWN_ALLOWED:
+                    # Type 2 sent empty means unknown (PS3.5 7.4.3): information
+                    # lost, not another patient (plastimatch 1.9.4 writes it so)
+                    yield Issue(f"{label} is empty (unknown) where the study's is "
+                                f"{expected!r}: a receiver matching on it may not see one "
+                                "patient", tag, inst, Severity.WARNING)
+                    continue
+                yield Issue(f"{label} {seen!r} differs from the study's {expected!r}", tag,
+                            inst)
+
+
+# Demographics (Type 2, PS3.3 C.7.1.1) an object may send empty as unknown;
+# Patient Name and Patient ID identify the patient and must agree.
+UNKNOWN_ALLOWED = ("PatientBirthDate", "PatientSex")
 
 
 def _identity(inst) -> tuple[str, str, str, str]:

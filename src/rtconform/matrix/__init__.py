@@ -1,0 +1,1 @@
+"""rtconform matrix: every producer → Archive → consumer chain among N systems, as a grid."""
