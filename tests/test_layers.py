@@ -2,7 +2,8 @@
 bottom → top, a module imports only from its own layer or below, and no two
 modules (nor two packages) import each other in a loop. The walk is `ast`
 over src/rtconform (every import counts, a lazy one inside a function too:
-it is a dependency all the same); a profile reached by entry point
+it is a dependency all the same; one under `if TYPE_CHECKING:` counts for the
+layers, not for loops, since it is never run); a profile reached by entry point
 (`importlib.import_module`) is not an import, which is how plugins stand on
 top of the machinery that finds them.
 
@@ -89,20 +90,31 @@ def modules(src: Path) -> dict[str, Path]:
     return found
 
 
-def imports(src: Path) -> set[tuple[str, str]]:
+def imports(src: Path) -> dict[tuple[str, str], bool]:
     """(importer, imported) for every import between two modules of the package,
-    absolute or relative, at any depth of the file."""
+    absolute or relative, at any depth of the file → whether it is run (False:
+    made only for type checkers, under `if TYPE_CHECKING:`)."""
     found = modules(src)
-    edges = set()
+    edges: dict[tuple[str, str], bool] = {}
     for name, path in found.items():
         is_package = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        typing_only = {id(n) for block in ast.walk(tree) if _is_type_checking(block)
+                       for stmt in block.body for n in ast.walk(stmt)}
+        for node in ast.walk(tree):
             for target in _targets(name, is_package, node, found):
                 while target not in found:  # `import rtconform.x.y` of a name: its module
                     target = target.rpartition(".")[0]
                 if target and target != name:
-                    edges.add((name, target))
+                    edge = (name, target)
+                    edges[edge] = edges.get(edge, False) or id(node) not in typing_only
     return edges
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None) if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _targets(name: str, is_package: bool, node: ast.AST, found: dict) -> Iterable[str]:
@@ -201,6 +213,9 @@ def check(src: Path, layers=LAYERS, upward=UPWARD_EXCEPTIONS,
         if (importer, imported) not in used:
             problems.append(f"upward exception no longer needed: {importer} -> {imported} "
                             f"({why}): remove it from UPWARD_EXCEPTIONS")
+    # a loop made only by annotations (`if TYPE_CHECKING:`) is no import loop; its
+    # imports still count for the layers above
+    kept = {edge for edge in kept if edges[edge]}
     module_cycles = cycles(kept)
     declared = {members for members, _ in cycle_exceptions}
     for loop in module_cycles:
@@ -265,6 +280,19 @@ def test_control_a_cycle_and_an_unplaced_package_fail(tmp_path: Path) -> None:
     assert "package cycle: rtconform.layout <-> rtconform.waivers" in problems
     assert "rtconform.newpkg is in no layer: add it (or its package) to LAYERS" in problems
     assert len(problems) == 3, problems
+
+
+def test_type_only_imports_count_for_layers_not_for_loops(tmp_path: Path) -> None:
+    """A session and its scenarios may name each other's types; a low layer may
+    not name a high one's, even only for the type checker."""
+    copy = _copy(tmp_path)
+    guarded = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    {}"
+    _append(copy / "waivers.py", guarded.format("from rtconform.layout import Layout"))
+    _append(copy / "layout.py", "import rtconform.waivers")
+    assert check(copy) == []
+    _append(copy / "usage.py", guarded.format("from rtconform.run.sut import SutConfig"))
+    assert [p.split(" (layer")[0] for p in check(copy)] == [
+        "upward import: rtconform.usage"]
 
 
 def test_control_an_exception_no_longer_needed_fails(tmp_path: Path) -> None:
