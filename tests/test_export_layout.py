@@ -93,6 +93,6 @@ def test_a_layout_file_is_checked_and_located(tmp_path: Path) -> None:
         "{PatientID}", ["DICOM"], "*/DICOM")
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\npatient_folder: '{PatientID}'\ndicom_folder: [DICOM]\n")
-    with pytest.raises(LayoutError, match=r"bad.yaml:1: .*did you mean 'dicom_folders'\?"):
+    with pytest.raises(LayoutError, match=r"bad.yaml:3: .*did you mean 'dicom_folders'\?"):
         load_layout(str(bad))
     assert load_layout("flat").patient_folder is None

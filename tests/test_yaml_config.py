@@ -49,6 +49,15 @@ def test_errors_are_located_and_a_misspelt_key_is_answered(tmp_path: Path) -> No
     assert len(lines) == 3
 
 
+def test_a_misspelt_key_is_located_on_its_own_line(tmp_path: Path) -> None:
+    """Not on its mapping's first line: a SUT file's typo on line 3 is said on 3."""
+    path = write(tmp_path, "ae_title: SUT\nport: 104\nactros: [Archive]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_checked(path, SCHEMA)
+    assert str(caught.value).startswith(f"{path}:3: (top): Additional properties are not "
+                                        "allowed ('actros' was unexpected) — did you mean")
+
+
 def test_an_unknown_key_without_a_near_one_lists_the_known(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="— known: ae_title, port, actors"):
         load_checked(write(tmp_path, "colour: blue\n"), SCHEMA)
