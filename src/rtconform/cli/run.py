@@ -4,6 +4,7 @@ header before the first association, a line per scenario and the verdict."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 
@@ -14,75 +15,106 @@ from rich.table import Table
 from rtconform.cli.common import statement_path
 from rtconform.cli.options import STRICT_ENGINES_HELP
 from rtconform.console import data
+from rtconform.run.options import RUN_OPTION_GROUPS, RunSettings
 from rtconform.usage import EXIT_FINDINGS, EXIT_OK, UsageError
 from rtconform.usage import examples as _examples
 from rtconform.usage import formatter as _formatter
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.run.runner import RunError, default_out, new_seed, run
-    from rtconform.run.sut import SutError
-    from rtconform.run.transactions import order
+    from rtconform.run.runner import RunError, default_out, new_seed, run_with
+    from rtconform.run.sut import SutConfig, SutError, load_sut
 
     out = Path(args.out) if args.out else default_out()
-    quiet = args.quiet
-    from rtconform.engines.judgement import STRICT_ENV
-
-    # the scenario process (which inherits the environment) builds its engines from it
-    strict_before = os.environ.get(STRICT_ENV)
-    if args.strict_engines:
-        os.environ[STRICT_ENV] = "1"
     try:
-        from rtconform.run.sut import SutConfig, load_sut
-
-        sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
-        if not quiet:  # said before the first association: what the SUT must know of us
-            console.print(run_header(sut, args, out), highlight=False, markup=False)
-        args.seed = args.seed or new_seed()
-        code, results = run(Path(args.sut) if args.sut else None, out, args.tags,
-                            Path(args.features) if args.features else None, args.interactive,
-                            statement_path(args.statement) if args.statement else None,
-                            args.engines,
-                            quiet=not args.verbose, stimulus=args.stimulus,
-                            redact=args.redact, debug=args.debug,
-                            progress=None if (args.interactive or args.verbose)
-                            else (lambda _: None) if quiet else _progress_printer(console),
-                            seed=args.seed, parallel=args.parallel, profile=args.profile)
+        with strict_engines(args.strict_engines):
+            sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
+            if not args.quiet:  # said before the first association: what the SUT must know of us
+                console.print(run_header(sut, args, out), highlight=False, markup=False)
+            args.seed = args.seed or new_seed()
+            code, results = run_with(
+                run_settings(args, out), args.tags,
+                Path(args.features) if args.features else None,
+                statement_path(args.statement) if args.statement else None,
+                quiet=not args.verbose, progress=_progress(args, console),
+                parallel=args.parallel)
     except (RunError, SutError) as exc:
         raise UsageError(str(exc)) from exc
-    finally:
-        if args.strict_engines:
-            if strict_before is None:
-                os.environ.pop(STRICT_ENV, None)
-            else:
-                os.environ[STRICT_ENV] = strict_before
-    results = sorted(results, key=lambda r: (order(r.transaction), r.name))
-    failed = [r for r in results if r.status == "failed"]
-    if not quiet:
-        table = Table("transaction", "scenario", "result", "rule ids",
-                      title=f"rtconform run: {escape(str(out))}")
-        style = {"passed": "green", "failed": "bold red", "skipped": "dim",
-                 "not applicable": "dim"}
-        for r in results:
-            table.add_row(r.transaction, data(r.name), f"[{style[r.status]}]{r.status}[/]",
-                          ", ".join(r.rule_ids))
-        console.print(table)
-        for r in failed:  # the evidence, in DICOM terms (the traceback: --debug)
-            console.print(f"\n[bold red]FAILED[/] {r.transaction} {data(r.name)}")
-            console.print(r.message, markup=False, highlight=False)
+    if not args.quiet:
+        _print_results(console, results, out)
     from rtconform.report.render import render
 
     written = render(out, redact=args.redact)
+    console.print(verdict_line(code, results, out, written["html"]), highlight=False)
+    return EXIT_FINDINGS if code else EXIT_OK
+
+
+def run_settings(args: argparse.Namespace, out: Path) -> RunSettings:
+    """What `rtconform run`'s options tell each scenario process (the same
+    fields as the pytest plugin's --rtconform-… options)."""
+    return RunSettings(sut=Path(args.sut) if args.sut else None,
+                       interactive=args.interactive, profile=args.profile,
+                       stimulus=args.stimulus, seed=args.seed or "", out=out,
+                       engines=args.engines, redact=args.redact, debug=args.debug)
+
+
+@contextlib.contextmanager
+def strict_engines(enabled: bool):
+    """--strict-engines for the scenario processes, which inherit the
+    environment and build their engines from it; as it was afterwards."""
+    from rtconform.engines.judgement import STRICT_ENV
+
+    before = os.environ.get(STRICT_ENV)
+    if enabled:
+        os.environ[STRICT_ENV] = "1"
+    try:
+        yield
+    finally:
+        if enabled:
+            if before is None:
+                os.environ.pop(STRICT_ENV, None)
+            else:
+                os.environ[STRICT_ENV] = before
+
+
+def _progress(args: argparse.Namespace, console: Console):
+    """pytest's own output (an operator's prompts, -v), nothing (-q) or a
+    line per scenario as it finishes."""
+    if args.interactive or args.verbose:
+        return None
+    return (lambda _: None) if args.quiet else _progress_printer(console)
+
+
+def _print_results(console: Console, results: list, out: Path) -> None:
+    """The table by transaction (RO-2 before RO-10), then each failure's
+    evidence in DICOM terms (the traceback: --debug)."""
+    from rtconform.run.transactions import order
+
+    results = sorted(results, key=lambda r: (order(r.transaction), r.name))
+    table = Table("transaction", "scenario", "result", "rule ids",
+                  title=f"rtconform run: {escape(str(out))}")
+    style = {"passed": "green", "failed": "bold red", "skipped": "dim",
+             "not applicable": "dim"}
+    for r in results:
+        table.add_row(r.transaction, data(r.name), f"[{style[r.status]}]{r.status}[/]",
+                      ", ".join(r.rule_ids))
+    console.print(table)
+    for r in results:
+        if r.status == "failed":
+            console.print(f"\n[bold red]FAILED[/] {r.transaction} {data(r.name)}")
+            console.print(r.message, markup=False, highlight=False)
+
+
+def verdict_line(code: int, results: list, out: Path, report: Path) -> str:
+    """The one line a CI log keeps: the verdict, the counts, where the evidence is."""
     counts = {s: sum(r.status == s for r in results)
               for s in ("passed", "failed", "skipped", "not applicable")}
     verdict = "NOT CONFORMANT" if code else "CONFORMANT"
-    console.print(f"[{'bold red' if code else 'bold green'}]{verdict}[/]: {counts['passed']} "
-                  f"passed, {counts['failed']} failed, {counts['skipped']} skipped"
-                  + (f", {counts['not applicable']} not applicable"
-                     if counts["not applicable"] else "")
-                  + f"; evidence in {escape(str(out))}; report {escape(str(written['html']))}",
-                  highlight=False)
-    return EXIT_FINDINGS if code else EXIT_OK
+    return (f"[{'bold red' if code else 'bold green'}]{verdict}[/]: {counts['passed']} "
+            f"passed, {counts['failed']} failed, {counts['skipped']} skipped"
+            + (f", {counts['not applicable']} not applicable"
+               if counts["not applicable"] else "")
+            + f"; evidence in {escape(str(out))}; report {escape(str(report))}")
 
 
 def run_header(sut, args: argparse.Namespace, out: Path) -> str:
@@ -115,52 +147,33 @@ def _progress_printer(console: Console):
 
 
 def register(sub) -> None:
-    from rtconform.dicom.sample import SAMPLE_SETS
-
     p = sub.add_parser(
         "run", formatter_class=_formatter,
         help="run the IHE-RO TRO scenarios against a system under test (default: embedded)",
         description="Run every scenario whose tags match the actors the SUT plays, the "
                     "harness's simulators playing the others over real associations. Without "
-                    "--sut the reference actors are the SUT.",
+                    "--sut the reference actors are the SUT. The options in the groups below "
+                    "are the pytest plugin's too, there spelled --rtconform-NAME "
+                    "(pytest features/ --rtconform-sut sut.yaml).",
         epilog=_examples("rtconform run", "rtconform run --sut sut.yaml --out reports/vendor",
                          "rtconform run --tags 'ro2 or ro7'", "rtconform run --stimulus uneven",
                          "rtconform run --sut sut.yaml --interactive",
                          "rtconform run --profile tppc"))
-    p.add_argument("--sut", metavar="FILE", help="system under test (YAML)")
     p.add_argument("--tags", metavar="EXPR", help="pytest marker expression on scenario tags, "
                                                   "e.g. 'ro2 and not negative'")
-    p.add_argument("--out", metavar="DIR", help="run folder (default reports/run-<time>)")
-    p.add_argument("--interactive", action="store_true",
-                   help="ask an operator to make the SUT act (with the SUT's timeout)")
     p.add_argument("--statement", metavar="NAME|FILE",
                    help="conformance statement for the table scenarios: a file, or the name of "
                         "a shipped one (rtconform statement list); default: the SUT file's, or "
                         "the reference one for the embedded default")
     p.add_argument("--features", metavar="DIR", help="feature files (default: the profile's)")
-    from rtconform.rules.profiles import profiles
-
-    p.add_argument("--profile", choices=list(profiles()),
-                   help="content profile: its scenarios, and what the SUT produces is judged "
-                        "by it (default: the SUT file's profile, else brto; tppc: IHE-RO plan "
-                        "content, one scenario per beam type)")
-    p.add_argument("--engines", default="auto",
-                   help="standard engines on what the SUT sends: auto (default: dciodvfy when "
-                        "installed), or a comma list that must run (dciodvfy, dicom-validator)")
     p.add_argument("--strict-engines", action="store_true", help=STRICT_ENGINES_HELP)
-    p.add_argument("--redact", action="store_true", help="redact patient identity in the report")
-    p.add_argument("--stimulus", default="equidistant", choices=list(SAMPLE_SETS),
-                   help="the synthetic patient set the harness gives the SUT (default "
-                        "equidistant; see rtconform sample --help)")
     p.add_argument("--parallel", type=int, metavar="N",
                    help="scenario processes at once (default: the cores for the embedded "
                         "default; 1 for a real SUT unless its SUT file says `parallel: N`)")
-    p.add_argument("--seed", metavar="SEED",
-                   help="seed of the UIDs of every object the harness sends (default: a new "
-                        "one per run, so a store that kept an earlier run's objects changes "
-                        "nothing; the header prints it, and the same seed repeats a run)")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
-    p.add_argument("--debug", action="store_true",
-                   help="a failed scenario keeps its Python traceback (default: the evidence)")
+    for title, options in RUN_OPTION_GROUPS.items():
+        group = p.add_argument_group(title)
+        for option in options:
+            option.add_to_argparse(group)
     p.set_defaults(func=cmd_run)
