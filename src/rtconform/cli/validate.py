@@ -63,13 +63,30 @@ def _print_findings(console: Console, findings: list[Finding], limit: int, redac
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     from rtconform.dicom.index import iter_files
-    from rtconform.engines import make_engines
-    from rtconform.executors import ExecutorError
     from rtconform.redact import Redactor
-    from rtconform.rules.registry import RuleContext
-    from rtconform.validate import ValidationOptions, validate_paths
-    from rtconform.waivers import WaiverError, load_waivers
 
+    paths = check_inputs(args)
+    _engine_names(args.engines)  # an unknown engine is said before a waivers file's problem
+    waivers = _waivers(args.waivers)
+    redactor = Redactor(enabled=args.redact)
+    options = validation_options(args, redactor)
+    files = list(iter_files(paths))  # walked once: the progress bar's total, then the work
+    result = _validate(files, options, args.quiet)
+    outputs = [Path(args.json)] if args.json else []
+    outputs += [Path(args.out) / "findings.json"] if args.out else []
+    if result.interrupted:
+        _stop_interrupted(result, args, paths, len(files), outputs, redactor)
+    result = gated(result, args, paths, waivers)
+    _print_result(console, result, args, redactor)
+    if outputs:
+        write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
+    if args.junit:
+        write_junit(Path(args.junit), result.findings, redactor)
+    return result.exit_code
+
+
+def check_inputs(args: argparse.Namespace) -> list[Path]:
+    """The paths to validate; what cannot be validated as asked is a usage error."""
     paths = [Path(p) for p in args.paths]
     given = [Path(p) for p in args.given or ()]
     missing = [str(p) for p in paths + given if not p.exists()]
@@ -79,15 +96,29 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--resume needs --out DIR: the folder of the run to resume")
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
+    return paths
+
+
+def _waivers(path: str | None) -> list:
+    """--waivers, loaded now: a file that does not load is exit 2 before any work."""
+    from rtconform.waivers import WaiverError, load_waivers
+
+    if not path:
+        return []
+    try:
+        return load_waivers(Path(path))
+    except WaiverError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def validation_options(args: argparse.Namespace, redactor):
+    """What `validate`'s options ask of the pipeline (rtconform.validate)."""
+    from rtconform.engines import make_engines
+    from rtconform.rules.registry import RuleContext
+    from rtconform.validate import ValidationOptions
+
     use_tro, engine_names = _engine_names(args.engines)
-    waivers = []
-    if args.waivers:
-        try:
-            waivers = load_waivers(Path(args.waivers))
-        except WaiverError as exc:
-            raise UsageError(str(exc)) from exc
-    redactor = Redactor(enabled=args.redact)
-    options = ValidationOptions(
+    return ValidationOptions(
         engines=make_engines(engine_names, Path(args.standard_path) if args.standard_path
                              else None, args.edition, args.fetch_standard,
                              strict=args.strict_engines),
@@ -95,7 +126,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         context=RuleContext(tolerance_mm=args.tolerance, complete=args.complete),
         rule_tags=frozenset(args.enable_tag or ()),
         profile=args.profile,
-        given=given,
+        given=[Path(p) for p in args.given or ()],
         redactor=redactor,
         jobs=args.jobs,
         processes=True,
@@ -104,34 +135,51 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         resume=args.resume,
         max_object_mb=args.max_object_mb,
     )
-    files = list(iter_files(paths))  # walked once: the progress bar's total, then the work
+
+
+def _validate(files: list[Path], options, quiet: bool):
+    """The pipeline, with a progress bar on a terminal (never in a CI log)."""
+    from rtconform.executors import ExecutorError
+    from rtconform.validate import validate_paths
+
     progress = Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
                         RateColumn(), TimeRemainingColumn(), console=make_console(stderr=True),
-                        transient=True, disable=args.quiet or not sys.stderr.isatty())
+                        transient=True, disable=quiet or not sys.stderr.isatty())
     try:
         with progress:
             task = progress.add_task("files", total=len(files))
-            result = validate_paths(files, options, progress=lambda _: progress.advance(task))
+            return validate_paths(files, options, progress=lambda _: progress.advance(task))
     except ExecutorError as exc:
         raise UsageError(str(exc)) from exc
-    outputs = [Path(args.json)] if args.json else []
-    outputs += [Path(args.out) / "findings.json"] if args.out else []
-    if result.interrupted:
-        if outputs:
-            write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
-        raise KeyboardInterrupt(
-            f"after {result.files} of {len(files)} files"
-            + (f"; the findings so far are in {', '.join(map(str, outputs))}" if outputs else "")
-            + ("; go on with the same command and --resume" if args.out else ""))
+
+
+def _stop_interrupted(result, args: argparse.Namespace, paths: list[Path], total: int,
+                      outputs: list[Path], redactor) -> None:
+    """Ctrl-C: the findings so far are written, and where to go on is said."""
+    if outputs:
+        write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
+    raise KeyboardInterrupt(
+        f"after {result.files} of {total} files"
+        + (f"; the findings so far are in {', '.join(map(str, outputs))}" if outputs else "")
+        + ("; go on with the same command and --resume" if args.out else ""))
+
+
+def gated(result, args: argparse.Namespace, paths: list[Path], waivers: list):
+    """The result as the CI gate judges it: required engines, the export
+    tree's layout, then the waivers (which may waive any of those)."""
     if args.require_engines:
         result = result.require_engines(_engine_names(args.require_engines)[1])
     if args.layout:
         result = _with_layout(result, paths, args.layout)
     if waivers:
         result = result.with_waivers(waivers, Path(args.waivers))
-    findings, counts = result.findings, result.counts
+    return result
 
-    if args.verbose or not args.quiet:  # -q: the verdict and its rule ids only
+
+def _print_result(console: Console, result, args: argparse.Namespace, redactor) -> None:
+    """What the console says: notes, what --resume kept, the set, the findings,
+    the verdict; with -q only the verdict and each error rule's count."""
+    if args.verbose or not args.quiet:
         for engine, reason in result.engine_notes.items():
             console.print(f"[yellow]note[/] {engine}: {data(reason)}", highlight=False)
     if args.resume:
@@ -139,30 +187,31 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
                       f"{result.files - result.reused} checked"
                       + (f" ({result.resume_note})" if result.resume_note else ""))
     if not args.quiet:
-        s = result.graph.summary()
-        console.print(
-            f"{result.files} files: {s['patients']} patient(s), {s['studies']} study(ies), "
-            f"{s['series']} series, {s['images']} images, {s['structure_sets']} structure "
-            f"set(s), {s['plans']} plan(s), {s['doses']} dose(s), "
-            f"{s['frames_of_reference']} frame(s) of reference")
-        if findings:
-            _print_findings(console, findings, args.max_errors, redactor)
-        from rtconform.engines.judgement import summary
-
-        for line in summary(findings):  # never dropped: said, and in --json with each file
-            console.print("[cyan]info[/] " + escape(line), highlight=False)
+        _print_set(console, result, args.max_errors, redactor)
+    counts = result.counts
     verdict = "[bold red]NOT CONFORMANT[/]" if result.errors else "[bold green]no errors[/]"
     console.print(f"{verdict}: {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info, {counts['waived']} waived")
     if args.quiet:  # what a CI log needs to act on: which rules failed, how often
-        errors = Counter(f.rule_id for f in findings if f.counts_as_error)
+        errors = Counter(f.rule_id for f in result.findings if f.counts_as_error)
         for rule_id, n in sorted(errors.items(), key=lambda item: (-item[1], item[0])):
             console.print(f"  {rule_id}: {n} error{'s' if n > 1 else ''}", highlight=False)
-    if outputs:
-        write_json(outputs, redactor.scrub(result.to_json(paths, args.redact)))
-    if args.junit:
-        write_junit(Path(args.junit), result.findings, redactor)
-    return result.exit_code
+
+
+def _print_set(console: Console, result, max_errors: int, redactor) -> None:
+    """The set validated, its findings by rule, and the engines' judgements."""
+    from rtconform.engines.judgement import summary
+
+    s = result.graph.summary()
+    console.print(
+        f"{result.files} files: {s['patients']} patient(s), {s['studies']} study(ies), "
+        f"{s['series']} series, {s['images']} images, {s['structure_sets']} structure "
+        f"set(s), {s['plans']} plan(s), {s['doses']} dose(s), "
+        f"{s['frames_of_reference']} frame(s) of reference")
+    if result.findings:
+        _print_findings(console, result.findings, max_errors, redactor)
+    for line in summary(result.findings):  # never dropped: said, and in --json with each file
+        console.print("[cyan]info[/] " + escape(line), highlight=False)
 
 
 VALIDATE_STATE = "validate-state.jsonl"  # per-file results of `validate --out`
