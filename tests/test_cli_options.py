@@ -110,3 +110,35 @@ def test_the_run_command_checks_choices_the_plugin_leaves_to_the_run(capsys):
         build_parser().parse_args(["run", "--stimulus", "nonsense"])
     assert exit_.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_validate_options_become_the_pipeline_s_options(tmp_path):
+    from rtconform.cli.validate import VALIDATE_STATE, check_inputs, validation_options
+    from rtconform.redact import Redactor
+
+    args = build_parser().parse_args(
+        ["validate", str(tmp_path), "--engines", "tro", "--profile", "brto", "--tolerance",
+         "0.5", "--complete", "--enable-tag", "log", "--given", str(tmp_path), "--jobs", "3",
+         "--out", str(tmp_path / "v"), "--resume", "--max-object-mb", "64"])
+    assert check_inputs(args) == [tmp_path]
+    redactor = Redactor(enabled=True)
+    options = validation_options(args, redactor)
+    assert (options.engines, options.use_tro_rules, options.profile) == ([], True, "brto")
+    assert (options.context.tolerance_mm, options.context.complete) == (0.5, True)
+    assert options.rule_tags == frozenset({"log"}) and options.given == [tmp_path]
+    assert (options.jobs, options.processes, options.resume) == (3, True, True)
+    assert options.state == tmp_path / "v" / VALIDATE_STATE and options.max_object_mb == 64
+    assert options.redactor is redactor
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--resume"], "--resume needs --out DIR"),
+    (["--jobs", "0"], "--jobs must be 1 or more"),
+    (["--given", "/no/such/stimulus"], "no such file or folder: /no/such/stimulus"),
+])
+def test_validate_inputs_that_cannot_be_used_are_usage_errors(tmp_path, argv, said):
+    from rtconform.cli.validate import check_inputs
+    from rtconform.usage import UsageError
+
+    with pytest.raises(UsageError, match=said):
+        check_inputs(build_parser().parse_args(["validate", str(tmp_path), *argv]))

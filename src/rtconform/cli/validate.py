@@ -9,6 +9,7 @@ import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +23,10 @@ from rtconform.findings import Finding, sort_key
 from rtconform.usage import UsageError
 from rtconform.usage import examples as _examples
 from rtconform.usage import formatter as _formatter
+
+if TYPE_CHECKING:
+    from rtconform.redact import Redactor
+    from rtconform.validate import ValidationOptions
 
 
 def _engine_names(spec: str) -> tuple[bool, list[str]]:
@@ -111,7 +116,7 @@ def _waivers(path: str | None) -> list:
         raise UsageError(str(exc)) from exc
 
 
-def validation_options(args: argparse.Namespace, redactor):
+def validation_options(args: argparse.Namespace, redactor: Redactor) -> ValidationOptions:
     """What `validate`'s options ask of the pipeline (rtconform.validate)."""
     from rtconform.engines import make_engines
     from rtconform.rules.registry import RuleContext
