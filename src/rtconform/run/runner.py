@@ -181,8 +181,9 @@ def run_with(settings: RunSettings, tags: str | None = None, features: Path | No
              statement: Path | None = None, quiet: bool = True,
              progress: Callable[[dict], None] | None = None,
              parallel: int | None = None) -> tuple[int, list[ScenarioResult]]:
-    """`run`, its run options given as the settings the scenario processes get."""
-
+    """`run`, its run options given as the settings the scenario processes get
+    (no seed: a new one)."""
+    settings = replace(settings, seed=settings.seed or new_seed())
     check_settings(settings, tags)
     sut = load_sut(settings.sut) if settings.sut else SutConfig()
     started = dt.datetime.now().astimezone()
