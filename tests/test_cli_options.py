@@ -142,3 +142,17 @@ def test_validate_inputs_that_cannot_be_used_are_usage_errors(tmp_path, argv, sa
 
     with pytest.raises(UsageError, match=said):
         check_inputs(build_parser().parse_args(["validate", str(tmp_path), *argv]))
+
+
+def test_the_run_header_gives_the_seed_that_repeats_the_run(tmp_path, capsys):
+    """Printed before anything starts (here a --tags error stops the run at once)."""
+    import re
+
+    from rtconform.cli import main
+
+    assert main(["run", "--tags", "ro1 and", "--out", str(tmp_path / "run")]) == 2
+    said = capsys.readouterr().out
+    seed = re.search(r"UID seed (\S+): --seed (\S+) repeats", said)
+    assert seed and seed[1] == seed[2] and re.fullmatch(r"[0-9a-f]{8}", seed[1]), said
+    assert main(["run", "--tags", "ro1 and", "--seed", "5f3a9c1e"]) == 2
+    assert "UID seed 5f3a9c1e: --seed 5f3a9c1e repeats" in capsys.readouterr().out

@@ -29,9 +29,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     try:
         with strict_engines(args.strict_engines):
             sut = load_sut(Path(args.sut)) if args.sut else SutConfig()
+            args.seed = args.seed or new_seed()  # the header gives it: --seed repeats the run
             if not args.quiet:  # said before the first association: what the SUT must know of us
                 console.print(run_header(sut, args, out), highlight=False, markup=False)
-            args.seed = args.seed or new_seed()
             code, results = run_with(
                 run_settings(args, out), args.tags,
                 Path(args.features) if args.features else None,
