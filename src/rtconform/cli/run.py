@@ -88,7 +88,7 @@ def _progress(args: argparse.Namespace, console: Console):
 def _print_results(console: Console, results: list, out: Path) -> None:
     """The table by transaction (RO-2 before RO-10), then each failure's
     evidence in DICOM terms (the traceback: --debug)."""
-    from rtconform.run.transactions import order
+    from rtconform.ihe.tro import order
 
     results = sorted(results, key=lambda r: (order(r.transaction), r.name))
     table = Table("transaction", "scenario", "result", "rule ids",
