@@ -14,7 +14,8 @@ import pydicom
 from rtconform.actors.recorder import AssociationRecord
 from rtconform.dicom.uids import uid_name
 from rtconform.findings import Finding, Severity
-from rtconform.report.model import received_objects, sut_associations, sut_role
+from rtconform.report.model import received_objects
+from rtconform.report.networking import sut_associations, sut_role
 from rtconform.run_folder import RunFolder
 from rtconform.statement.compare import values_at
 from rtconform.statement.model import Claim, claims, constraints
