@@ -19,13 +19,14 @@ from pathlib import Path
 import pydicom
 
 from rtconform import __version__
+from rtconform.actors.registry import ACTORS
 from rtconform.dicom.uids import uid_name
+from rtconform.ihe.tro import order
 from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.report.header import header
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
 from rtconform.report.networking import networking
-from rtconform.run.transactions import ACTORS, order
 from rtconform.run_folder import RunFolder
 
 

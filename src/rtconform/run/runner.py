@@ -22,9 +22,9 @@ import pytest
 
 from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
 from rtconform.actors.recorder import AssociationRecorder
+from rtconform.actors.registry import ACTORS, tag_of
 from rtconform.run.shards import exit_code, merge
 from rtconform.run.sut import SutConfig, load_sut
-from rtconform.run.transactions import ACTORS, tag_of
 from rtconform.run_folder import RunFolder
 
 
