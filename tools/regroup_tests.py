@@ -42,7 +42,7 @@ AREAS: dict[str, tuple[str, ...]] = {
                "test_registry"),
     "run": ("test_run", "test_harness_evidence", "test_shards", "test_run_session"),
     "report": ("test_report", "test_statement", "test_markdown_escape",
-               "test_observed_statement", "test_iod_tables"),
+               "test_observed_statement", "test_iod_tables", "test_report_sections"),
     "suts": ("test_suts", "test_matrix", "test_matrix_plan"),
     "cli": ("test_cli", "test_cli_options", "test_config_input", "test_injection"),
     # end to end: the wheel, the README's job, real data and real third-party peers
