@@ -15,8 +15,9 @@ import pytest
 
 from rtconform.actors.registry import ACTORS, tag_of
 from rtconform.ihe.tro import TRANSACTIONS
-from rtconform.run.context import RunContext, Scenario
 from rtconform.run.evidence import failure_text
+from rtconform.run.scenario import Scenario
+from rtconform.run.session import RunContext
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run_folder import RunFolder
 
