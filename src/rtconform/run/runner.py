@@ -31,7 +31,7 @@ from rtconform.run_folder import RunFolder
 def _rule_id_pattern() -> re.Pattern:
     """Ids a failure message may name: every registered rule's prefix, and the
     engines' and scenario steps' own."""
-    from rtconform.rules.registry import all_rules
+    from rtconform.rules.profiles import all_rules
 
     prefixes = {r.id.split("-")[0] for r in all_rules()} | {"DCIODVFY", "DV", "ARCHIVE"}
     # BRTO-RO2-50 … are rows of the IHE-RO test tool's checklist, cited, not rule ids

@@ -160,7 +160,8 @@ class RunContext:
         """Protocol findings (what the SUT answered, not what it made) go to
         findings.jsonl beside the objects' findings."""
         from rtconform.findings import Severity
-        from rtconform.rules.registry import RULES, all_rules
+        from rtconform.rules.profiles import all_rules
+        from rtconform.rules.registry import RULES
 
         all_rules()
         findings = []
