@@ -73,13 +73,10 @@ def unreadable_exports(scenario: Scenario) -> list[str]:
 def assert_refused(scenario: Scenario, actor: str) -> None:
     """The SUT must show that it refused its input: the embedded actor's
     verdict, a trigger that exits non-zero, or an operator who says so."""
-    outcome = scenario.outcome
-    if outcome.get("accepted") is False or outcome.get("operator") == "refused":
-        return
-    if "exit_code" in outcome and outcome["exit_code"] != 0:
+    if scenario.result is not None and scenario.result.refused:
         return
     raise ScenarioFailure(f"the {actor} under test gave no sign of refusing its input "
-                          f"(outcome {outcome}); a trigger should exit non-zero, an "
+                          f"(outcome {scenario.outcome}); a trigger should exit non-zero, an "
                           "operator answer 'refused'")
 
 

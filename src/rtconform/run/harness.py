@@ -218,6 +218,8 @@ def sut_performs(scenario: Scenario, actor_name: str, phrase: str) -> None:
     scenario.mark_log()
     scenario.acting = actor_name
     driver = scenario.ctx.driver(actor_name)
-    scenario.outcome = driver.perform(scenario, actor_name, transactions, archive.peer)
+    result = driver.perform(scenario, actor_name, transactions, archive.peer)
+    result.actor, result.transactions = actor_name, transactions
+    scenario.result, scenario.outcome = result, result.outcome()
     scenario.ctx.recorder.note("harness", f"{actor_name} under test performed "
                                           f"{','.join(transactions)}", outcome=scenario.outcome)

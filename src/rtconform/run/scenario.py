@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from rtconform.actors.archive import Archive
 from rtconform.actors.node import ServiceUser
 from rtconform.actors.recorder import log_size, read_associations
+from rtconform.actors.result import ActorResult
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
 from rtconform.dicom.variants import UidScope
 from rtconform.ihe.tro import ARCHIVE
@@ -47,7 +48,8 @@ class Scenario:
     sent: dict[str, list[Dataset]] = field(default_factory=dict)  # modality → sent by harness
     received: list[Path] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
-    outcome: dict = field(default_factory=dict)
+    outcome: dict = field(default_factory=dict)  # what the SUT did, as the log records it
+    result: ActorResult | None = None  # what the actor under test did
     harness_seeded: set[str] = field(default_factory=set)
     seeded_by_modality: dict[str, int] = field(default_factory=dict)
     sample_set: str | None = None  # the stimulus set this scenario gave

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import Peer
+from rtconform.actors.result import ActorResult
 from rtconform.run.scenario import ScenarioFailure
 
 if TYPE_CHECKING:
@@ -40,9 +41,9 @@ class SutDriver:
         return self.sut.timeout
 
     def perform(self, scenario: Scenario, actor: str, transactions: tuple[str, ...],
-                archive: Peer) -> dict:
-        """Make `actor` perform `transactions` against the harness Archive;
-        the outcome as the association log records it."""
+                archive: Peer) -> ActorResult:
+        """Make `actor` perform `transactions` against the harness Archive:
+        what it did."""
         raise ScenarioFailure("the SUT file gives neither 'trigger' nor 'interactive': the "
                               "harness cannot make the SUT act")
 

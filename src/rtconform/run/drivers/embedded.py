@@ -26,9 +26,9 @@ class EmbeddedDriver(SutDriver):
         return reference_archive(scenario)
 
     def perform(self, scenario: Scenario, actor: str, transactions: tuple[str, ...],
-                archive: Peer) -> dict:
+                archive: Peer) -> ActorResult:
         if set(transactions) & set(self.sut.idle):
-            return ActorResult(status=IDLE).outcome()  # a deliberately lazy reference actor
+            return ActorResult(status=IDLE)  # a deliberately lazy reference actor
         entry = REGISTRY[actor]
         ref = entry.start(scenario.ctx.sut_recorder,
                           scenario.workdir / f"sut-{entry.default_ae.lower()}", method="get",
@@ -37,9 +37,9 @@ class EmbeddedDriver(SutDriver):
         if self.sut.fault:
             self._make_faulty(scenario, ref)
         try:
-            return entry.perform(ref, transactions, archive, scenario.study_uid).outcome()
+            return entry.perform(ref, transactions, archive, scenario.study_uid)
         except Exception as exc:  # recorded: what the actor did with its input
-            return ActorResult.failure(exc).outcome()
+            return ActorResult.failure(exc)
         finally:
             ref.stop_receiver()
 

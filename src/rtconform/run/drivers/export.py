@@ -9,6 +9,7 @@ from pathlib import Path
 import pydicom
 
 from rtconform.actors.node import Peer
+from rtconform.actors.result import ActorResult
 from rtconform.run.drivers import SutDriver
 from rtconform.run.scenario import Scenario
 
@@ -19,8 +20,8 @@ class ExportFolderDriver(SutDriver):
     scoped_uids = False  # it is sent nothing
 
     def perform(self, scenario: Scenario, actor: str, transactions: tuple[str, ...],
-                archive: Peer) -> dict:
-        return {"export_dir": str(self.sut.export_dir)}
+                archive: Peer) -> ActorResult:
+        return ActorResult(how={"export_dir": str(self.sut.export_dir)})
 
     def files(self) -> list[Path]:
         return [p for p in self.sut.export_dir.rglob("*") if p.is_file()]

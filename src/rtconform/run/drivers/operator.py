@@ -7,6 +7,7 @@ import select
 import sys
 
 from rtconform.actors.node import Peer
+from rtconform.actors.result import ActorResult
 from rtconform.run.drivers import SutDriver
 from rtconform.run.scenario import Scenario, SutDidNotAct
 
@@ -15,7 +16,7 @@ class OperatorDriver(SutDriver):
     kind = "operator"
 
     def perform(self, scenario: Scenario, actor: str, transactions: tuple[str, ...],
-                archive: Peer) -> dict:
+                archive: Peer) -> ActorResult:
         timeout = self.sut.timeout
         print(f"\n>>> {actor} under test: perform {','.join(transactions)} now against "
               f"{archive} (study {scenario.study_uid}); press Enter when done, or type "
@@ -24,4 +25,4 @@ class OperatorDriver(SutDriver):
         if not ready:
             raise SutDidNotAct(f"no operator answer within {timeout:g} s")
         answer = sys.stdin.readline().strip().lower()
-        return {"operator": "refused" if answer.startswith("refuse") else "done"}
+        return ActorResult(how={"operator": "refused" if answer.startswith("refuse") else "done"})

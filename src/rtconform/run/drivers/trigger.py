@@ -8,6 +8,7 @@ import os
 import subprocess
 
 from rtconform.actors.node import Peer
+from rtconform.actors.result import ActorResult
 from rtconform.run.drivers import SutDriver
 from rtconform.run.scenario import Scenario, SutDidNotAct
 
@@ -25,7 +26,7 @@ class TriggerDriver(SutDriver):
     kind = "trigger"
 
     def perform(self, scenario: Scenario, actor: str, transactions: tuple[str, ...],
-                archive: Peer) -> dict:
+                archive: Peer) -> ActorResult:
         sut = self.sut
         env = {**os.environ, **environment(scenario, actor, transactions, archive)}
         try:  # a shell command from the user's own SUT file: $RTCONFORM_* expand
@@ -34,5 +35,5 @@ class TriggerDriver(SutDriver):
         except subprocess.TimeoutExpired as exc:
             raise SutDidNotAct(f"trigger {sut.trigger!r} did not finish within "
                                f"{sut.timeout:g} s") from exc
-        return {"trigger": sut.trigger, "exit_code": proc.returncode,
-                "output": (proc.stdout + proc.stderr)[-2000:]}
+        return ActorResult(how={"trigger": sut.trigger, "exit_code": proc.returncode,
+                                "output": (proc.stdout + proc.stderr)[-2000:]})
