@@ -9,12 +9,8 @@ tests/test_report.py."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen here, and no screen in CI
-
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure  # not pyplot: no global figure state, less to import
 from matplotlib.path import Path as PolygonPath
 from pydicom.dataset import Dataset
 
@@ -108,7 +104,7 @@ def dvh_png(ss: Dataset, dose: Dataset, title: str = "", curves: dict | None = N
     """The cumulative DVH, each curve in its ROI's display colour (as in the
     planes), the legend beside the plot; and the colours drawn."""
     colours = {name: roi_colours(ss).get(number) for number, name in roi_names(ss).items()}
-    fig = plt.figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.42))
+    fig = Figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.42))
     ax = fig.add_axes((0.08, 0.13, 0.68, 0.78))
     drawn = {}
     for name, (dose_axis, volume) in sorted((curves or dvh_curves(ss, dose)).items()):

@@ -12,13 +12,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen here, and no screen in CI
-
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.figure import Figure  # not pyplot: no global figure state, less to import
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as PolygonPath
 from pydicom.dataset import Dataset
@@ -39,7 +35,6 @@ PAGE_WIDTH_IN = 7.2  # A4 and Letter less margins: a picture printed at the page
 def png_bytes(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -317,7 +312,7 @@ def _layout(box: tuple) -> tuple:
     side_w = max(x1 - x0, y1 - y0)
     side_h = 2 * (z1 - z0)
     scale = max(axial_h, side_h)
-    fig = plt.figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.48))
+    fig = Figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.48))
     grid_spec = fig.add_gridspec(2, 3, width_ratios=[axial_w / scale, side_w / scale * 0.9,
                                                      0.62], left=0.01, right=0.995,
                                  top=0.95, bottom=0.02, wspace=0.05, hspace=0.15)
