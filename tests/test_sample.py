@@ -10,8 +10,9 @@ import numpy as np
 import pydicom
 
 from helpers import tro_findings
-from rtconform.dicom.faults import write_sample
-from rtconform.dicom.sample import N_SLICES, build_sample
+from rtconform.phantom.design import N_SLICES
+from rtconform.phantom.faults import write_sample
+from rtconform.phantom.sets import build_sample
 
 
 def _uids(folder: Path) -> dict[str, str]:

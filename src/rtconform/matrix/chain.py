@@ -28,10 +28,10 @@ from rtconform.actors.actor import RetrieveFailed, TROActor
 from rtconform.actors.node import ContextsRejected, Peer, PeerUnreachable, ServiceUser, identifier
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.dicom.compare import differences
-from rtconform.dicom.sample import SampleSet
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
-from rtconform.dicom.variants import UidScope
 from rtconform.matrix.plan import CONSUMES, Kind, Participant
+from rtconform.phantom.sets import SampleSet
+from rtconform.phantom.variants import UidScope
 from rtconform.run.transactions import DOSE_DISPLAYER, GEOMETRIC_PLANNER
 from rtconform.suts.driver import uid_file_name
 
@@ -186,7 +186,7 @@ class Chains:
     def _embedded_produce(self, producer: Participant, kind: Kind, peer: Peer, study: str,
                           keep: Path, given_uids: dict, folder: Path) -> dict:
         from rtconform.actors.simulators import SIMULATORS
-        from rtconform.dicom.faults import inject
+        from rtconform.phantom.faults import inject
 
         recorder = AssociationRecorder(folder / "producer-associations.jsonl")
         ref = SIMULATORS[kind.producer](recorder, folder / "producer", method="get")

@@ -190,7 +190,7 @@ def own_run(p: Participant, handle: ArchiveHandle | None, out: Path, receive: di
 
 def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
     from rtconform import __version__
-    from rtconform.dicom.sample import build_sample
+    from rtconform.phantom.sets import build_sample
 
     out = Path(options.out).resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -40,14 +40,15 @@ from rtconform.actors.recorder import AssociationRecorder, log_size, read_associ
 from rtconform.actors.simulators import SIMULATORS
 from rtconform.actors.storage import share_objects
 from rtconform.dicom.compare import differences
-from rtconform.dicom.faults import FAULTS, inject
 from rtconform.dicom.index import Unreadable, read_instance
 from rtconform.dicom.rt import is_dosimetric
-from rtconform.dicom.sample import SampleSet, build_sample, resample_series
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
-from rtconform.dicom.variants import UidScope, renew_changed
 from rtconform.engines import make_engines
 from rtconform.findings import Finding, merge_engines, sort_key
+from rtconform.phantom.faults import FAULTS, inject
+from rtconform.phantom.images import resample_series
+from rtconform.phantom.sets import SampleSet, build_sample
+from rtconform.phantom.variants import UidScope, renew_changed
 from rtconform.redact import Redactor
 from rtconform.rules.registry import RuleContext
 from rtconform.run.capabilities import capability_missing

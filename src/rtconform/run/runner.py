@@ -172,7 +172,7 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     import shutil
     import tempfile
 
-    from rtconform.dicom.sample import SAMPLE_SETS
+    from rtconform.phantom.sets import SAMPLE_SETS
 
     seed = seed or new_seed()
     if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", seed):

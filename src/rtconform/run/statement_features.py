@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 from rtconform.actors.query import MATCHING, key_value
-from rtconform.dicom.sample import build_sample
 from rtconform.dicom.uids import uid_name
+from rtconform.phantom.sets import build_sample
 from rtconform.run.transactions import ARCHIVE, tag_of
 from rtconform.statement.model import load_statement, transfer_syntaxes
 

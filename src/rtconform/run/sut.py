@@ -135,7 +135,7 @@ def load_sut(path: Path) -> SutConfig:
         beam_types=tuple(str(t) for t in data.get("beam_types") or ()), driver=driver)
     _check_profile(path, config)
     if embedded is not None:
-        from rtconform.dicom.faults import FAULTS
+        from rtconform.phantom.faults import FAULTS
 
         embedded = embedded or {}
         config.fault = embedded.get("fault")
@@ -182,7 +182,7 @@ def _check_profile(path: Path, config: SutConfig) -> None:
             raise SutError(f"{path}: profile {config.profile!r} is not an installed profile "
                            f"({', '.join(profiles())})")
     if config.beam_types:
-        from rtconform.dicom.beams import TECHNIQUES
+        from rtconform.phantom.techniques import TECHNIQUES
 
         unknown = [t for t in config.beam_types if t not in TECHNIQUES]
         if unknown:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from rtconform.dicom.sample import SampleSet, build_sample
 from rtconform.dicom.uids import DEFAULT_UID_ROOT, derived_uid
+from rtconform.phantom.sets import SampleSet, build_sample
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Fault:
     # a reference to what is not in the set: an error only when the set must be
     # self-contained (--complete); a partial export is legal
     complete: bool = False
-    # the plans of these delivery techniques (`rtconform.dicom.beams`) are the
+    # the plans of these delivery techniques (`rtconform.phantom.techniques`) are the
     # sample it breaks, instead of the default patient
     techniques: tuple[str, ...] = ()
 
@@ -63,10 +63,10 @@ def write_sample(folder: Path, fault_name: str | None = None,
                  beam_doses: bool = False, export: str | None = None,
                  approved: bool = False, techniques: tuple[str, ...] = ()) -> list[Path]:
     """Write the synthetic patient, with one named fault applied; as an
-    exporter of style `export` writes it (`rtconform.dicom.exports`); or, with
+    exporter of style `export` writes it (`rtconform.phantom.exports`); or, with
     `techniques`, the patient's CT and structure set and one plan per
-    delivery technique (`rtconform.dicom.beams`)."""
-    from rtconform.dicom.exports import build_export, write_export
+    delivery technique (`rtconform.phantom.techniques`)."""
+    from rtconform.phantom.exports import build_export, write_export
 
     chosen = FAULTS[fault_name] if fault_name else None
     techniques = tuple(techniques) or (chosen.techniques if chosen else ())
@@ -80,7 +80,7 @@ def write_sample(folder: Path, fault_name: str | None = None,
         if export or sample_set != "equidistant" or beam_doses or approved:
             raise ValueError("the beam-type plans are written alone: no --export, --set, "
                              "--beam-doses or --approved with them")
-        from rtconform.dicom.beams import build_plan_sample
+        from rtconform.phantom.technique_plans import build_plan_sample
 
         sample = build_plan_sample(uid_root, techniques)
     elif export:
@@ -135,10 +135,10 @@ def _name_of(ds: Dataset) -> str:
     if modality == "RTSTRUCT":
         return "RS_structure_set.dcm"
     if modality == "RTPLAN":
-        from rtconform.dicom.beams import technique_of_label
+        from rtconform.phantom.techniques import technique_of_label
 
         technique = technique_of_label(str(ds.get("RTPlanLabel", "")))
-        if technique:  # a beam-type plan (rtconform.dicom.beams)
+        if technique:  # a beam-type plan (rtconform.phantom.techniques)
             return f"RP_{technique}.dcm"
         metersets = any("BeamMeterset" in ref for group in ds.get("FractionGroupSequence", [])
                         for ref in group.get("ReferencedBeamSequence", []))
