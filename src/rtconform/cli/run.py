@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -32,6 +34,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             args.seed = args.seed or new_seed()  # the header gives it: --seed repeats the run
             if not args.quiet:  # said before the first association: what the SUT must know of us
                 console.print(run_header(sut, args, out), highlight=False, markup=False)
+            _import_in_background("rtconform.report.render")
             code, results = run_with(
                 run_settings(args, out), args.tags,
                 Path(args.features) if args.features else None,
@@ -47,6 +50,14 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     written = render(out, redact=args.redact)
     console.print(verdict_line(code, results, out, written["html"]), highlight=False)
     return EXIT_FINDINGS if code else EXIT_OK
+
+
+def _import_in_background(module: str) -> None:
+    """The report's imports (matplotlib, jinja2, pydicom's handlers: about a
+    second) are made while the scenario processes run, when this process
+    only follows them; the later `import` waits for this one if need be."""
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True,
+                     name=f"import {module}").start()
 
 
 def run_settings(args: argparse.Namespace, out: Path) -> RunSettings:

@@ -15,7 +15,6 @@ import pytest
 
 from rtconform.actors.registry import ACTORS, tag_of
 from rtconform.ihe.tro import TRANSACTIONS
-from rtconform.run.context import RunContext, Scenario
 from rtconform.run.evidence import failure_text
 from rtconform.run.options import (
     SHARD,
@@ -25,6 +24,8 @@ from rtconform.run.options import (
     parse_shard,
     settings_from_pytest,
 )
+from rtconform.run.scenario import Scenario
+from rtconform.run.session import RunContext
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run_folder import RunFolder
 

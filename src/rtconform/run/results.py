@@ -113,7 +113,7 @@ def run_settings(sut: SutConfig, settings: dict) -> dict:
     the AE titles and ports the harness used."""
     from rtconform import __version__
     from rtconform.engines import describe_engines
-    from rtconform.run.context import RunContext
+    from rtconform.run.session import RunContext
 
     engines = [e for e in str(settings.get("engines", "auto")).split(",") if e]
     return {
