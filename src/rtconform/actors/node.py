@@ -40,8 +40,12 @@ from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore, StoreError
 from rtconform.actors.tls import TLSConfig
 from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES, check_bytes, check_structure
-from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from rtconform.dicom.uids import STORAGE_SOP_CLASSES, uid_name
+from rtconform.dicom.uids import (
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+    STORAGE_SOP_CLASSES,
+    uid_name,
+)
 
 DEFAULT_TRANSFER_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian,
                              DeflatedExplicitVRLittleEndian]
