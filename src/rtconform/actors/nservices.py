@@ -1,0 +1,294 @@
+"""DIMSE-N (PS3.7 10): N-CREATE, N-SET, N-GET, N-ACTION, N-EVENT-REPORT and
+N-DELETE, as an SCU calls them and as an SCP answers them, on associations
+opened and recorded like the C-services' (same timeouts, same failure
+classes), so a Storage Commitment or UPS actor is a module on top of this one.
+
+An N-EVENT-REPORT may come back on the association of the request that caused
+it or on one the peer opens later (PS3.4 J.3.3, CC.2.4): `EventReports`
+collects both, and `NormalisedUser.start_event_listener` is where the second
+kind arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+from pynetdicom import build_role, evt
+from pynetdicom.status import code_to_category
+
+from rtconform.actors.association import Peer, Requestor, make_ae, stop_server
+from rtconform.actors.guard import ConnectionLimits, start_guarded_server
+from rtconform.actors.recorder import AssociationRecorder
+from rtconform.actors.status import OperationResult
+
+NORMALISED_SYNTAXES = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]  # explicit, implicit LE
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """One N-EVENT-REPORT received: who sent it, about what, and on which
+    association (`own`: one this side requested, the request's own)."""
+
+    assoc: str
+    calling_ae: str
+    own: bool
+    event_type: int | None
+    sop_class: str
+    sop_instance: str
+    information: Dataset
+
+
+class EventReports:
+    """An N-EVENT-REPORT SCP handler: records each report, answers Success
+    (or `status`), and lets an SCU wait, with a timeout, for the one it needs."""
+
+    def __init__(self, recorder: AssociationRecorder, actor: str, status: int = 0x0000) -> None:
+        self.recorder = recorder
+        self.actor = actor
+        self.status = status
+        self.reports: list[EventReport] = []
+        self._arrived = threading.Condition()
+
+    def __call__(self, event) -> tuple[int, Dataset | None]:
+        request = event.request
+        try:
+            information = event.event_information
+        except Exception as exc:  # an undecodable Event Information: say so, answer 0x0110
+            self.recorder.note(self.actor, f"N-EVENT-REPORT information not decodable "
+                                           f"({type(exc).__name__})",
+                               assoc=self.recorder.assoc_id(event.assoc))
+            return 0x0110, None
+        self.recorder.attributes(event.assoc, self.actor, "N-EVENT-REPORT-RQ", information)
+        report = EventReport(self.recorder.assoc_id(event.assoc),
+                             str(event.assoc.requestor.ae_title).strip(),
+                             not event.assoc.is_acceptor, event.event_type,
+                             str(request.AffectedSOPClassUID or ""),
+                             str(request.AffectedSOPInstanceUID or ""), information)
+        with self._arrived:
+            self.reports.append(report)
+            self._arrived.notify_all()
+        return self.status, None
+
+    def wait(self, wanted: Callable[[EventReport], bool], timeout: float) -> EventReport | None:
+        """The first report `wanted` accepts, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                found = next((r for r in self.reports if wanted(r)), None)
+                left = deadline - time.monotonic()
+                if found is not None or left <= 0:
+                    return found
+                self._arrived.wait(left)
+
+
+def _outcome(status: Dataset | None, returned: Dataset | None, assoc, service: str,
+             timeout: float) -> OperationResult:
+    """An N-service response as an OperationResult: Success and Warning are
+    ok (PS3.7 C.1, C.2); no response says whether the association was aborted
+    or the DIMSE timeout ran out."""
+    if not status or "Status" not in status:
+        why = "the association was aborted" if assoc.is_aborted else \
+            f"no {service}-RSP within {timeout:g} s"
+        return OperationResult(False, [0xFFFF], message=why)
+    code = int(status.Status)
+    result = OperationResult(code_to_category(code) in ("Success", "Warning"), [code])
+    if returned is not None:
+        result.datasets.append(returned)
+    if "ErrorComment" in status:
+        result.message = str(status.ErrorComment)
+    return result
+
+
+class NormalisedUser(Requestor):
+    """An actor's DIMSE-N SCU side: each operation opens one recorded
+    association with one context (the SOP class, or its Meta SOP class)."""
+
+    transfer_syntaxes: list[str]
+    _event_server = None
+
+    def _n_operation(self, peer: Peer, sop_class: str, service: str,
+                     send: Callable, attributes: Dataset | None = None,
+                     meta: str | None = None, as_scp: bool = False,
+                     events: EventReports | None = None,
+                     until: Callable[[EventReport], bool] | None = None,
+                     linger: float = 0.0) -> OperationResult:
+        context = meta or sop_class
+        ae = make_ae(self.ae_title, self.timeouts)
+        ae.add_requested_context(context, self.transfer_syntaxes[:2])
+        # the SOP class's SCP sending an event report proposes the SCP role (PS3.7 D.3.3.4)
+        roles = [build_role(context, scu_role=False, scp_role=True)] if as_scp else []
+        handlers = [*self._handlers(), *([(evt.EVT_N_EVENT_REPORT, events)] if events else [])]
+        assoc = self._associate(ae, peer, ext_neg=roles, evt_handlers=handlers)
+        self._require(assoc, context, peer)
+        if attributes is not None:
+            self.recorder.attributes(assoc, self.actor, f"{service}-RQ", attributes)
+        try:
+            status, returned = send(assoc)
+            result = _outcome(status, returned, assoc, service, self.timeouts.dimse)
+            if returned is not None:
+                self.recorder.attributes(assoc, self.actor, f"{service}-RSP", returned)
+            if result.ok and events is not None and until is not None and linger > 0:
+                events.wait(until, linger)  # the report may come on this association
+            return result
+        finally:
+            if assoc.is_established:
+                assoc.release()
+
+    def n_create(self, peer: Peer, sop_class: str, attributes: Dataset,
+                 instance: str | None = None, meta: str | None = None) -> OperationResult:
+        """N-CREATE: the SCP creates an instance (`instance` None: it gives
+        the UID, returned as the Affected SOP Instance UID)."""
+        return self._n_operation(peer, sop_class, "N-CREATE", lambda a: a.send_n_create(
+            attributes, sop_class, instance, meta_uid=meta), attributes, meta)
+
+    def n_set(self, peer: Peer, sop_class: str, instance: str, modification: Dataset,
+              meta: str | None = None) -> OperationResult:
+        return self._n_operation(peer, sop_class, "N-SET", lambda a: a.send_n_set(
+            modification, sop_class, instance, meta_uid=meta), modification, meta)
+
+    def n_get(self, peer: Peer, sop_class: str, instance: str, tags: list[int] | None = None,
+              meta: str | None = None) -> OperationResult:
+        """N-GET: the attributes `tags` of an instance (all of them if None)."""
+        return self._n_operation(peer, sop_class, "N-GET", lambda a: a.send_n_get(
+            list(tags or []), sop_class, instance, meta_uid=meta), None, meta)
+
+    def n_delete(self, peer: Peer, sop_class: str, instance: str,
+                 meta: str | None = None) -> OperationResult:
+        return self._n_operation(peer, sop_class, "N-DELETE", lambda a: (a.send_n_delete(
+            sop_class, instance, meta_uid=meta), None), None, meta)
+
+    def n_action(self, peer: Peer, sop_class: str, instance: str, action_type: int,
+                 information: Dataset | None, meta: str | None = None,
+                 events: EventReports | None = None,
+                 until: Callable[[EventReport], bool] | None = None,
+                 linger: float = 0.0) -> OperationResult:
+        """N-ACTION; with `events` and `linger`, the association stays open
+        up to `linger` seconds after a successful response for the report
+        `until` waits for (an SCP may send it there, PS3.4 J.3.3.1)."""
+        return self._n_operation(peer, sop_class, "N-ACTION", lambda a: a.send_n_action(
+            information, action_type, sop_class, instance, meta_uid=meta), information, meta,
+            events=events, until=until, linger=linger)
+
+    def n_event_report(self, peer: Peer, sop_class: str, instance: str, event_type: int,
+                       information: Dataset | None, meta: str | None = None,
+                       as_scp: bool = True) -> OperationResult:
+        """N-EVENT-REPORT on a new association, as the SOP class's SCP (with
+        SCP/SCU role selection unless `as_scp` is False)."""
+        return self._n_operation(peer, sop_class, "N-EVENT-REPORT",
+                                 lambda a: a.send_n_event_report(
+                                     information, event_type, sop_class, instance,
+                                     meta_uid=meta), information, meta, as_scp=as_scp)
+
+    def start_event_listener(self, events: EventReports, sop_classes: list[str],
+                             port: int = 0, host: str = "127.0.0.1") -> Peer:
+        """An SCP for the N-EVENT-REPORTs a peer sends on associations it opens
+        (either role accepted: the sender is the SOP class's SCP), guarded
+        like every SCP of the harness; on an OS-chosen port by default."""
+        if self._event_server is None:
+            ae = make_ae(self.ae_title, self.timeouts)
+            for uid in sop_classes:
+                ae.add_supported_context(uid, NORMALISED_SYNTAXES, scu_role=True, scp_role=True)
+            limits = ConnectionLimits(artim=self.timeouts.acse, idle=self.timeouts.network)
+            self._event_server = start_guarded_server(
+                ae, (host, port), [(evt.EVT_N_EVENT_REPORT, events), *self._handlers()],
+                limits, self.recorder, self.actor,
+                self.tls.server_context() if self.tls else None)
+        host, port = self._event_server.server_address[:2]
+        return Peer(self.ae_title, host, port)
+
+    def stop_event_listener(self) -> None:
+        if self._event_server is not None:
+            stop_server(self._event_server)
+            self._event_server = None
+
+
+class ManagedInstances:
+    """A DIMSE-N SCP over instances kept in memory, by (SOP class, instance
+    UID): N-CREATE, N-SET, N-GET and N-DELETE with the PS3.7 C statuses an
+    SCP gives (0x0111 duplicate, 0x0112 no such instance), N-ACTION handed to
+    `action(sop_class, instance, action_type, information)` -> (status,
+    reply). Every request's data set is recorded. The base a UPS or Storage
+    Commitment SCP actor builds on."""
+
+    def __init__(self, recorder: AssociationRecorder, actor: str,
+                 action: Callable[[str, str, int, Dataset], tuple[int, Dataset | None]]
+                 | None = None) -> None:
+        self.recorder = recorder
+        self.actor = actor
+        self.action = action
+        self.instances: dict[tuple[str, str], Dataset] = {}
+        self._lock = threading.Lock()
+
+    def handlers(self) -> list[tuple]:
+        return [(evt.EVT_N_CREATE, self._create), (evt.EVT_N_SET, self._set),
+                (evt.EVT_N_GET, self._get), (evt.EVT_N_DELETE, self._delete),
+                (evt.EVT_N_ACTION, self._action)]
+
+    def _record(self, event, command: str, ds: Dataset | None) -> None:
+        if ds is not None:
+            self.recorder.attributes(event.assoc, self.actor, command, ds)
+
+    def _create(self, event) -> tuple[int, Dataset | None]:
+        request = event.request
+        attributes = event.attribute_list
+        self._record(event, "N-CREATE-RQ", attributes)
+        given = str(request.AffectedSOPInstanceUID or "")
+        key = (str(request.AffectedSOPClassUID), given or generate_uid())
+        with self._lock:
+            if key in self.instances:
+                return 0x0111, None  # Duplicate SOP Instance
+            self.instances[key] = attributes
+        reply = Dataset()
+        reply.update(attributes)
+        if not given:  # the SCP names the instance (PS3.7 10.1.5.1.3)
+            reply.AffectedSOPInstanceUID = key[1]
+        return 0x0000, reply
+
+    def _set(self, event) -> tuple[int, Dataset | None]:
+        request = event.request
+        modification = event.modification_list
+        self._record(event, "N-SET-RQ", modification)
+        key = (str(request.RequestedSOPClassUID), str(request.RequestedSOPInstanceUID))
+        with self._lock:
+            held = self.instances.get(key)
+            if held is None:
+                return 0x0112, None
+            for element in modification:
+                held[element.tag] = element
+        return 0x0000, modification
+
+    def _get(self, event) -> tuple[int, Dataset | None]:
+        request = event.request
+        key = (str(request.RequestedSOPClassUID), str(request.RequestedSOPInstanceUID))
+        with self._lock:
+            held = self.instances.get(key)
+            if held is None:
+                return 0x0112, None
+            tags = event.attribute_identifiers
+            reply = Dataset()
+            for element in held:
+                if not tags or element.tag in tags:
+                    reply[element.tag] = element
+        self._record(event, "N-GET-RSP", reply)
+        return 0x0000, reply
+
+    def _delete(self, event) -> int:
+        request = event.request
+        key = (str(request.RequestedSOPClassUID), str(request.RequestedSOPInstanceUID))
+        with self._lock:
+            return 0x0000 if self.instances.pop(key, None) is not None else 0x0112
+
+    def _action(self, event) -> tuple[int, Dataset | None]:
+        request = event.request
+        information = event.action_information
+        self._record(event, "N-ACTION-RQ", information)
+        if self.action is None:
+            return 0x0123, None  # No such action
+        return self.action(str(request.RequestedSOPClassUID),
+                           str(request.RequestedSOPInstanceUID), int(event.action_type),
+                           information)
