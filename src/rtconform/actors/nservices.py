@@ -1,5 +1,5 @@
-"""DIMSE-N (PS3.7 10): N-CREATE, N-SET, N-GET, N-ACTION, N-EVENT-REPORT and
-N-DELETE, as an SCU calls them and as an SCP answers them, on associations
+"""DIMSE-N (PS3.7 10): N-CREATE, N-SET, N-GET, N-ACTION and N-EVENT-REPORT,
+as an SCU calls them and as an SCP answers them, on associations
 opened and recorded like the C-services' (same timeouts, same failure
 classes), so a Storage Commitment or UPS actor is a module on top of this one.
 
@@ -157,11 +157,6 @@ class NormalisedUser(Requestor):
         return self._n_operation(peer, sop_class, "N-GET", lambda a: a.send_n_get(
             list(tags or []), sop_class, instance, meta_uid=meta), None, meta)
 
-    def n_delete(self, peer: Peer, sop_class: str, instance: str,
-                 meta: str | None = None) -> OperationResult:
-        return self._n_operation(peer, sop_class, "N-DELETE", lambda a: (a.send_n_delete(
-            sop_class, instance, meta_uid=meta), None), None, meta)
-
     def n_action(self, peer: Peer, sop_class: str, instance: str, action_type: int,
                  information: Dataset | None, meta: str | None = None,
                  events: EventReports | None = None,
@@ -209,7 +204,7 @@ class NormalisedUser(Requestor):
 
 class ManagedInstances:
     """A DIMSE-N SCP over instances kept in memory, by (SOP class, instance
-    UID): N-CREATE, N-SET, N-GET and N-DELETE with the PS3.7 C statuses an
+    UID): N-CREATE, N-SET and N-GET with the PS3.7 C statuses an
     SCP gives (0x0111 duplicate, 0x0112 no such instance), N-ACTION handed to
     `action(sop_class, instance, action_type, information)` -> (status,
     reply). Every request's data set is recorded. The base a UPS or Storage
@@ -226,8 +221,7 @@ class ManagedInstances:
 
     def handlers(self) -> list[tuple]:
         return [(evt.EVT_N_CREATE, self._create), (evt.EVT_N_SET, self._set),
-                (evt.EVT_N_GET, self._get), (evt.EVT_N_DELETE, self._delete),
-                (evt.EVT_N_ACTION, self._action)]
+                (evt.EVT_N_GET, self._get), (evt.EVT_N_ACTION, self._action)]
 
     def _record(self, event, command: str, ds: Dataset | None) -> None:
         if ds is not None:
@@ -276,12 +270,6 @@ class ManagedInstances:
                     reply[element.tag] = element
         self._record(event, "N-GET-RSP", reply)
         return 0x0000, reply
-
-    def _delete(self, event) -> int:
-        request = event.request
-        key = (str(request.RequestedSOPClassUID), str(request.RequestedSOPInstanceUID))
-        with self._lock:
-            return 0x0000 if self.instances.pop(key, None) is not None else 0x0112
 
     def _action(self, event) -> tuple[int, Dataset | None]:
         request = event.request
