@@ -205,6 +205,25 @@ def no_association(assoc, watch: _Watch, peer: Peer, calling: str, timeouts: Tim
                     "aborted the request")
 
 
+def ended_by_peer(assoc, settle: float = 2.0) -> str:
+    """How the peer ended an established association instead of answering,
+    '' if it did not: an operation that got no response waits up to `settle`
+    seconds for the end the reactor is still handling (PS3.8 7.3, 7.4)."""
+    from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
+
+    deadline = time.monotonic() + settle
+    while assoc.is_established and time.monotonic() < deadline:
+        time.sleep(0.02)
+    watch = getattr(assoc, "_rtconform_watch", None)
+    aborts = [p for p in getattr(watch, "received", []) if isinstance(p, A_ABORT | A_P_ABORT)]
+    if not aborts:
+        return ""
+    if isinstance(aborts[0], A_ABORT):
+        source = ABORT_SOURCES.get(aborts[0].abort_source, str(aborts[0].abort_source))
+        return f"the peer aborted the association (A-ABORT, source: {source})"
+    return "the peer closed the connection (A-P-ABORT)"
+
+
 class Requestor:
     """What every SCU side shares: its AE title, recorder, timeouts and TLS,
     and the one way it opens an association (recorded, failures classified)."""
@@ -243,4 +262,5 @@ class Requestor:
         if not assoc.is_established:
             raise no_association(assoc, watch, peer, self.ae_title, self.timeouts,
                                  time.monotonic() - started)
+        assoc._rtconform_watch = watch  # what the peer sent later: an abort mid-operation
         return assoc

@@ -21,7 +21,7 @@ from pydicom.uid import generate_uid
 from pynetdicom import build_role, evt
 from pynetdicom.status import code_to_category
 
-from rtconform.actors.association import Peer, Requestor, make_ae, stop_server
+from rtconform.actors.association import Peer, Requestor, ended_by_peer, make_ae, stop_server
 from rtconform.actors.guard import ConnectionLimits, start_guarded_server
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.status import OperationResult
@@ -87,14 +87,16 @@ class EventReports:
 
 
 def _outcome(status: Dataset | None, returned: Dataset | None, assoc, service: str,
-             timeout: float) -> OperationResult:
+             timeout: float, elapsed: float) -> OperationResult:
     """An N-service response as an OperationResult: Success and Warning are
-    ok (PS3.7 C.1, C.2); no response says whether the association was aborted
-    or the DIMSE timeout ran out."""
+    ok (PS3.7 C.1, C.2); no response says whether the peer aborted the
+    association (and its A-ABORT source) or the DIMSE timeout ran out."""
     if not status or "Status" not in status:
-        why = "the association was aborted" if assoc.is_aborted else \
-            f"no {service}-RSP within {timeout:g} s"
-        return OperationResult(False, [0xFFFF], message=why)
+        if elapsed >= timeout * 0.9:  # pynetdicom aborts the association at its DIMSE timeout
+            return OperationResult(False, [0xFFFF], message=f"no {service}-RSP within "
+                                   f"{timeout:g} s; the harness aborted the association")
+        why = ended_by_peer(assoc) or "the association ended without a response"
+        return OperationResult(False, [0xFFFF], message=f"no {service}-RSP: {why}")
     code = int(status.Status)
     result = OperationResult(code_to_category(code) in ("Success", "Warning"), [code])
     if returned is not None:
@@ -128,8 +130,10 @@ class NormalisedUser(Requestor):
         if attributes is not None:
             self.recorder.attributes(assoc, self.actor, f"{service}-RQ", attributes)
         try:
+            started = time.monotonic()
             status, returned = send(assoc)
-            result = _outcome(status, returned, assoc, service, self.timeouts.dimse)
+            result = _outcome(status, returned, assoc, service, self.timeouts.dimse,
+                              time.monotonic() - started)
             if returned is not None:
                 self.recorder.attributes(assoc, self.actor, f"{service}-RSP", returned)
             if result.ok and events is not None and until is not None and linger > 0:
