@@ -14,8 +14,7 @@ from helpers import ROOT
 from rtconform.dicom.faults import FAULTS
 from rtconform.profiles.brto import ROWS_PER_TRANSACTION
 from rtconform.rules.coverage import expected_ids, load_coverage, totals
-from rtconform.rules.profiles import profiles, rules_of
-from rtconform.rules.registry import all_rules
+from rtconform.rules.profiles import all_rules, profiles, rules_of
 
 # proven by tests of their own (tests/test_rules.py NOT_BY_FAULT, tests/test_brto.py,
 # tests/test_tppc.py)

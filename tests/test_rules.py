@@ -9,8 +9,7 @@ import pytest
 from helpers import rule_ids, tro_findings
 from rtconform.dicom.faults import FAULTS, write_sample
 from rtconform.findings import Severity
-from rtconform.rules.profiles import rules_of
-from rtconform.rules.registry import all_rules
+from rtconform.rules.profiles import all_rules, rules_of
 
 # Rules proven by mutations made in a test instead of --fault: an unknown SOP
 # class, what needs the actor's input (--given), the info-only LOG rule, and

@@ -18,8 +18,8 @@ import pytest
 
 from helpers import ROOT, require
 from peers import fill_template, free_port, running
+from rtconform.ihe.tro import TRANSACTIONS
 from rtconform.run.runner import run
-from rtconform.run.transactions import TRANSACTIONS
 from rtconform.run_folder import RunFolder
 
 FEATURES = ROOT / "features"

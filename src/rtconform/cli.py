@@ -286,9 +286,9 @@ def _with_layout(result, paths: list[Path], spec: str):
 
 # -- run ------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from rtconform.ihe.tro import order
     from rtconform.run.runner import RunError, default_out, new_seed, run
     from rtconform.run.sut import SutError
-    from rtconform.run.transactions import order
 
     out = Path(args.out) if args.out else default_out()
     quiet = args.quiet

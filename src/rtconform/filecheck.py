@@ -21,8 +21,8 @@ from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity, bounded
 from rtconform.profiles.dicom_rt.fileset import RULE_IDS as FILESET_RULES
 from rtconform.redact import identity_values
-from rtconform.rules.profiles import rules_of
-from rtconform.rules.registry import RULES, Issue, Rule, RuleContext, all_rules
+from rtconform.rules.profiles import all_rules, rules_of
+from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
 
 DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
 

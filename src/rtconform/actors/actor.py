@@ -33,6 +33,8 @@ class TROActor(ServiceUser):
         self.uid_root = uid_root
         # where C-MOVE sends: this AE by default; the harness names its receive AE
         self.move_destination: str | None = None
+        # a deliberately careless receiver: accepts input it would refuse
+        self.lenient = False
 
     def series(self, peer: Peer, study_uid: str, modality: str) -> list[str]:
         """Series Instance UIDs of one modality in a study (C-FIND, SERIES level)."""

@@ -24,13 +24,13 @@ from rtconform.actors.node import (
     identifier,
 )
 from rtconform.actors.recorder import AssociationRecorder
-from rtconform.actors.simulators import SIMULATORS, command_name
+from rtconform.actors.registry import REGISTRY, ActorEntry, simulators
 from rtconform.actors.storage import DUPLICATE_POLICIES
 from rtconform.actors.tls import TLSConfig, TLSError
 from rtconform.usage import UsageError
 from rtconform.usage import examples as _examples
 
-ACTORS = {command_name(actor): cls for actor, cls in SIMULATORS.items()}
+ACTORS = simulators()  # simulate sub-command → registry entry, for the client actors
 
 
 class SimulateError(Exception):
@@ -113,8 +113,9 @@ def run_actor(args: argparse.Namespace, console: Console) -> int:
         f"actor-{args.actor}-%Y%m%d-%H%M%S")
     console.print(f"log and received objects in {out}", highlight=False)
     recorder = AssociationRecorder(Path(args.log) if args.log else out / "associations.jsonl")
-    cls = ACTORS[args.actor]
-    actor = cls(recorder, out, ae_title=args.aet, method=args.method, tls=tls_config(args))
+    entry = ACTORS[args.actor]
+    actor = entry.start(recorder, out, ae_title=args.aet, method=args.method,
+                        tls=tls_config(args))
     peer = Peer(args.aec, args.host, args.port)
     try:
         if args.method == "move" and args.action in ("retrieve", "run"):
@@ -138,13 +139,9 @@ def run_actor(args: argparse.Namespace, console: Console) -> int:
                 actor.retrieve_modality(peer, args.study, args.modality)
             console.print(f"retrieved {len(datasets)} objects into {out / 'received'}")
             return 0
-        result = actor.run(peer, args.study)
-        if args.actor == "dose-displayer":
-            console.print(f"retrieved and checked the set: {result.errors} errors")
-            return result.exit_code
-        console.print(f"{cls.actor} produced and stored "
-                      f"{len(result) if isinstance(result, list) else 1} object(s)")
-        return 0
+        result = entry.perform(actor, tuple(entry.run.split(",")), peer, args.study)
+        console.print(result.summary(), highlight=False, markup=False)
+        return result.exit_code
     except PeerUnreachable as exc:
         raise SimulateError(str(exc)) from exc
     finally:
@@ -172,8 +169,23 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
             "rtconform simulate flow --out /tmp/flow"))
     actors = p.add_subparsers(dest="actor", metavar="ACTOR", required=True)
 
+    for entry in REGISTRY.values():  # the registry says how each actor starts
+        STARTERS[entry.cli](actors, entry, formatter)
+
+    f = actors.add_parser("flow", formatter_class=formatter,
+                          help="all five reference actors complete the TRO flow over loopback",
+                          epilog=_examples("rtconform simulate flow --out /tmp/flow --method "
+                                           "move"))
+    f.add_argument("--out", required=True, metavar="DIR")
+    f.add_argument("--method", choices=("get", "move"), default="get")
+    f.set_defaults(simulate=run_flow)
+    p.set_defaults(func=lambda args, console: _dispatch(args, console))
+
+
+def _add_server(actors: argparse._SubParsersAction, entry: ActorEntry, formatter) -> None:
+    """The Archive's command: a server with its limits, store and policies."""
     a = actors.add_parser(
-        "archive", formatter_class=formatter,
+        entry.command, formatter_class=formatter,
         help="Archive: Storage SCP + Query/Retrieve SCP (FIND, MOVE, GET) until Ctrl-C",
         epilog=_examples(
             "rtconform simulate archive --aet ARCHIVE --port 11112 --store /tmp/archive",
@@ -215,42 +227,40 @@ def register(sub: argparse._SubParsersAction, formatter) -> None:
                                                   "associations.jsonl)")
     a.set_defaults(simulate=run_archive)
 
-    for name, cls in ACTORS.items():
-        s = actors.add_parser(
-            name, formatter_class=formatter, help=f"{cls.actor}: echo, send, retrieve or run",
-            epilog=_examples(
-                f"rtconform simulate {name} echo --aec ARCHIVE 127.0.0.1 11112",
-                f"rtconform simulate {name} send --aec ARCHIVE 127.0.0.1 11112 file.dcm",
-                f"rtconform simulate {name} retrieve --aec ARCHIVE 127.0.0.1 11112 "
-                "--study 1.2.3 --modality CT --method move --receive-port 11113 --out /tmp/r",
-                f"rtconform simulate {name} run --aec ARCHIVE 127.0.0.1 11112 --study 1.2.3 "
-                "--out /tmp/r"))
-        s.add_argument("action", choices=("echo", "send", "retrieve", "run"))
-        s.add_argument("host")
-        s.add_argument("port", type=int)
-        s.add_argument("files", nargs="*", help="files to send")
-        s.add_argument("--aet", default=cls.default_ae, type=_ae,
-                       help=f"own AE title ({cls.default_ae})")
-        s.add_argument("--aec", default="ARCHIVE", type=_ae, help="called AE title (ARCHIVE)")
-        s.add_argument("--study", help="Study Instance UID to retrieve or work on")
-        s.add_argument("--modality", help="retrieve only series of this modality")
-        s.add_argument("--method", choices=("get", "move"), default="get")
-        s.add_argument("--receive-port", type=int, default=0,
-                       help="port of the C-MOVE receiver (0: any free port)")
-        s.add_argument("--out", metavar="DIR",
-                       help="log and received objects (default reports/actor-<actor>-<time>)")
-        s.add_argument("--log", metavar="FILE")
-        add_tls_options(s)
-        s.set_defaults(simulate=run_actor)
 
-    f = actors.add_parser("flow", formatter_class=formatter,
-                          help="all five reference actors complete the TRO flow over loopback",
-                          epilog=_examples("rtconform simulate flow --out /tmp/flow --method "
-                                           "move"))
-    f.add_argument("--out", required=True, metavar="DIR")
-    f.add_argument("--method", choices=("get", "move"), default="get")
-    f.set_defaults(simulate=run_flow)
-    p.set_defaults(func=lambda args, console: _dispatch(args, console))
+def _add_client(actors: argparse._SubParsersAction, entry: ActorEntry, formatter) -> None:
+    """A client actor's command: echo, send, retrieve, or its whole act (run)."""
+    name = entry.command
+    s = actors.add_parser(
+        name, formatter_class=formatter,
+        help=f"{entry.name}: echo, send, retrieve or run ({' '.join(entry.run.split(','))})",
+        epilog=_examples(
+            f"rtconform simulate {name} echo --aec ARCHIVE 127.0.0.1 11112",
+            f"rtconform simulate {name} send --aec ARCHIVE 127.0.0.1 11112 file.dcm",
+            f"rtconform simulate {name} retrieve --aec ARCHIVE 127.0.0.1 11112 "
+            "--study 1.2.3 --modality CT --method move --receive-port 11113 --out /tmp/r",
+            f"rtconform simulate {name} run --aec ARCHIVE 127.0.0.1 11112 --study 1.2.3 "
+            "--out /tmp/r"))
+    s.add_argument("action", choices=("echo", "send", "retrieve", "run"))
+    s.add_argument("host")
+    s.add_argument("port", type=int)
+    s.add_argument("files", nargs="*", help="files to send")
+    s.add_argument("--aet", default=entry.default_ae, type=_ae,
+                   help=f"own AE title ({entry.default_ae})")
+    s.add_argument("--aec", default="ARCHIVE", type=_ae, help="called AE title (ARCHIVE)")
+    s.add_argument("--study", help="Study Instance UID to retrieve or work on")
+    s.add_argument("--modality", help="retrieve only series of this modality")
+    s.add_argument("--method", choices=("get", "move"), default="get")
+    s.add_argument("--receive-port", type=int, default=0,
+                   help="port of the C-MOVE receiver (0: any free port)")
+    s.add_argument("--out", metavar="DIR",
+                   help="log and received objects (default reports/actor-<actor>-<time>)")
+    s.add_argument("--log", metavar="FILE")
+    add_tls_options(s)
+    s.set_defaults(simulate=run_actor)
+
+
+STARTERS = {"server": _add_server, "client": _add_client}
 
 
 def _dispatch(args: argparse.Namespace, console: Console) -> int:

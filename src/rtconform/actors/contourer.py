@@ -7,6 +7,7 @@ from pydicom.dataset import Dataset
 
 from rtconform.actors.actor import TROActor
 from rtconform.actors.node import Peer
+from rtconform.actors.result import ActorResult
 from rtconform.actors.storage import InstanceStore
 from rtconform.dicom.sample import (
     PatientBuilder,
@@ -79,8 +80,17 @@ class Contourer(TROActor):
         finally:
             store.close()
 
+    def take_structure_set(self, archive: Peer, study_uid: str) -> ActorResult:
+        """RO-7 as a receiver that judges its input: retrieve the structure
+        set, and accept it only when its images are there too."""
+        received = self.retrieve_modality(archive, study_uid, "RTSTRUCT")
+        return ActorResult(received=received, accepted=self.check_structure_set(received))
+
     def check_structure_set(self, received: list[Dataset]) -> bool:
-        """A structure set is usable only with its images: record the verdict."""
+        """A structure set is usable only with its images: record the verdict
+        (a `lenient` Contourer accepts it anyway)."""
+        if self.lenient:
+            return True
         held = self.received_uids()
         for ss in received:
             refs = {str(c.ContourImageSequence[0].ReferencedSOPInstanceUID)

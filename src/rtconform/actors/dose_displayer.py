@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydicom.dataset import Dataset
+
 from rtconform.actors.actor import TROActor
 from rtconform.actors.node import Peer
+from rtconform.actors.result import ActorResult
 from rtconform.rules.registry import RuleContext
 from rtconform.validate import ValidationOptions, ValidationResult, validate_paths
 
@@ -17,8 +20,22 @@ class DoseDisplayer(TROActor):
     default_ae = "DOSEDISPLAY"
 
     def run(self, archive: Peer, study_uid: str) -> ValidationResult:
+        return self.check(self.retrieve_set(archive, study_uid))
+
+    def retrieve_set(self, archive: Peer, study_uid: str) -> list[Dataset]:
         received = []
         for modality in ("CT", "RTSTRUCT", "RTPLAN", "RTDOSE"):  # RO-1, RO-7, RO-9, RO-10
-            received += [Path(ds.filename) for ds in
-                         self.retrieve_modality(archive, study_uid, modality)]
-        return validate_paths(received, ValidationOptions(context=RuleContext(complete=True)))
+            received += self.retrieve_modality(archive, study_uid, modality)
+        return received
+
+    @staticmethod
+    def check(received: list[Dataset]) -> ValidationResult:
+        """Every reference of the set resolves (what a display needs)."""
+        return validate_paths([Path(ds.filename) for ds in received],
+                              ValidationOptions(context=RuleContext(complete=True)))
+
+    def display(self, archive: Peer, study_uid: str) -> ActorResult:
+        """RO-1, RO-7, RO-9 and RO-10 as one act: what it retrieved, and the
+        errors that would keep it from displaying the set."""
+        received = self.retrieve_set(archive, study_uid)
+        return ActorResult(received=received, errors=self.check(received).errors)

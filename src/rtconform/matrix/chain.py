@@ -31,8 +31,8 @@ from rtconform.dicom.compare import differences
 from rtconform.dicom.sample import SampleSet
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
 from rtconform.dicom.variants import UidScope
+from rtconform.ihe.tro import DOSE_DISPLAYER, GEOMETRIC_PLANNER
 from rtconform.matrix.plan import CONSUMES, Kind, Participant
-from rtconform.run.transactions import DOSE_DISPLAYER, GEOMETRIC_PLANNER
 from rtconform.suts.driver import uid_file_name
 
 HARNESS_AE = "RTCONFORM"
@@ -185,11 +185,11 @@ class Chains:
 
     def _embedded_produce(self, producer: Participant, kind: Kind, peer: Peer, study: str,
                           keep: Path, given_uids: dict, folder: Path) -> dict:
-        from rtconform.actors.simulators import SIMULATORS
+        from rtconform.actors.registry import REGISTRY
         from rtconform.dicom.faults import inject
 
         recorder = AssociationRecorder(folder / "producer-associations.jsonl")
-        ref = SIMULATORS[kind.producer](recorder, folder / "producer", method="get")
+        ref = REGISTRY[kind.producer].start(recorder, folder / "producer", method="get")
         store_all = ref.store_all
         fault = producer.config.fault
 
@@ -260,10 +260,10 @@ class Chains:
         return record
 
     def _embedded_consume(self, actor: str, peer: Peer, study: str, folder: Path) -> dict:
-        from rtconform.actors.simulators import SIMULATORS
+        from rtconform.actors.registry import REGISTRY
 
         recorder = AssociationRecorder(folder / "associations.jsonl")
-        ref = SIMULATORS[actor](recorder, folder / "consumer", method="get")
+        ref = REGISTRY[actor].start(recorder, folder / "consumer", method="get")
         try:
             if actor == GEOMETRIC_PLANNER:  # plans on it (stores nothing: chains stay read-only)
                 ref.retrieve_modality(peer, study, "CT")

@@ -18,14 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtconform.run.sut import SutConfig, SutError, load_sut
-from rtconform.run.transactions import (
+from rtconform.ihe.tro import (
     ARCHIVE,
     CONTOURER,
     DOSE_DISPLAYER,
     DOSIMETRIC_PLANNER,
     GEOMETRIC_PLANNER,
 )
+from rtconform.run.sut import SutConfig, SutError, load_sut
 
 
 @dataclass(frozen=True)
@@ -175,8 +175,8 @@ def load_plan(files: list[Path], with_reference: bool = True) -> MatrixPlan:
 def _archive_config(path: Path) -> SutConfig:
     """An Archive driver's SUT file, read without a network block (the matrix
     starts the server and gives it one)."""
+    from rtconform.actors.registry import actor_of
     from rtconform.run.sut import _tls, sut_schema
-    from rtconform.run.transactions import actor_of
     from rtconform.yaml_config import ConfigError, load_checked
 
     try:

@@ -18,11 +18,12 @@ import pydicom
 from rtconform import __version__
 from rtconform.actors.node import status_text
 from rtconform.actors.recorder import AssociationRecord
+from rtconform.actors.registry import ACTORS
 from rtconform.dicom.uids import uid_name
+from rtconform.ihe.tro import order
 from rtconform.redact import PROFILE as REDACTION
 from rtconform.redact import Redactor
 from rtconform.report.iods import attribute_rows, module_table, private_attributes
-from rtconform.run.transactions import ACTORS, order
 from rtconform.run_folder import RunFolder
 
 

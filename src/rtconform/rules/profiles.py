@@ -28,7 +28,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from rtconform.findings import Severity
-from rtconform.rules.registry import RUNNABLE, Rule, all_rules
+from rtconform.rules.registry import RULES, RUNNABLE, Rule
 
 ENTRY_POINT_GROUP = "rtconform.profiles"
 # rtconform's own, in the order the documentation lists them; also found
@@ -125,6 +125,18 @@ def profiles() -> dict[str, Profile]:
             found[name] = _load(target)
     ordered = {name: found.pop(name) for name in BUILT_IN}
     return ordered | dict(sorted(found.items()))
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, after importing the modules that register them: the
+    catalogued ids (rules/catalogue.py) and each installed profile's rule
+    modules. It lives here, above the registry, because it needs both the
+    catalogue and the profiles, which themselves import the registry."""
+    from rtconform.rules import catalogue  # noqa: F401  (registers on import)
+
+    for profile in profiles().values():
+        profile.load_rules()
+    return sorted(RULES.values(), key=lambda r: r.id)
 
 
 def step_modules() -> list[str]:

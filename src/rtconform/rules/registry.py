@@ -4,6 +4,13 @@ citations are read from here, so a rule cannot exist without its source.
 
 Rules yield `Issue`s (what and where); the runner turns them into `Finding`s
 with the rule's id, severity and source filled in.
+
+This module is the bottom of `rules/`: the catalogue (rules/catalogue.py)
+and every profile's rule modules register into `RULES`, so it imports
+neither. What fills it whole, `all_rules`, lives above both, in
+rules/profiles.py: the dependency runs one way (catalogue → registry,
+profiles → catalogue, registry), and importing the registry to declare a
+rule never loads the profiles that are being declared.
 """
 
 from __future__ import annotations
@@ -111,14 +118,3 @@ def catalogue(finding_id: str, severity: Severity, title: str, source: str, scop
         raise ValueError(f"{finding_id}: a catalogued id is not a rule to run")
     RULES[finding_id] = Rule(finding_id, severity, title, source, scope, None,
                              profile="dicom-rt")
-
-
-def all_rules() -> list[Rule]:
-    """Every rule, after importing the modules that register them: the
-    catalogued ids here, and each installed profile's rule modules."""
-    from rtconform.rules import catalogue  # noqa: F401
-    from rtconform.rules.profiles import profiles
-
-    for profile in profiles().values():
-        profile.load_rules()
-    return sorted(RULES.values(), key=lambda r: r.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rtconform.actors.node import QR_MODELS, ContextsRejected
 from rtconform.dicom.uids import SOP_CLASS_BY_MODALITY, uid_name
-from rtconform.run.transactions import ARCHIVE, TRANSACTIONS
+from rtconform.ihe.tro import ARCHIVE, TRANSACTIONS
 
 RETRIEVES = tuple(t.id for t in TRANSACTIONS.values() if t.senders == (ARCHIVE,))
 

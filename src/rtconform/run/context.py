@@ -37,7 +37,8 @@ from rtconform.actors.node import (
 )
 from rtconform.actors.query import answer_problems, hierarchical_identifier, key_value
 from rtconform.actors.recorder import AssociationRecorder, log_size, read_associations
-from rtconform.actors.simulators import SIMULATORS
+from rtconform.actors.registry import REGISTRY
+from rtconform.actors.result import ActorResult
 from rtconform.actors.storage import share_objects
 from rtconform.dicom.compare import differences
 from rtconform.dicom.faults import FAULTS, inject
@@ -48,15 +49,11 @@ from rtconform.dicom.uids import DEFAULT_UID_ROOT
 from rtconform.dicom.variants import UidScope, renew_changed
 from rtconform.engines import make_engines
 from rtconform.findings import Finding, merge_engines, sort_key
+from rtconform.ihe.tro import ARCHIVE
 from rtconform.redact import Redactor
 from rtconform.rules.registry import RuleContext
 from rtconform.run.capabilities import capability_missing
 from rtconform.run.sut import SutConfig
-from rtconform.run.transactions import (
-    ARCHIVE,
-    CONTOURER,
-    DOSIMETRIC_PLANNER,
-)
 from rtconform.run_folder import SEED_AE, RunFolder
 from rtconform.validate import ValidationOptions, validate_paths
 
@@ -198,7 +195,8 @@ class RunContext:
         """Protocol findings (what the SUT answered, not what it made) go to
         findings.jsonl beside the objects' findings."""
         from rtconform.findings import Severity
-        from rtconform.rules.registry import RULES, all_rules
+        from rtconform.rules.profiles import all_rules
+        from rtconform.rules.registry import RULES
 
         all_rules()
         findings = []
@@ -397,9 +395,9 @@ class Scenario:
             raise ScenarioFailure(str(exc)) from exc
 
     def harness_actor(self, actor: str, method: str = "get"):
-        cls = SIMULATORS[actor]
-        user = cls(self.ctx.recorder, self.workdir / f"harness-{cls.default_ae.lower()}",
-                   ae_title=self.ctx.sut.harness_ae, method=method, tls=self.ctx.sut.tls)
+        entry = REGISTRY[actor]
+        user = entry.start(self.ctx.recorder, self.workdir / f"harness-{entry.default_ae.lower()}",
+                           ae_title=self.ctx.sut.harness_ae, method=method, tls=self.ctx.sut.tls)
         self._stoppers.append(user.stop_receiver)
         self._users.append(user)
         return user
@@ -532,49 +530,19 @@ class Scenario:
         self.ctx.recorder.note("harness", f"{actor} under test performed {transaction}",
                                outcome=self.outcome)
 
-    def _embedded_act(self, actor: str, transaction: str, archive: Archive) -> dict:
-        if "," in transaction:
-            return self._embedded_chain(actor, transaction, archive)
-        cls = SIMULATORS[actor]
-        ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
-                  method="get", tls=self.ctx.sut.tls)
+    def _embedded_act(self, actor: str, transactions: str, archive: Archive) -> dict:
+        """The reference actor performs the transaction (or chain) as its
+        registry entry says."""
+        entry = REGISTRY[actor]
+        ref = entry.start(self.ctx.sut_recorder, self.workdir / f"sut-{entry.default_ae.lower()}",
+                          method="get", tls=self.ctx.sut.tls)
+        ref.lenient = self.ctx.sut.lenient
         self._make_faulty(ref)
-        study = self.study_uid
-        peer = archive.peer
         try:
-            if transaction in ("RO-2", "RO-3") or (transaction in ("RO-4", "RO-5")
-                                                     and actor == DOSIMETRIC_PLANNER):
-                ref.run(peer, study)
-            elif transaction == "RO-11":
-                ref.resample_and_store(peer, study)
-            elif transaction == "RO-6":
-                ref.retrieve_images(peer, study)
-            else:
-                modality = {"RO-1": "CT", "RO-7": "RTSTRUCT", "RO-8": "RTPLAN",
-                            "RO-9": "RTPLAN", "RO-10": "RTDOSE"}[transaction]
-                received = ref.retrieve_modality(peer, study, modality)
-                if transaction == "RO-7" and actor == CONTOURER:
-                    return {"accepted": self.ctx.sut.lenient or ref.check_structure_set(received)}
-            return {"result": "done"}
-        except Exception as exc:  # recorded: what a receiver does with bad input
-            return {"result": "failed", "reason": f"{type(exc).__name__}: {exc}"}
-        finally:
-            ref.stop_receiver()
-
-    def _embedded_chain(self, actor: str, transactions: str, archive: Archive) -> dict:
-        """The official tool's Contourer scenarios 2 and 3, by the reference
-        Contourer."""
-        cls = SIMULATORS[actor]
-        ref = cls(self.ctx.sut_recorder, self.workdir / f"sut-{cls.default_ae.lower()}",
-                  method="get", tls=self.ctx.sut.tls)
-        self._make_faulty(ref)
-        chains = {"RO-6,RO-11,RO-2": "combine_and_contour", "RO-1,RO-7,RO-2": "edit",
-                  "RO-4,RO-5": "run", "RO-1,RO-7,RO-9,RO-10": "run"}
-        try:
-            getattr(ref, chains[transactions])(archive.peer, self.study_uid)
-            return {"result": "done"}
+            return entry.perform(ref, tuple(transactions.split(",")), archive.peer,
+                                 self.study_uid).outcome()
         except Exception as exc:  # recorded: what the actor did with its input
-            return {"result": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+            return ActorResult.failure(exc).outcome()
         finally:
             ref.stop_receiver()
 

@@ -23,7 +23,8 @@ TOKEN = re.compile(r"\b([A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+)\b")
 
 def rule_ids(message: str) -> list[str]:
     """The registered rule and finding ids a message names."""
-    from rtconform.rules.registry import RULES, all_rules
+    from rtconform.rules.profiles import all_rules
+    from rtconform.rules.registry import RULES
 
     all_rules()
     return sorted({t for t in TOKEN.findall(message) if t in RULES})

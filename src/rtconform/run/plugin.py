@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from rtconform.actors.registry import ACTORS, tag_of
+from rtconform.ihe.tro import TRANSACTIONS
 from rtconform.run.context import RunContext, Scenario
 from rtconform.run.evidence import failure_text
 from rtconform.run.sut import SutConfig, load_sut
-from rtconform.run.transactions import ACTORS, TRANSACTIONS, tag_of
 from rtconform.run_folder import RunFolder
 
 

@@ -22,16 +22,16 @@ import pytest
 
 from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
 from rtconform.actors.recorder import AssociationRecorder
+from rtconform.actors.registry import ACTORS, tag_of
 from rtconform.run.shards import exit_code, merge
 from rtconform.run.sut import SutConfig, load_sut
-from rtconform.run.transactions import ACTORS, tag_of
 from rtconform.run_folder import RunFolder
 
 
 def _rule_id_pattern() -> re.Pattern:
     """Ids a failure message may name: every registered rule's prefix, and the
     engines' and scenario steps' own."""
-    from rtconform.rules.registry import all_rules
+    from rtconform.rules.profiles import all_rules
 
     prefixes = {r.id.split("-")[0] for r in all_rules()} | {"DCIODVFY", "DV", "ARCHIVE"}
     # BRTO-RO2-50 … are rows of the IHE-RO test tool's checklist, cited, not rule ids

@@ -20,9 +20,10 @@ import tempfile
 from pathlib import Path
 
 from rtconform.actors.query import MATCHING, key_value
+from rtconform.actors.registry import tag_of
 from rtconform.dicom.sample import build_sample
 from rtconform.dicom.uids import uid_name
-from rtconform.run.transactions import ARCHIVE, tag_of
+from rtconform.ihe.tro import ARCHIVE
 from rtconform.statement.model import load_statement, transfer_syntaxes
 
 # SOP classes an RT archive may well not store; the first the statement does

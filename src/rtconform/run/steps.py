@@ -10,8 +10,8 @@ import pydicom
 from pytest_bdd import given, parsers, then, when
 
 from rtconform.dicom.uids import SOP_CLASS_BY_MODALITY
+from rtconform.ihe.tro import ARCHIVE
 from rtconform.run.context import find_problems
-from rtconform.run.transactions import ARCHIVE
 
 SOP_CLASS_OF = SOP_CLASS_BY_MODALITY
 

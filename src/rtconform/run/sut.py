@@ -33,8 +33,9 @@ from importlib import resources
 from pathlib import Path
 
 from rtconform.actors.node import Peer
+from rtconform.actors.registry import ACTORS, actor_of
 from rtconform.actors.tls import TLSConfig, TLSError
-from rtconform.run.transactions import ACTORS, TRANSACTIONS, actor_of
+from rtconform.ihe.tro import TRANSACTIONS
 from rtconform.yaml_config import ConfigError, load_checked
 
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from rtconform.dicom.uids import uid_name
-from rtconform.run.transactions import ARCHIVE, TRANSACTIONS, order
+from rtconform.ihe.tro import ARCHIVE, TRANSACTIONS, order
 from rtconform.statement.model import Claim, character_sets, claims, constraints, context_claims
 
 UID_FORM = re.compile(r"[0-9]+(\.[0-9]+)+")

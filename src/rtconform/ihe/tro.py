@@ -1,5 +1,7 @@
 """The eleven transactions of the IHE-RO Radiation Therapy Objects profile
-(2007), with who sends and who receives (IHE-RO Technical Framework, TRO 2007)."""
+(2007), with who sends and who receives (IHE-RO Technical Framework, TRO 2007),
+and the names of the profile's five actors. The harness's own actors (what
+each performs, how it starts) are registered in `rtconform.actors.registry`."""
 
 from __future__ import annotations
 
@@ -11,21 +13,7 @@ CONTOURER = "Contourer"
 GEOMETRIC_PLANNER = "Geometric Planner"
 DOSIMETRIC_PLANNER = "Dosimetric Planner"
 DOSE_DISPLAYER = "Dose Displayer"
-ACTORS = (ARCHIVE, CONTOURER, GEOMETRIC_PLANNER, DOSIMETRIC_PLANNER, DOSE_DISPLAYER)
-
-
-def tag_of(actor: str) -> str:
-    """'Geometric Planner' → 'geometric_planner' (pytest marker names)."""
-    return actor.lower().replace(" ", "_")
-
-
-def actor_of(text: str) -> str:
-    """Accept 'geometric-planner', 'Geometric Planner', 'geometric_planner'."""
-    key = text.strip().lower().replace("-", " ").replace("_", " ")
-    for actor in ACTORS:
-        if actor.lower() == key:
-            return actor
-    raise ValueError(f"unknown IHE-RO TRO actor {text!r}; one of {', '.join(ACTORS)}")
+PROFILE = "IHE-RO TRO"  # as an actor registry entry names its profile
 
 
 @dataclass(frozen=True)
@@ -66,3 +54,8 @@ def order(transaction: str) -> tuple[int, str]:
     """Sort key: RO-2 before RO-10, the conformance tables after RO-11."""
     match = re.fullmatch(r"RO-(\d+)", transaction)
     return (int(match.group(1)), "") if match else (99, transaction)
+
+
+def transactions_in(text: str) -> tuple[str, ...]:
+    """'RO-6, RO-11 and RO-2' → ('RO-6', 'RO-11', 'RO-2'): a chain, in order."""
+    return tuple(re.findall(r"RO-\d+", text))
