@@ -7,6 +7,8 @@ knows from DicomModalities) which were committed and which failed, and why."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -15,7 +17,7 @@ from pydicom.uid import generate_uid
 from peers import free_port, orthanc
 from rtconform.actors.association import Peer, Timeouts
 from rtconform.actors.commitment import STORAGE_COMMITMENT_PUSH_MODEL, StorageCommitter
-from rtconform.actors.recorder import AssociationRecorder, read_associations
+from rtconform.actors.recorder import AssociationRecorder, read_associations, read_events
 from rtconform.dicom.sample import build_sample
 from rtconform.run.evidence import describe
 
@@ -49,10 +51,18 @@ def committed(tmp_path_factory, shared_dir):
             partly = actor.commit(archive, [*stored, never])
             refused = stranger.commit(archive, stored, wait=5)
         finally:
-            actor.close()
-            stranger.close()
+            actor.stop_receiver()
+            stranger.stop_receiver()
+        # the registry's act, as `rtconform simulate` starts it, its reports at the same port
+        cli = subprocess.run(
+            [sys.executable, "-m", "rtconform", "simulate", "storage-commitment-requester",
+             "run", "--aec", archive.ae_title, "127.0.0.1", str(archive.port), "--study",
+             str(stored[0].StudyInstanceUID), "--method", "move", "--receive-port",
+             str(report_port), "--out", str(folder / "cli")],
+            capture_output=True, text=True, timeout=120)
     return {"stored": stored, "never": never, "store": store, "partly": partly,
-            "wholly": wholly, "refused": refused, "recorder": recorder}
+            "wholly": wholly, "refused": refused, "recorder": recorder, "cli": cli,
+            "cli_log": folder / "cli" / "associations.jsonl"}
 
 
 def _uids(datasets) -> set[str]:
@@ -110,3 +120,13 @@ def test_an_archive_that_does_not_know_the_requester_says_so(committed):
         f"{refused.archive} refused the storage commitment request: N-ACTION no status "
         "(association lost or refused) (no N-ACTION-RSP: the peer aborted the association "
         "(A-ABORT, source: DICOM UL service-user))")
+
+
+def test_the_registry_act_commits_the_study_from_the_command_line(committed):
+    cli = committed["cli"]
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert "Storage Commitment Requester performed RAD-10" in cli.stdout
+    (note,) = [e for e in read_events(committed["cli_log"]) if e["event"] == "note"
+               and e.get("transaction")]
+    assert "committed 3 of 3 instance(s)" in note["message"]
+    assert set(note["committed"]) == _uids(committed["stored"]) and note["failed"] == {}

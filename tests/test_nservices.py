@@ -13,7 +13,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from pynetdicom import evt
-from pynetdicom.sop_class import UnifiedProcedureStepPush, Verification
+from pynetdicom.sop_class import UnifiedProcedureStepPush
 
 from peers import free_port
 from rtconform.actors.association import make_ae
@@ -122,10 +122,11 @@ def test_n_services_fail_as_the_c_services_do(ups_scp, recorder):
         user.n_action(peer, "1.2.840.10008.1.20.1", "1.2.840.10008.1.20.1.1", 1, Dataset())
 
 
-def test_an_event_report_arrives_on_a_new_association_and_is_recorded(recorder):
+def test_an_event_report_arrives_on_a_new_association_and_is_recorded(recorder, tmp_path):
     events = EventReports(recorder, "requester")
     requester = ServiceUser("REQUESTER", recorder, "requester")
-    listener = requester.start_event_listener(events, [UPS, str(Verification)])
+    requester.listen_for_reports(events, [UPS])
+    listener = requester.start_receiver(tmp_path / "received")  # its one listening AE
     try:
         info = Dataset()
         info.ProcedureStepState = "IN PROGRESS"
@@ -134,7 +135,7 @@ def test_an_event_report_arrives_on_a_new_association_and_is_recorded(recorder):
         assert sender.n_event_report(listener, UPS, uid, 1, info).statuses == [0x0000]
         report = events.wait(lambda r: r.sop_instance == uid, timeout=10)
     finally:
-        requester.stop_event_listener()
+        requester.stop_receiver()
     assert report is not None and report.event_type == 1 and not report.own
     assert report.calling_ae == "PERFORMER"
     assert report.information.ProcedureStepState == "IN PROGRESS"

@@ -23,7 +23,9 @@ from pydicom.uid import generate_uid
 
 from rtconform.actors.actor import TROActor
 from rtconform.actors.association import Peer
+from rtconform.actors.node import identifier
 from rtconform.actors.nservices import EventReport, EventReports
+from rtconform.actors.result import DONE, FAILED, ActorResult
 from rtconform.actors.status import FAILURE_REASONS, OperationResult
 
 STORAGE_COMMITMENT_PUSH_MODEL = "1.2.840.10008.1.20.1"
@@ -130,31 +132,56 @@ def read_report(commitment: Commitment, report: EventReport) -> None:
 
 
 class StorageCommitter(TROActor):
-    """The Storage Commitment SCU a TRO producer uses after storing."""
+    """The Storage Commitment SCU a TRO producer uses after storing. Its
+    reports arrive at its one listening AE (the C-MOVE receiver's): the
+    Archive must know that AE's title, host and port (`report_port`)."""
 
     actor = "Storage Commitment Requester"
     default_ae = "COMMITTER"
 
     def __init__(self, *args, report_port: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.report_port = report_port  # where the Archive sends reports on its associations
+        self.report_port = report_port
         self.events = EventReports(self.recorder, self.actor)
+        self.listen_for_reports(self.events, [STORAGE_COMMITMENT_PUSH_MODEL])
 
-    def listen(self, host: str = "127.0.0.1") -> Peer:
-        """Start (once) the SCP the Archive sends its N-EVENT-REPORT to."""
-        return self.start_event_listener(self.events, [STORAGE_COMMITMENT_PUSH_MODEL],
-                                         self.report_port, host)
-
-    def close(self) -> None:
-        self.stop_event_listener()
-        self.stop_receiver()
+    def listen(self) -> Peer:
+        """Start (once) the AE the Archive sends its reports to; `stop_receiver` ends it."""
+        return self.start_receiver(self.workdir / "received", port=self.report_port)
 
     def commit(self, archive: Peer, items: Iterable[Path | Dataset],
                wait: float | None = None) -> Commitment:
         """Ask `archive` to commit `items` (files or data sets it was sent) and
         wait up to `wait` seconds (the DIMSE timeout by default) for its report."""
+        return self.commit_references(archive, references(items), wait)
+
+    def store_and_commit(self, archive: Peer, items: list[Path | Dataset],
+                         wait: float | None = None) -> tuple[OperationResult, Commitment]:
+        """What a producer does: C-STORE its objects, then ask for commitment."""
+        return self.store(archive, items), self.commit(archive, items, wait)
+
+    def commit_study(self, archive: Peer, study_uid: str,
+                     wait: float | None = None) -> Commitment:
+        """Ask `archive` to commit every instance it lists for a study
+        (C-FIND at SERIES, then IMAGE level)."""
+        refs = []
+        for series_uid in self.series_of(archive, study_uid):
+            found = self.find(archive, identifier("IMAGE", StudyInstanceUID=study_uid,
+                                                  SeriesInstanceUID=series_uid,
+                                                  SOPClassUID="", SOPInstanceUID=""))
+            refs += [(str(ds.get("SOPClassUID", "")), str(ds.get("SOPInstanceUID", "")))
+                     for ds in found.datasets if ds.get("SOPInstanceUID")]
+        return self.commit_references(archive, refs, wait)
+
+    def series_of(self, archive: Peer, study_uid: str) -> list[str]:
+        found = self.find(archive, identifier("SERIES", StudyInstanceUID=study_uid,
+                                              SeriesInstanceUID=""))
+        return list(dict.fromkeys(str(ds.SeriesInstanceUID) for ds in found.datasets
+                                  if ds.get("SeriesInstanceUID")))
+
+    def commit_references(self, archive: Peer, refs: list[Reference],
+                          wait: float | None = None) -> Commitment:
         self.listen()
-        refs = references(items)
         transaction = generate_uid()
         timeout = self.timeouts.dimse if wait is None else wait
         deadline = time.monotonic() + timeout
@@ -179,7 +206,9 @@ class StorageCommitter(TROActor):
                            failed={uid: f"0x{r:04X}" for uid, r in commitment.failed.items()})
         return commitment
 
-    def store_and_commit(self, archive: Peer, items: list[Path | Dataset],
-                         wait: float | None = None) -> tuple[OperationResult, Commitment]:
-        """What a producer does: C-STORE its objects, then ask for commitment."""
-        return self.store(archive, items), self.commit(archive, items, wait)
+
+def request_commitment(actor: StorageCommitter, archive: Peer, study_uid: str) -> ActorResult:
+    """The act its registry entry names (IHE RAD-10): the Archive is asked to
+    commit the study; done when it committed every instance it listed."""
+    commitment = actor.commit_study(archive, study_uid)
+    return ActorResult(status=DONE if commitment.ok else FAILED, reason=commitment.describe())

@@ -173,7 +173,10 @@ class ServiceUser(NormalisedUser):
 
     # -- retrieval ------------------------------------------------------------------
     def start_receiver(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1") -> Peer:
-        """A Storage SCP for C-MOVE results, on an OS-chosen port by default."""
+        """The actor's one listening AE, on an OS-chosen port by default: a
+        Storage SCP for C-MOVE results and, when the actor listens for
+        reports (`listen_for_reports`), the N-EVENT-REPORTs a peer sends on
+        associations it opens, as a modality's single AE takes both."""
         if self._receiver_server is not None:
             host, port = self._receiver_server.server_address[:2]
             return Peer(self.ae_title, host, port)
@@ -185,7 +188,8 @@ class ServiceUser(NormalisedUser):
         receiver = StorageReceiver(self.receiver_store, self.recorder, self.actor)
         limits = ConnectionLimits(artim=self.timeouts.acse, idle=self.timeouts.network)
         self._receiver_server = start_guarded_server(
-            ae, (host, port), [(evt.EVT_C_STORE, receiver), *self._handlers()], limits,
+            ae, (host, port), [(evt.EVT_C_STORE, receiver), *self._report_handlers(ae),
+                               *self._handlers()], limits,
             self.recorder, self.actor, self.tls.server_context() if self.tls else None)
         host, port = self._receiver_server.server_address[:2]
         return Peer(self.ae_title, host, port)

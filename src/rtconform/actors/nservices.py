@@ -5,8 +5,8 @@ classes), so a Storage Commitment or UPS actor is a module on top of this one.
 
 An N-EVENT-REPORT may come back on the association of the request that caused
 it or on one the peer opens later (PS3.4 J.3.3, CC.2.4): `EventReports`
-collects both, and `NormalisedUser.start_event_listener` is where the second
-kind arrives.
+collects both; the second kind arrives at the actor's one listening AE
+(`listen_for_reports`, then `start_receiver`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from pydicom.uid import generate_uid
 from pynetdicom import build_role, evt
 from pynetdicom.status import code_to_category
 
-from rtconform.actors.association import Peer, Requestor, ended_by_peer, make_ae, stop_server
-from rtconform.actors.guard import ConnectionLimits, start_guarded_server
+from rtconform.actors.association import Peer, Requestor, ended_by_peer, make_ae
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.status import OperationResult
 
@@ -111,7 +110,7 @@ class NormalisedUser(Requestor):
     association with one context (the SOP class, or its Meta SOP class)."""
 
     transfer_syntaxes: list[str]
-    _event_server = None
+    _reports: tuple[EventReports, list[str]] | None = None
 
     def _n_operation(self, peer: Peer, sop_class: str, service: str,
                      send: Callable, attributes: Dataset | None = None,
@@ -183,27 +182,20 @@ class NormalisedUser(Requestor):
                                      information, event_type, sop_class, instance,
                                      meta_uid=meta), information, meta, as_scp=as_scp)
 
-    def start_event_listener(self, events: EventReports, sop_classes: list[str],
-                             port: int = 0, host: str = "127.0.0.1") -> Peer:
-        """An SCP for the N-EVENT-REPORTs a peer sends on associations it opens
-        (either role accepted: the sender is the SOP class's SCP), guarded
-        like every SCP of the harness; on an OS-chosen port by default."""
-        if self._event_server is None:
-            ae = make_ae(self.ae_title, self.timeouts)
-            for uid in sop_classes:
-                ae.add_supported_context(uid, NORMALISED_SYNTAXES, scu_role=True, scp_role=True)
-            limits = ConnectionLimits(artim=self.timeouts.acse, idle=self.timeouts.network)
-            self._event_server = start_guarded_server(
-                ae, (host, port), [(evt.EVT_N_EVENT_REPORT, events), *self._handlers()],
-                limits, self.recorder, self.actor,
-                self.tls.server_context() if self.tls else None)
-        host, port = self._event_server.server_address[:2]
-        return Peer(self.ae_title, host, port)
+    def listen_for_reports(self, events: EventReports, sop_classes: list[str]) -> None:
+        """Take the N-EVENT-REPORTs of `sop_classes` a peer sends on associations
+        it opens, at the actor's listening AE (`start_receiver`): either role
+        is accepted, the sender being the SOP class's SCP (PS3.4 J.3.3.1)."""
+        self._reports = (events, list(sop_classes))
 
-    def stop_event_listener(self) -> None:
-        if self._event_server is not None:
-            stop_server(self._event_server)
-            self._event_server = None
+    def _report_handlers(self, ae) -> list[tuple]:
+        """The listening AE's contexts and handler for the reports it takes."""
+        if self._reports is None:
+            return []
+        events, sop_classes = self._reports
+        for uid in sop_classes:
+            ae.add_supported_context(uid, NORMALISED_SYNTAXES, scu_role=True, scp_role=True)
+        return [(evt.EVT_N_EVENT_REPORT, events)]
 
 
 class ManagedInstances:
