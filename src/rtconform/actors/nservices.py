@@ -133,7 +133,7 @@ class NormalisedUser(Requestor):
             status, returned = send(assoc)
             result = _outcome(status, returned, assoc, service, self.timeouts.dimse,
                               time.monotonic() - started)
-            if returned is not None:
+            if returned:  # an empty reply is not evidence of anything
                 self.recorder.attributes(assoc, self.actor, f"{service}-RSP", returned)
             if result.ok and events is not None and until is not None and linger > 0:
                 events.wait(until, linger)  # the report may come on this association
