@@ -7,6 +7,7 @@ tests/test_commitment.py."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -169,3 +170,46 @@ def test_an_scp_that_never_answers_is_no_answer_not_a_hang(recorder):
         stop_server(server)
     assert not result.ok and result.statuses == [0xFFFF]
     assert result.message == "no N-ACTION-RSP within 1 s; the harness aborted the association"
+
+
+def test_an_event_report_on_the_request_s_association_ends_the_wait(recorder):
+    """An SCP may send the report on the N-ACTION's own association (PS3.4
+    J.3.3.1): the requester keeps it open (`linger`) until the report it
+    waits for arrives, and no longer, and answers it before releasing (an
+    N-ACTION without Action Information is sent without a data set)."""
+    ae = make_ae("REPORTER", Timeouts())
+    ae.add_supported_context(UPS)
+
+    def action(event):
+        def report() -> None:
+            info = Dataset()
+            info.ProcedureStepState = "COMPLETED"
+            event.assoc.send_n_event_report(info, 1, UPS,
+                                            str(event.request.RequestedSOPInstanceUID))
+
+        threading.Timer(0.2, report).start()  # after the N-ACTION-RSP is sent
+        return 0x0000, None
+
+    server = ae.start_server(("127.0.0.1", 0), block=False,
+                             evt_handlers=[(evt.EVT_N_ACTION, action),
+                                           *recorder.handlers("reporter")])
+    events = EventReports(recorder, "requester")
+    uid = generate_uid()
+    try:
+        user = ServiceUser("REQUESTER", recorder, "requester", Timeouts(dimse=10))
+        started = time.monotonic()
+        result = user.n_action(Peer("REPORTER", "127.0.0.1", server.server_address[1]), UPS,
+                               uid, 1, Dataset(), events=events,  # no Action Information
+                               until=lambda r: r.sop_instance == uid, linger=30)
+        waited = time.monotonic() - started
+    finally:
+        stop_server(server)
+    assert result.ok
+    (report,) = events.reports
+    assert report.own and report.information.ProcedureStepState == "COMPLETED"
+    assert waited < 30  # the report ended the wait, not the linger time
+    (record,) = [r for r in read_associations(recorder.path) if r.actor == "requester"]
+    assert [d["command"] for d in record.dimse] == [
+        "N-ACTION-RQ", "N-ACTION-RSP", "N-EVENT-REPORT-RQ", "N-EVENT-REPORT-RSP"]
+    # the response left before the release: the association was released, not aborted
+    assert record.outcome == "released"

@@ -52,6 +52,7 @@ class EventReports:
         self.status = status
         self.reports: list[EventReport] = []
         self._arrived = threading.Condition()
+        self._serving: dict[int, threading.Thread] = {}
 
     def __call__(self, event) -> tuple[int, Dataset | None]:
         request = event.request
@@ -70,8 +71,21 @@ class EventReports:
                              str(request.AffectedSOPInstanceUID or ""), information)
         with self._arrived:
             self.reports.append(report)
+            # pynetdicom 3 serves an N-EVENT-REPORT in a thread of its own, which
+            # sends the response after this returns: a requester releasing its
+            # association before then loses the response (its DUL refuses P-DATA
+            # after A-RELEASE-RQ, PS3.8 Sta7) and the peer times out
+            self._serving[id(report)] = threading.current_thread()
             self._arrived.notify_all()
         return self.status, None
+
+    def answered(self, report: EventReport, timeout: float, reactor=None) -> None:
+        """Wait until the response to `report` has been handed to the network
+        (the thread that served it has ended; never the association's own
+        reactor thread, which lives as long as the association)."""
+        thread = self._serving.get(id(report))
+        if thread is not None and thread not in (threading.current_thread(), reactor):
+            thread.join(timeout)
 
     def wait(self, wanted: Callable[[EventReport], bool], timeout: float) -> EventReport | None:
         """The first report `wanted` accepts, waiting up to `timeout` seconds."""
@@ -105,6 +119,22 @@ def _outcome(status: Dataset | None, returned: Dataset | None, assoc, service: s
     return result
 
 
+def _drained(assoc, bound: float = 5.0) -> None:
+    """Wait (within `bound` seconds) until the DUL has sent what is queued."""
+    dul = getattr(assoc, "dul", None)
+    deadline = time.monotonic() + bound
+    while dul is not None and (dul.to_provider_queue.qsize() or dul.event_queue.qsize()) \
+            and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
+def _data_set(ds: Dataset | None) -> Dataset | None:
+    """None for an empty data set: pynetdicom 3 sends an empty one as a
+    request that announces a data set and never sends it, and the peer
+    waits for it until its timeout."""
+    return ds if ds else None
+
+
 class NormalisedUser(Requestor):
     """An actor's DIMSE-N SCU side: each operation opens one recorded
     association with one context (the SOP class, or its Meta SOP class)."""
@@ -136,7 +166,10 @@ class NormalisedUser(Requestor):
             if returned:  # an empty reply is not evidence of anything
                 self.recorder.attributes(assoc, self.actor, f"{service}-RSP", returned)
             if result.ok and events is not None and until is not None and linger > 0:
-                events.wait(until, linger)  # the report may come on this association
+                report = events.wait(until, linger)  # it may come on this association
+                if report is not None and report.own:  # its response leaves before the release
+                    events.answered(report, self.timeouts.dimse, reactor=assoc)
+                    _drained(assoc)
             return result
         finally:
             if assoc.is_established:
@@ -147,12 +180,12 @@ class NormalisedUser(Requestor):
         """N-CREATE: the SCP creates an instance (`instance` None: it gives
         the UID, returned as the Affected SOP Instance UID)."""
         return self._n_operation(peer, sop_class, "N-CREATE", lambda a: a.send_n_create(
-            attributes, sop_class, instance, meta_uid=meta), attributes, meta)
+            _data_set(attributes), sop_class, instance, meta_uid=meta), attributes, meta)
 
     def n_set(self, peer: Peer, sop_class: str, instance: str, modification: Dataset,
               meta: str | None = None) -> OperationResult:
         return self._n_operation(peer, sop_class, "N-SET", lambda a: a.send_n_set(
-            modification, sop_class, instance, meta_uid=meta), modification, meta)
+            _data_set(modification), sop_class, instance, meta_uid=meta), modification, meta)
 
     def n_get(self, peer: Peer, sop_class: str, instance: str, tags: list[int] | None = None,
               meta: str | None = None) -> OperationResult:
@@ -169,8 +202,8 @@ class NormalisedUser(Requestor):
         up to `linger` seconds after a successful response for the report
         `until` waits for (an SCP may send it there, PS3.4 J.3.3.1)."""
         return self._n_operation(peer, sop_class, "N-ACTION", lambda a: a.send_n_action(
-            information, action_type, sop_class, instance, meta_uid=meta), information, meta,
-            events=events, until=until, linger=linger)
+            _data_set(information), action_type, sop_class, instance, meta_uid=meta),
+            information, meta, events=events, until=until, linger=linger)
 
     def n_event_report(self, peer: Peer, sop_class: str, instance: str, event_type: int,
                        information: Dataset | None, meta: str | None = None,
@@ -179,7 +212,7 @@ class NormalisedUser(Requestor):
         SCP/SCU role selection unless `as_scp` is False)."""
         return self._n_operation(peer, sop_class, "N-EVENT-REPORT",
                                  lambda a: a.send_n_event_report(
-                                     information, event_type, sop_class, instance,
+                                     _data_set(information), event_type, sop_class, instance,
                                      meta_uid=meta), information, meta, as_scp=as_scp)
 
     def listen_for_reports(self, events: EventReports, sop_classes: list[str]) -> None:
