@@ -225,7 +225,9 @@ def test_an_earlier_copy_under_a_uid_is_said_to_be_one(tmp_path):
     returned content before, when the Archive kept that first copy."""
     import copy
 
-    from rtconform.run.context import RunContext, Scenario, ScenarioFailure
+    from rtconform.run.checks import assert_unchanged
+    from rtconform.run.scenario import Scenario, ScenarioFailure
+    from rtconform.run.session import RunContext
     from rtconform.run.sut import SutConfig
 
     ctx = RunContext(tmp_path / "run", SutConfig(), engines=(), seed="x")
@@ -236,7 +238,7 @@ def test_an_earlier_copy_under_a_uid_is_said_to_be_one(tmp_path):
     ctx.remember_sent("the second scenario", [second])
     scenario = Scenario(ctx, "second", tmp_path / "work", title="the second scenario")
     with pytest.raises(ScenarioFailure) as info:
-        scenario.assert_unchanged([(second, copy.deepcopy(first))])
+        assert_unchanged(scenario, [(second, copy.deepcopy(first))])
     text = str(info.value)
     assert "ARCHIVE-STORAGE-LEVEL-2: 1 of 1 objects came back changed" in text
     assert "copy the harness stored earlier under this UID in scenario 'the first scenario'" \
@@ -281,7 +283,7 @@ def test_a_scenario_process_leaves_the_other_processes_files_in_flight(tmp_path)
     must not take another's half-written object for a killed writer's
     leftover (a scenario then failed with StoreError); a run in one process
     still cleans them."""
-    from rtconform.run.context import RunContext
+    from rtconform.run.session import RunContext
     from rtconform.run.sut import SutConfig
 
     objects = tmp_path / "run" / "objects"

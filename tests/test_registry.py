@@ -63,6 +63,11 @@ def test_one_result_type_says_what_any_actor_did():
     failed = ActorResult.failure(TimeoutError("no answer"))
     assert failed.outcome() == {"result": "failed", "reason": "TimeoutError: no answer"}
     assert ActorResult().outcome() == {"result": "done"} and ActorResult().exit_code == 0
+    # a SUT made to act by a command or a person: the same type, its evidence kept as is
+    command = ActorResult(how={"trigger": "./export.sh", "exit_code": 3, "output": ""})
+    assert command.refused and command.outcome()["exit_code"] == 3
+    assert ActorResult(how={"operator": "refused"}).refused
+    assert not ActorResult(how={"operator": "done"}).refused and not ActorResult().refused
 
 
 def test_simulate_run_performs_the_registry_s_act_against_a_real_archive(tmp_path):

@@ -206,7 +206,7 @@ def test_dvh_statistics_agree_with_an_independent_computation(sample_dir):
     import pydicom
 
     from rtconform.dicom import sample
-    from rtconform.report.pictures import dvh_voxels, voxel_statistics
+    from rtconform.report.dvh import dvh_voxels, voxel_statistics
 
     def dose(x, y, z):
         total = 0.0
@@ -353,7 +353,8 @@ def test_picture_colours(sample_dir):
     import numpy as np
     import pydicom
 
-    from rtconform.report.pictures import colour_distance, dvh_png, plane_pictures
+    from rtconform.report.dvh import dvh_png
+    from rtconform.report.pictures import colour_distance, plane_pictures
 
     ss = pydicom.dcmread(sample_dir / "RS_structure_set.dcm")
     dose = pydicom.dcmread(sample_dir / "RD_plan.dcm")

@@ -322,7 +322,7 @@ def test_a_find_answer_is_compared_with_what_was_stored():
     """The C-FIND check can fail: a wrong series, a wrong modality, nothing."""
     from pydicom.dataset import Dataset
 
-    from rtconform.run.context import find_problems
+    from rtconform.run.checks import find_problems
 
     def item(series, modality):
         ds = Dataset()

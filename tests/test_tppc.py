@@ -496,7 +496,8 @@ def test_an_operator_judges_a_real_plan_consumer(tmp_path, monkeypatch):
     from rtconform.actors.archive import Archive, ArchiveConfig
     from rtconform.actors.recorder import AssociationRecorder
     from rtconform.profiles.tppc import scenarios as tppc
-    from rtconform.run.context import RunContext, Scenario
+    from rtconform.run.scenario import Scenario
+    from rtconform.run.session import RunContext
     from rtconform.run.sut import SutConfig
 
     consumer = Archive(ArchiveConfig(ae_title="TMS", store_dir=tmp_path / "tms"),

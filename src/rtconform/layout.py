@@ -117,56 +117,64 @@ def check_tree(root: Path, layout: Layout, dicom: dict[Path, object]) -> list[Fi
     """Findings of the tree against the layout. `dicom` maps each file read
     as DICOM to its header dataset (from the validation pass)."""
     root = Path(root)
+    findings = _unsafe_names_and_empty_folders(root)
+    if layout.patient_folder is None:
+        return findings
+    in_patient = set()
+    for patient in _patients(root, layout):
+        for path in sorted(p for p in patient.rglob("*") if p.is_file()):
+            in_patient.add(path)
+            findings += _placement(path, patient, layout, dicom.get(path))
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if path not in in_patient and path in dicom:
+            findings.append(Finding("LAYOUT-ORPHAN", Severity.WARNING,
+                                    "a DICOM object outside every patient folder", SOURCE,
+                                    str(path)))
+    return findings
+
+
+def _unsafe_names_and_empty_folders(root: Path) -> list[Finding]:
+    """What any layout forbids: names common file systems refuse, empty folders."""
     findings: list[Finding] = []
     for path in sorted(root.rglob("*")):
         findings += _name_findings(root, path)
         if path.is_dir() and not any(path.iterdir()):
             findings.append(Finding("LAYOUT-EMPTY-FOLDER", Severity.WARNING,
                                     "an empty folder in the export", SOURCE, str(path)))
-    if layout.patient_folder is None:
-        return findings
-    patients = _patients(root, layout)
-    in_patient = set()
-    for patient in patients:
-        for path in sorted(p for p in patient.rglob("*") if p.is_file()):
-            in_patient.add(path)
-            relative = path.relative_to(patient)
-            folder = relative.parent
-            ds = dicom.get(path)
-            in_dicom_folder = _matches(folder, layout.dicom_folders)
-            if isinstance(ds, str):
-                continue  # DICOM that cannot be read: FILE-UNREADABLE says why
-            if ds is None:
-                if in_dicom_folder:
-                    findings.append(Finding(
-                        "LAYOUT-DICOM-EXPECTED", Severity.ERROR,
+    return findings
+
+
+def _placement(path: Path, patient: Path, layout: Layout, ds) -> list[Finding]:
+    """One file of a patient folder against the layout: DICOM where the layout
+    wants it, in its patient's folder, a plan's objects in a plan folder.
+    `ds` is its header, the reason it could not be read, or None (not DICOM)."""
+    folder = path.relative_to(patient).parent
+    in_dicom_folder = _matches(folder, layout.dicom_folders)
+    if isinstance(ds, str):
+        return []  # DICOM that cannot be read: FILE-UNREADABLE says why
+    if ds is None:
+        return [Finding("LAYOUT-DICOM-EXPECTED", Severity.ERROR,
                         f"{folder.as_posix()}/ holds DICOM in this layout, but this file is "
-                        "not DICOM", SOURCE, str(path)))
-                continue
-            expected = expected_folder(layout.patient_folder, ds)
-            if _normal(expected) != _normal(patient.name):
-                findings.append(Finding(
-                    "LAYOUT-PATIENT-FOLDER", Severity.ERROR,
-                    f"belongs to patient folder {expected!r} by its Patient's Name and ID, but "
-                    f"is in {patient.name!r}", SOURCE, str(path),
-                    str(ds.get("SOPInstanceUID", "")), "PatientName"))
-            modality = str(ds.get("Modality", ""))
-            if modality in layout.plan_objects and not _matches(folder,
-                                                                [layout.plan_dicom_folder]):
-                findings.append(Finding(
-                    "LAYOUT-PLAN-FOLDER", Severity.WARNING,
-                    f"an {modality} object outside a plan folder ({layout.plan_dicom_folder})",
-                    SOURCE, str(path), str(ds.get("SOPInstanceUID", "")), "Modality"))
-            elif not in_dicom_folder and folder.name not in layout.other_folders:
-                findings.append(Finding(
-                    "LAYOUT-DICOM-PLACE", Severity.WARNING,
-                    f"a DICOM object in {folder.as_posix() or '.'}/, not a DICOM folder of "
-                    "the layout", SOURCE, str(path), str(ds.get("SOPInstanceUID", ""))))
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path not in in_patient and path in dicom:
-            findings.append(Finding("LAYOUT-ORPHAN", Severity.WARNING,
-                                    "a DICOM object outside every patient folder", SOURCE,
-                                    str(path)))
+                        "not DICOM", SOURCE, str(path))] if in_dicom_folder else []
+    findings = []
+    uid = str(ds.get("SOPInstanceUID", ""))
+    expected = expected_folder(layout.patient_folder, ds)
+    if _normal(expected) != _normal(patient.name):
+        findings.append(Finding(
+            "LAYOUT-PATIENT-FOLDER", Severity.ERROR,
+            f"belongs to patient folder {expected!r} by its Patient's Name and ID, but "
+            f"is in {patient.name!r}", SOURCE, str(path), uid, "PatientName"))
+    modality = str(ds.get("Modality", ""))
+    if modality in layout.plan_objects and not _matches(folder, [layout.plan_dicom_folder]):
+        findings.append(Finding(
+            "LAYOUT-PLAN-FOLDER", Severity.WARNING,
+            f"an {modality} object outside a plan folder ({layout.plan_dicom_folder})",
+            SOURCE, str(path), uid, "Modality"))
+    elif not in_dicom_folder and folder.name not in layout.other_folders:
+        findings.append(Finding(
+            "LAYOUT-DICOM-PLACE", Severity.WARNING,
+            f"a DICOM object in {folder.as_posix() or '.'}/, not a DICOM folder of "
+            "the layout", SOURCE, str(path), uid))
     return findings
 
 

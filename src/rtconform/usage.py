@@ -1,5 +1,5 @@
 """What every command shares: exit codes, the usage error, help layout. Its
-own module so that the command modules (cli.py, actors/cli.py) need not
+own module so that the command modules (cli/, actors/cli.py) need not
 import each other."""
 
 from __future__ import annotations

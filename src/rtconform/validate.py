@@ -132,7 +132,7 @@ def active_rules(options: ValidationOptions) -> list[Rule]:
 
 def validate_paths(paths: Iterable[Path], options: ValidationOptions,
                    progress: Callable[[Path], None] | None = None) -> ValidationResult:
-    graph_rules = [r for r in active_rules(options) if r.scope == "graph"]
+    tick = progress or (lambda _path: None)
     ctx = options.context
     findings: list[Finding] = []
     graph = ObjectGraph()
@@ -143,19 +143,43 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
                             options.rule_tags, options.redactor is not None and
                             options.redactor.enabled, options.max_object_mb << 20)
     files = list(iter_files(paths))
-    done: dict[int, FileResult] = {}  # by the file's place in the input
     state = ResumeState(options.state, settings.fingerprint()) if options.state else None
-    if state is not None:
-        earlier = state.load() if options.resume else {}
-        done = {i: kept for i, path in enumerate(files)
-                if (kept := state.reusable(earlier, path)) is not None}
-        state.open({kept.path: kept for kept in done.values()})
-        for i in done:
-            if progress:
-                progress(files[i])
+    done = _kept_from_earlier(state, options.resume, files, tick)
     reused = len(done)
+    interrupted = _check_files(files, done, settings, options, state, tick)
+    findings += _gathered(done, graph, options.redactor)
+    if not interrupted:  # references across a half-read folder would be false alarms
+        findings += [f for rule in active_rules(options) if rule.scope == "graph"
+                     for f in run_rule(rule, graph, ctx) if f.file not in given_files]
+    findings.sort(key=lambda f: (f.engine != "tro", *sort_key(f)))  # the rule's wording first
+    findings = sorted(bounded(merge_engines(findings)), key=sort_key)
+    ran = [e.name for e in engines] + (["tro"] if options.use_tro_rules else [])
+    return ValidationResult(findings, graph, len(done), notes, ran, options.profile,
+                            interrupted, reused, state.note if state and options.resume else "")
 
-    interrupted = False
+
+def _kept_from_earlier(state: ResumeState | None, resume: bool, files: list[Path],
+                       tick: Callable[[Path], None]) -> dict[int, FileResult]:
+    """With a state file: the results of files unchanged since the earlier run
+    (--resume), by the file's place in the input; the state file is opened
+    for this run's results."""
+    if state is None:
+        return {}
+    earlier = state.load() if resume else {}
+    done = {i: kept for i, path in enumerate(files)
+            if (kept := state.reusable(earlier, path)) is not None}
+    state.open({kept.path: kept for kept in done.values()})
+    for i in done:
+        tick(files[i])
+    return done
+
+
+def _check_files(files: list[Path], done: dict[int, FileResult], settings: FileSettings,
+                 options: ValidationOptions, state: ResumeState | None,
+                 tick: Callable[[Path], None]) -> bool:
+    """The per-file stage on the files not `done`, each result kept in `done`
+    (and the state file) as it finishes. True when Ctrl-C stopped it: what is
+    done is kept, and the caller writes it and says so."""
     todo = [(i, p) for i, p in enumerate(files) if i not in done]
     try:
         for i, result in file_results(todo, settings, options.jobs, options.processes,
@@ -163,30 +187,29 @@ def validate_paths(paths: Iterable[Path], options: ValidationOptions,
             done[i] = result
             if state is not None:
                 state.append(result)
-            if progress:
-                progress(files[i])
-    except KeyboardInterrupt:  # keep what is done; the caller writes it and says so
-        interrupted = True
+            tick(files[i])
+    except KeyboardInterrupt:
+        return True
     finally:
         if state is not None:
             state.close()
+    return False
 
-    for i in sorted(done):  # the input's order, whatever order the workers finished in
+
+def _gathered(done: dict[int, FileResult], graph: ObjectGraph,
+              redactor: Redactor | None) -> list[Finding]:
+    """The per-file findings in the input's order (whatever order the workers
+    finished in); each file's identity to the redactor, its record to the graph."""
+    findings: list[Finding] = []
+    for i in sorted(done):
         result = done[i]
         findings += result.findings
-        if options.redactor is not None:
+        if redactor is not None:
             for value in result.identity:
-                options.redactor.add(value)
+                redactor.add(value)
         if result.instance is not None:
             graph.add(_with_dataset(result.instance))
-    if not interrupted:  # references across a half-read folder would be false alarms
-        for rule in graph_rules:
-            findings += [f for f in run_rule(rule, graph, ctx) if f.file not in given_files]
-    findings.sort(key=lambda f: (f.engine != "tro", *sort_key(f)))  # the rule's wording first
-    findings = sorted(bounded(merge_engines(findings)), key=sort_key)
-    ran = [e.name for e in engines] + (["tro"] if options.use_tro_rules else [])
-    return ValidationResult(findings, graph, len(done), notes, ran, options.profile,
-                            interrupted, reused, state.note if state and options.resume else "")
+    return findings
 
 
 def _with_dataset(inst: Instance) -> Instance:

@@ -26,6 +26,9 @@ class ActorResult:
     accepted: bool | None = None
     errors: int | None = None  # errors it found in what it received (None: it checks nothing)
     reason: str = ""
+    # how a system under test was made to act when not in-process, as evidence:
+    # {"trigger", "exit_code", "output"}, {"operator"} or {"export_dir"}
+    how: dict = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -33,8 +36,17 @@ class ActorResult:
         return 0 if self.status == DONE and not self.errors and self.accepted is not False \
             else 1
 
+    @property
+    def refused(self) -> bool:
+        """It showed that it refused its input: its own verdict, a command's
+        non-zero exit, or an operator who says so."""
+        return self.accepted is False or self.how.get("operator") == "refused" \
+            or self.how.get("exit_code", 0) != 0
+
     def outcome(self) -> dict:
         """As the run's association log records what the actor under test did."""
+        if self.how:
+            return dict(self.how)
         if self.accepted is not None:
             return {"accepted": self.accepted}
         return {"result": self.status, **({"reason": self.reason} if self.reason else {})}

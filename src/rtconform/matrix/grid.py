@@ -80,55 +80,65 @@ def _summary(log: dict) -> str:
 
 def cell_via(production: dict | None, consumption: dict | None, modality: str,
              consumer_profile: str, statement: Path | None, judge: Judge) -> dict:
-    """One chain's verdict through one Archive, with its evidence."""
+    """One chain's verdict through one Archive, with its evidence: it fails
+    when the object did not arrive, the consumer refused it, it breaks the
+    consumer's profile or import constraints, or the Archive changed or lost it."""
     if production is None or consumption is None:
         return {"verdict": NA, "evidence": ["not run (see the matrix's log)"]}
-    if not production.get("ok"):
-        return {"verdict": FAILS, "reasons": ["not delivered"], "evidence": [
-            f"the producer's object did not reach the Archive: {production.get('why', '')}"]}
-    objects = judge.objects(production, modality)
-    if not objects:
-        return {"verdict": FAILS, "reasons": ["not delivered"], "evidence": [
-            f"the producer stored no {modality} the Archive returns"]}
-    evidence, deciding = [], False
+    undelivered = _undelivered(production, modality, judge)
+    if undelivered:
+        return {"verdict": FAILS, "reasons": ["not delivered"], "evidence": [undelivered]}
     outcome = consumption.get("outcome", {})
-    if outcome.get("accepted"):
-        evidence.append(f"accepted ({outcome.get('transactions', '')}): "
-                        f"{_summary(outcome.get('log', {}))}")
-    else:
-        deciding = True
-        code = outcome.get("exit_code")
-        evidence.append(f"refused ({outcome.get('transactions', '')}"
-                        + (f", exit {code}" if code is not None else "")
-                        + f"): {outcome.get('why', '')}")
     rules = judge.rules(production, modality, consumer_profile)
-    for f in rules:
-        deciding = True
-        evidence.append(f"{f['rule_id']} under {consumer_profile}: {f['tag_path']} "
-                        f"{f['message']} ({f['source']})")
-    for f in judge.imports(production, modality, statement):
-        deciding = True
-        evidence.append(f"{f['rule_id']} (import constraint): {f['message']} ({f['source']})")
-    for o in production.get("objects", []):
-        if o["modality"] == modality and o["changed"]:
-            deciding = True
-            evidence.append(f"changed through the Archive ({o['sop_instance_uid']}): "
-                            + "; ".join(o["changed"]))
-    for lost in production.get("not_returned", []):
-        if lost["modality"] == modality:
-            deciding = True
-            evidence.append("stored by the producer but not returned by the Archive: "
-                            f"{lost['sop_instance_uid']}")
-    imports = sorted({f["rule_id"] for f in judge.imports(production, modality, statement)})
-    reasons = ([] if outcome.get("accepted") else ["refused"]) + sorted(
-        {f["rule_id"] for f in rules}) + imports
-    if any(o["modality"] == modality and o["changed"] for o in production.get("objects", [])):
-        reasons.append("changed through the Archive")
-    if any(lost["modality"] == modality for lost in production.get("not_returned", [])):
-        reasons.append("not returned by the Archive")
+    imports = judge.imports(production, modality, statement)
+    changed = [o for o in production.get("objects", [])
+               if o["modality"] == modality and o["changed"]]
+    lost = [o for o in production.get("not_returned", []) if o["modality"] == modality]
+    evidence = [_consumer_said(outcome),
+                *_problems(rules, imports, changed, lost, consumer_profile)]
+    rule_ids = sorted({f["rule_id"] for f in rules})
+    import_ids = sorted({f["rule_id"] for f in imports})
+    reasons = ([] if outcome.get("accepted") else ["refused"]) + rule_ids + import_ids
+    reasons += ["changed through the Archive"] if changed else []
+    reasons += ["not returned by the Archive"] if lost else []
+    deciding = bool(reasons)
     return {"verdict": FAILS if deciding else WORKS, "evidence": evidence,
-            "rule_ids": sorted({f["rule_id"] for f in rules}), "import_ids": imports,
-            "reasons": reasons}
+            "rule_ids": rule_ids, "import_ids": import_ids, "reasons": reasons}
+
+
+def _undelivered(production: dict, modality: str, judge: Judge) -> str:
+    """Why the producer's object never reached the consumer's side, or ''."""
+    if not production.get("ok"):
+        return ("the producer's object did not reach the Archive: "
+                f"{production.get('why', '')}")
+    if not judge.objects(production, modality):
+        return f"the producer stored no {modality} the Archive returns"
+    return ""
+
+
+def _problems(rules: list[dict], imports: list[dict], changed: list[dict], lost: list[dict],
+              consumer_profile: str) -> list[str]:
+    """The evidence lines of what fails a delivered object, in the grid's order:
+    the consumer's profile, its import constraints, then the Archive's doing."""
+    return ([f"{f['rule_id']} under {consumer_profile}: {f['tag_path']} {f['message']} "
+             f"({f['source']})" for f in rules]
+            + [f"{f['rule_id']} (import constraint): {f['message']} ({f['source']})"
+               for f in imports]
+            + [f"changed through the Archive ({o['sop_instance_uid']}): "
+               + "; ".join(o["changed"]) for o in changed]
+            + ["stored by the producer but not returned by the Archive: "
+               f"{o['sop_instance_uid']}" for o in lost])
+
+
+def _consumer_said(outcome: dict) -> str:
+    """The consumer's side of a chain: what it did with the object, or why it refused."""
+    if outcome.get("accepted"):
+        return (f"accepted ({outcome.get('transactions', '')}): "
+                f"{_summary(outcome.get('log', {}))}")
+    code = outcome.get("exit_code")
+    return (f"refused ({outcome.get('transactions', '')}"
+            + (f", exit {code}" if code is not None else "")
+            + f"): {outcome.get('why', '')}")
 
 
 def build_grids(plan, archives: list, productions: dict, consumptions: dict,

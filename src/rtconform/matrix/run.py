@@ -189,99 +189,158 @@ def own_run(p: Participant, handle: ArchiveHandle | None, out: Path, receive: di
 
 
 def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
-    from rtconform import __version__
     from rtconform.dicom.sample import build_sample
 
     out = Path(options.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    unknown_kinds = set(options.kinds) - {k.name for k in KINDS}
+    _check_kinds(options.kinds)
+    plan = load_plan([Path(f) for f in files], options.with_reference)
+    _check_archives(options.archives, plan)
+    settings = _settings(out, options.resume, [Path(f) for f in files])
+    samples = {s: build_sample(sample_set=s, seed=f"{settings['seed']}/{s}")
+               for s in {p.stimulus for p in plan.participants}}
+    steps = _Steps(plan, out, options, State(out / STATE, options.resume),
+                   Chains(out, settings["seed"], samples), _missing_drivers(plan))
+    versions = _versions(plan)
+    kinds = [k for k in KINDS if not options.kinds or k.name in options.kinds]
+    with _archives(plan, out, options.archives) as (handles, receive):
+        if options.own:
+            steps.own_runs(handles, receive)
+        tasks = steps.produce(kinds, handles)
+        productions = {production_key(*t): steps.state.done.get(production_key(*t))
+                       for t in tasks}
+        steps.consume(tasks, productions)
+    model = _model(steps, settings, versions, handles, productions, kinds)
+    _write_atomically(out / "matrix.json", json.dumps(model, indent=1))
+    _write_atomically(out / "matrix.html", render_html(model))
+    return model
+
+
+def _check_kinds(kinds: list[str]) -> None:
+    """--kind names productions the matrix knows."""
+    unknown_kinds = set(kinds) - {k.name for k in KINDS}
     if unknown_kinds:
         raise MatrixError(f"--kind {sorted(unknown_kinds)}: one of {[k.name for k in KINDS]}")
-    plan = load_plan([Path(f) for f in files], options.with_reference)
-    unknown = [a for a in options.archives if a not in {p.slug for p in plan.archives}]
+
+
+def _check_archives(archives: list[str], plan: MatrixPlan) -> None:
+    """--archive names Archives among the SUT files."""
+    unknown = [a for a in archives if a not in {p.slug for p in plan.archives}]
     if unknown:
         raise MatrixError(f"--archive {unknown}: not among the Archives "
                           f"{[p.slug for p in plan.archives]}")
-    missing = {p.slug: why for p in plan.participants if p.tool and not p.archive_driver
-               for why in [_driver_missing(p.tool)] if why}
-    settings = _settings(out, options.resume, [Path(f) for f in files])
-    state = State(out / STATE, options.resume)
-    versions = _versions(plan)
-    samples = {s: build_sample(sample_set=s, seed=f"{settings['seed']}/{s}")
-               for s in {p.stimulus for p in plan.participants}}
-    chains = Chains(out, settings["seed"], samples)
-    say = options.progress
-    with _archives(plan, out, options.archives) as (handles, receive):
+
+
+def _missing_drivers(plan: MatrixPlan) -> dict[str, str]:
+    """The tools that cannot run here (not installed), by slug, and why: they
+    are left out of every step, and the grid says so."""
+    return {p.slug: why for p in plan.participants if p.tool and not p.archive_driver
+            for why in [_driver_missing(p.tool)] if why}
+
+
+@dataclass
+class _Steps:
+    """The matrix's steps, each recorded in the state as it finishes and
+    skipped when a resumed state holds it."""
+
+    plan: MatrixPlan
+    out: Path
+    options: MatrixOptions
+    state: State
+    chains: Chains
+    missing: dict[str, str]
+
+    def say(self, message: str) -> None:
+        self.options.progress(message)
+
+    def own_runs(self, handles: list[ArchiveHandle], receive: dict) -> None:
+        """Each system's own scenarios (an Archive that is a server: once started)."""
         by_slug = {h.slug: h for h in handles}
-        if options.own:
-            for p in plan.participants:
-                key = f"own|{p.slug}"
-                if key in state.done or p.slug in missing:
-                    continue
-                if p.archive_driver and p.slug not in by_slug:  # a server not started
-                    continue
-                say(f"own scenarios: {p.name}")
-                record = state.add(own_run(p, by_slug.get(p.slug), out, receive))
-                say(f"  {record['verdict']} {record.get('counts', '')}")
-        kinds = [k for k in KINDS if not options.kinds or k.name in options.kinds]
-        tasks = [(producer, handle, kind) for kind in kinds for producer in plan.producers(kind)
-                 if producer.slug not in missing for handle in handles]
-        todo = [t for t in tasks if production_key(*t) not in state.done]
-        say(f"{len(tasks)} productions ({len(tasks) - len(todo)} done before)")
+        for p in self.plan.participants:
+            if f"own|{p.slug}" in self.state.done or p.slug in self.missing:
+                continue
+            if p.archive_driver and p.slug not in by_slug:  # a server not started
+                continue
+            self.say(f"own scenarios: {p.name}")
+            record = self.state.add(own_run(p, by_slug.get(p.slug), self.out, receive))
+            self.say(f"  {record['verdict']} {record.get('counts', '')}")
+
+    def produce(self, kinds: list, handles: list[ArchiveHandle]) -> list[tuple]:
+        """Every producer's object of each kind into every Archive, `jobs` at
+        once (chains touch disjoint data); the (producer, Archive, kind) tasks."""
+        tasks = [(producer, handle, kind) for kind in kinds
+                 for producer in self.plan.producers(kind)
+                 if producer.slug not in self.missing for handle in handles]
+        todo = [t for t in tasks if production_key(*t) not in self.state.done]
+        self.say(f"{len(tasks)} productions ({len(tasks) - len(todo)} done before)")
 
         def produce(task):
-            record = state.add(chains.produce(*task))
-            say(f"  produced {record['key']}: {'ok' if record.get('ok') else record.get('why')}")
+            record = self.state.add(self.chains.produce(*task))
+            self.say(f"  produced {record['key']}: "
+                     f"{'ok' if record.get('ok') else record.get('why')}")
             return record
 
-        with ThreadPoolExecutor(max(1, options.jobs)) as pool:
-            list(pool.map(produce, todo))
-        productions = {production_key(*t): state.done.get(production_key(*t)) for t in tasks}
-        consume_tasks = []
-        for producer, handle, kind in tasks:
-            pkey = production_key(producer, handle, kind)
-            for consumer, actor in plan.consumers(kind):
-                if consumer.slug in missing:
-                    continue
-                consume_tasks.append((pkey, consumer, actor, kind, handle))
+        self._each(produce, todo)
+        return tasks
+
+    def consume(self, tasks: list[tuple], productions: dict) -> None:
+        """Every consumer of a kind given what each production left in its Archive."""
+        consume_tasks = [(production_key(producer, handle, kind), consumer, actor, kind, handle)
+                         for producer, handle, kind in tasks
+                         for consumer, actor in self.plan.consumers(kind)
+                         if consumer.slug not in self.missing]
         todo = [t for t in consume_tasks
-                if consumption_key(t[0], t[1], t[2]) not in state.done]
-        say(f"{len(consume_tasks)} consumptions ({len(consume_tasks) - len(todo)} done before)")
+                if consumption_key(t[0], t[1], t[2]) not in self.state.done]
+        self.say(f"{len(consume_tasks)} consumptions "
+                 f"({len(consume_tasks) - len(todo)} done before)")
 
         def consume(task):
             pkey, consumer, actor, kind, handle = task
-            record = state.add(chains.consume(productions[pkey] or {"key": pkey}, consumer,
-                                              actor, kind, handle))
+            record = self.state.add(self.chains.consume(productions[pkey] or {"key": pkey},
+                                                        consumer, actor, kind, handle))
             accepted = record.get("outcome", {}).get("accepted")
-            say(f"  {record['key']}: {'accepted' if accepted else 'refused/none'}")
+            self.say(f"  {record['key']}: {'accepted' if accepted else 'refused/none'}")
             return record
 
-        with ThreadPoolExecutor(max(1, options.jobs)) as pool:
-            list(pool.map(consume, todo))
-    consumptions = {k: v for k, v in state.done.items() if "production" in v}
-    grids = build_grids(plan, handles, {k: v for k, v in productions.items() if v},
-                        consumptions, Judge(), kinds)
+        self._each(consume, todo)
+
+    def _each(self, step: Callable, todo: list) -> None:
+        with ThreadPoolExecutor(max(1, self.options.jobs)) as pool:
+            list(pool.map(step, todo))
+
+
+def _model(steps: _Steps, settings: dict, versions: dict, handles: list[ArchiveHandle],
+           productions: dict, kinds: list) -> dict:
+    """matrix.json: the participants, the grids and the verdict."""
+    from rtconform import __version__
+
+    done = steps.state.done
+    delivered = {k: v for k, v in productions.items() if v}
+    consumptions = {k: v for k, v in done.items() if "production" in v}
+    grids = build_grids(steps.plan, handles, delivered, consumptions, Judge(), kinds)
     model = {
         "format": "rtconform-matrix/1", "rtconform": __version__, "seed": settings["seed"],
         "started": settings["started"],
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "archives": [h.slug for h in handles],
-        "participants": [{
-            "slug": p.slug, "name": p.name, "file": str(p.file), "tool": p.tool,
-            "version": versions.get(p.slug, ""), "actors": list(p.config.actors),
-            "profile": p.profile, "missing": missing.get(p.slug, ""),
-            "consumes": any(p.consumer_actors(k) for k in KINDS),
-            "statement": str(p.config.statement or ""),
-            "own": _own_summary(state.done.get(f"own|{p.slug}"), out)}
-            for p in plan.participants],
-        "grids": grids, "findings": uid_reuse({k: v for k, v in productions.items() if v}),
+        "participants": [_participant(p, versions, steps.missing,
+                                      done.get(f"own|{p.slug}"), steps.out)
+                         for p in steps.plan.participants],
+        "grids": grids, "findings": uid_reuse(delivered),
     }
     model["verdict_line"] = verdict_line(grids)
     model["exit_code"] = 1 if any(c["verdict"] == FAILS for g in grids.values()
                                   for c in g["cells"]) else 0
-    _write_atomically(out / "matrix.json", json.dumps(model, indent=1))
-    _write_atomically(out / "matrix.html", render_html(model))
     return model
+
+
+def _participant(p: Participant, versions: dict, missing: dict, own: dict | None,
+                 out: Path) -> dict:
+    return {"slug": p.slug, "name": p.name, "file": str(p.file), "tool": p.tool,
+            "version": versions.get(p.slug, ""), "actors": list(p.config.actors),
+            "profile": p.profile, "missing": missing.get(p.slug, ""),
+            "consumes": any(p.consumer_actors(k) for k in KINDS),
+            "statement": str(p.config.statement or ""), "own": _own_summary(own, out)}
 
 
 def _own_summary(record: dict | None, out: Path) -> dict | None:

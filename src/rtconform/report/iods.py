@@ -119,27 +119,40 @@ def attribute_rows(datasets: list[Dataset], iod: str) -> list[dict]:
             row = seen.setdefault(elem.keyword or str(elem.tag), {
                 "tag": f"({elem.tag.group:04X},{elem.tag.element:04X})",
                 "keyword": elem.keyword or str(elem.tag), "vr": elem.VR, "values": []})
-            if elem.VR == "SQ":
-                row["values"].append(f"{len(elem.value)} item(s)")
-            elif elem.VR in ("OB", "OW", "OF", "OD", "UN"):
-                row["values"].append(f"{len(elem.value or b'')} bytes")
-            else:
-                value = elem.value
-                row["values"].append("\\".join(map(str, value)) if isinstance(value, list)
-                                     or type(value).__name__ == "MultiValue" else str(value))
+            row["values"].append(_value_text(elem))
     for outer, middle, keyword in SUMMARISED.get(iod, []):
-        values = []
-        for ds in datasets:
-            for item in ds.get(outer, []):
-                for inner in (item.get(middle, []) if middle else [item]):
-                    if keyword in inner:
-                        values.append(inner.get(keyword))
+        values = nested_values(datasets, outer, middle, keyword)
         if values:
             path = ".".join(p for p in (outer, middle, keyword) if p)
             seen[path] = {"tag": "", "keyword": path, "vr": "CS", "values": values}
     return [{"tag": row["tag"], "keyword": row["keyword"], "vr": row["vr"],
              "summary": summarise(row["values"]), "objects": len(row["values"])}
             for row in seen.values()]
+
+
+def _value_text(elem) -> str:
+    """An element's value as the annex shows it: a sequence by its item
+    count, bulk data by its length, a multi-value joined by backslashes."""
+    if elem.VR == "SQ":
+        return f"{len(elem.value)} item(s)"
+    if elem.VR in ("OB", "OW", "OF", "OD", "UN"):
+        return f"{len(elem.value or b'')} bytes"
+    value = elem.value
+    return "\\".join(map(str, value)) if isinstance(value, list) \
+        or type(value).__name__ == "MultiValue" else str(value)
+
+
+def nested_values(datasets: list[Dataset], outer: str, middle: str | None,
+                  keyword: str) -> list:
+    """Every value of `keyword` in the items of `outer` (or of `middle`
+    within them), over all the datasets."""
+    values = []
+    for ds in datasets:
+        for item in ds.get(outer, []):
+            for inner in (item.get(middle, []) if middle else [item]):
+                if keyword in inner:
+                    values.append(inner.get(keyword))
+    return values
 
 
 def private_attributes(datasets: list[Dataset]) -> list[dict]:

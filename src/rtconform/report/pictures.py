@@ -3,27 +3,18 @@ CT through the target's centre (and through the dose maximum) in the axial,
 coronal and sagittal planes, with the structure set's contours in each ROI's
 own ROI Display Color, isodose lines in a palette no structure on the page
 uses (labelled in % of the prescription and Gy), orientation labels, the
-legend beside the image; and a cumulative DVH in the same ROI colours with
-D95, Dmean, Dmax and V(prescription) per structure (from the RT DVH module
-when present, else computed from the dose grid and the contours).
-
-dicompyler-core's dvhcalc was the maintained library to use; its released
-version (0.5.6) imports `pydicom.dicomio.read_file`, which pydicom 3 removed,
-so the DVH is computed here and checked against an analytic phantom in
-tests/test_report.py."""
+legend beside the image. The DVH beside them, in the same ROI colours, is
+report/dvh.py's; both read the CT, contours and dose grid through the types
+here."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen here, and no screen in CI
-
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.figure import Figure  # not pyplot: no global figure state, less to import
 from matplotlib.lines import Line2D
 from matplotlib.path import Path as PolygonPath
 from pydicom.dataset import Dataset
@@ -41,14 +32,13 @@ OUTLINE = [patheffects.withStroke(linewidth=3.2, foreground="#333")]  # legend s
 PAGE_WIDTH_IN = 7.2  # A4 and Letter less margins: a picture printed at the page's width
 
 
-def _png(fig) -> bytes:
+def png_bytes(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
-    plt.close(fig)
     return buffer.getvalue()
 
 
-def _roi_names(ss: Dataset) -> dict[int, str]:
+def roi_names(ss: Dataset) -> dict[int, str]:
     return {int(r.ROINumber): str(r.ROIName) for r in ss.get("StructureSetROISequence", [])}
 
 
@@ -113,7 +103,7 @@ def isodose_palette(avoid: list[tuple[float, float, float]],
     return taken
 
 
-def _contours(ss: Dataset):
+def contours(ss: Dataset):
     """(roi number, geometric type, points Nx3) for every contour."""
     for roi in ss.get("ROIContourSequence", []):
         for contour in roi.get("ContourSequence", []):
@@ -194,10 +184,10 @@ class Volume:
 def _centre(ss: Dataset, volume: Volume) -> tuple[tuple[float, float, float], str]:
     """The target's centre (PTV, else CTV, else GTV, else all closed
     contours; else the middle of the CT) and what it is the centre of."""
-    names = _roi_names(ss)
+    names = roi_names(ss)
     kinds = {int(o.ReferencedROINumber): str(o.get("RTROIInterpretedType", ""))
              for o in ss.get("RTROIObservationsSequence", [])}
-    closed = [(n, pts) for n, kind, pts in _contours(ss) if kind == "CLOSED_PLANAR"]
+    closed = [(n, pts) for n, kind, pts in contours(ss) if kind == "CLOSED_PLANAR"]
     for wanted in ("PTV", "CTV", "GTV"):
         chosen = [n for n, _ in closed if kinds.get(n) == wanted]
         if chosen:
@@ -215,7 +205,7 @@ def _body_box(ss: Dataset, volume: Volume, margin: float = 15.0) -> tuple:
     """(x, y, z) limits around the EXTERNAL contour (the zoom of every plane)."""
     external = {int(o.ReferencedROINumber) for o in ss.get("RTROIObservationsSequence", [])
                 if o.get("RTROIInterpretedType") == "EXTERNAL"}
-    points = [pts for number, _, pts in _contours(ss) if number in external]
+    points = [pts for number, _, pts in contours(ss) if number in external]
     if not points:
         return ((volume.x[0], volume.x[-1]), (volume.y[0], volume.y[-1]),
                 (volume.z[0], volume.z[-1]))
@@ -232,7 +222,7 @@ def _cut(ss: Dataset, volume: Volume, axis: str, at: float) -> dict[int, np.ndar
     axial contour tested along the line where the plane cuts its slice."""
     along = volume.x if axis == "y" else volume.y
     masks: dict[int, np.ndarray] = {}
-    for number, kind, pts in _contours(ss):
+    for number, kind, pts in contours(ss):
         if kind != "CLOSED_PLANAR":
             continue
         coords = pts[:, 1] if axis == "y" else pts[:, 0]
@@ -289,20 +279,40 @@ def plane_pictures(images: list[Dataset], ss: Dataset, dose: Dataset | None,
 def _planes_png(volume: Volume, ss: Dataset, grid: DoseGrid | None, point: tuple,
                 title: str, prescription: float | None, colours: dict, palette: list
                 ) -> PlanePicture:
+    """One picture: the axial plane through `point` on the left, the coronal
+    over the sagittal beside it, the legend on the right."""
     x, y, z = (float(v) for v in point)
-    names = _roi_names(ss)
-    (x0, x1), (y0, y1), (z0, z1) = _body_box(ss, volume)
+    box = _body_box(ss, volume)
     ix = int(np.argmin(np.abs(volume.x - x)))
     iy = int(np.argmin(np.abs(volume.y - y)))
     iz = int(np.argmin(np.abs(volume.z - z)))
     z_shown = float(volume.slice_z[np.argmin(np.abs(volume.slice_z - z))])
-    # the axial plane on the left, the coronal over the sagittal beside it, the
-    # legend on the right: each plane in millimetres at one scale
+    fig, axes, legend_ax = _layout(box)
+    reference = prescription or (float(grid.gy.max()) if grid is not None else 0.0)
+    levels = [(f, f * reference, colour) for f, colour in zip(ISODOSE_FRACTIONS, palette,
+                                                               strict=True)] if reference else []
+    drawing = _PlaneDrawing(volume, ss, grid, colours, levels, box)
+    drawing.axial(axes[0], iz, z_shown)
+    drawing.side(axes[1], "y", iy, ("R", "L", "H", "F"))  # coronal: x across, z up
+    drawing.side(axes[2], "x", ix, ("A", "P", "H", "F"))  # sagittal: y across, z up
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    drawing.legend(legend_ax, "prescription" if prescription else "maximum")
+    caption = (f"{title}: axial z = {z_shown:.1f} mm, coronal y = {volume.y[iy]:.1f} mm, "
+               f"sagittal x = {volume.x[ix]:.1f} mm")
+    return PlanePicture(caption, png_bytes(fig), drawing.rois, drawing.doses)
+
+
+def _layout(box: tuple) -> tuple:
+    """(figure, [axial, coronal, sagittal] axes, legend axes): each plane in
+    millimetres at one scale, the figure as wide as a printed page."""
+    (x0, x1), (y0, y1), (z0, z1) = box
     axial_w, axial_h = x1 - x0, y1 - y0
     side_w = max(x1 - x0, y1 - y0)
     side_h = 2 * (z1 - z0)
     scale = max(axial_h, side_h)
-    fig = plt.figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.48))
+    fig = Figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.48))
     grid_spec = fig.add_gridspec(2, 3, width_ratios=[axial_w / scale, side_w / scale * 0.9,
                                                      0.62], left=0.01, right=0.995,
                                  top=0.95, bottom=0.02, wspace=0.05, hspace=0.15)
@@ -310,198 +320,117 @@ def _planes_png(volume: Volume, ss: Dataset, grid: DoseGrid | None, point: tuple
             fig.add_subplot(grid_spec[1, 1])]
     legend_ax = fig.add_subplot(grid_spec[:, 2])
     legend_ax.axis("off")
-    reference = prescription or (float(grid.gy.max()) if grid is not None else 0.0)
-    basis = "prescription" if prescription else "maximum"
-    levels = [(f, f * reference, colour) for f, colour in zip(ISODOSE_FRACTIONS, palette,
-                                                               strict=True)] if reference else []
-    drawn_rois: dict[str, tuple] = {}
-    drawn_doses: dict[str, tuple] = {}
-    points: set[str] = set()  # POINT ROIs: a cross, in the legend too
+    return fig, axes, legend_ax
 
-    def isodoses(ax, plane, h, v):
-        if plane is None or not levels or plane.max() <= 0:
+
+class _PlaneDrawing:
+    """Draws the planes of one picture (CT, contours in their ROI colours,
+    isodose lines) and keeps what it drew, which the legend and the report
+    then name: a structure or isodose level is listed only if it is seen."""
+
+    def __init__(self, volume: Volume, ss: Dataset, grid: DoseGrid | None, colours: dict,
+                 levels: list[tuple[float, float, tuple]], box: tuple) -> None:
+        self.volume, self.ss, self.grid, self.colours = volume, ss, grid, colours
+        self.levels, self.box = levels, box
+        self.names = roi_names(ss)
+        self.rois: dict[str, tuple] = {}  # ROI name → colour drawn
+        self.doses: dict[str, tuple] = {}  # isodose label → colour drawn
+        self.points: set[str] = set()  # POINT ROIs: a cross, in the legend too
+
+    def isodoses(self, ax, plane: np.ndarray | None, h: np.ndarray, v: np.ndarray) -> None:
+        """The isodose lines a dose plane reaches, labelled in % and Gy."""
+        if plane is None or not self.levels or plane.max() <= 0:
             return
-        for fraction, level, colour in levels:
+        for fraction, level, colour in self.levels:
             if plane.max() < level:
                 continue
             cs = ax.contour(h, v, plane, levels=[level], colors=[colour], linewidths=1.1)
             ax.clabel(cs, fmt=lambda _v, f=fraction, g=level: f"{f:.0%} {g:.0f} Gy",
                       fontsize=5, inline_spacing=1)
-            drawn_doses[f"{fraction:.0%} = {level:.1f} Gy"] = colour
+            self.doses[f"{fraction:.0%} = {level:.1f} Gy"] = colour
 
-    # axial: the CT slice at z, contours on it, the dose plane at z
-    ax = axes[0]
-    ax.imshow(volume.hu[iz], cmap="gray", vmin=-400, vmax=400, origin="upper",
-              extent=(volume.x[0], volume.x[-1], volume.y[-1], volume.y[0]))
-    for number, kind, pts in _contours(ss):
-        if abs(pts[0, 2] - z_shown) > 0.5:
-            continue
-        colour = colours.get(number, (1, 1, 0))
+    def axial(self, ax, iz: int, z_shown: float) -> None:
+        """The CT slice at z, the contours of that slice on it, the dose plane
+        at z."""
+        volume = self.volume
+        (x0, x1), (y0, y1), _ = self.box
+        ax.imshow(volume.hu[iz], cmap="gray", vmin=-400, vmax=400, origin="upper",
+                  extent=(volume.x[0], volume.x[-1], volume.y[-1], volume.y[0]))
+        for number, kind, pts in contours(self.ss):
+            if abs(pts[0, 2] - z_shown) > 0.5:
+                continue
+            self._contour(ax, number, kind, pts)
+        if self.grid is not None:
+            self.isodoses(ax, self.grid.plane(z_shown), self.grid.x, self.grid.y)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y1, y0)
+        ax.set_title(f"axial z = {z_shown:.1f} mm", fontsize=7)
+        _orientation(ax, "R", "L", "A", "P")
+
+    def _contour(self, ax, number: int, kind: str, pts: np.ndarray) -> None:
+        """One axial contour: a POINT as a cross, a closed contour closed."""
+        colour = self.colours.get(number, (1, 1, 0))
+        name = self.names.get(number, str(number))
         if kind == "POINT":
             ax.plot(pts[:, 0], pts[:, 1], "+", color=colour, markersize=7, mew=1.5)
-            points.add(names.get(number, str(number)))
+            self.points.add(name)
         else:
             closed = np.vstack([pts, pts[:1]]) if kind == "CLOSED_PLANAR" else pts
             ax.plot(closed[:, 0], closed[:, 1], "-", color=colour, linewidth=1.0)
-        drawn_rois[names.get(number, str(number))] = colour
-    if grid is not None:
-        isodoses(ax, grid.plane(z_shown), grid.x, grid.y)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y1, y0)
-    ax.set_title(f"axial z = {z_shown:.1f} mm", fontsize=7)
-    _orientation(ax, "R", "L", "A", "P")
+        self.rois[name] = colour
 
-    # coronal (y fixed: x across, z up) and sagittal (x fixed: y across, z up)
-    for ax, axis, at, across, cut_index, labels in (
-            (axes[1], "y", volume.y[iy], volume.x, iy, ("R", "L", "H", "F")),
-            (axes[2], "x", volume.x[ix], volume.y, ix, ("A", "P", "H", "F"))):
-        plane = volume.hu[:, cut_index, :] if axis == "y" else volume.hu[:, :, cut_index]
+    def side(self, ax, axis: str, index: int, labels: tuple[str, ...]) -> None:
+        """A coronal (axis 'y': y fixed, x across) or sagittal (axis 'x': x
+        fixed, y across) plane, z up: the CT cut, where the axial contours
+        cut it, and the dose plane there."""
+        volume = self.volume
+        (x0, x1), (y0, y1), (z0, z1) = self.box
+        at = volume.y[index] if axis == "y" else volume.x[index]
+        across = volume.x if axis == "y" else volume.y
+        plane = volume.hu[:, index, :] if axis == "y" else volume.hu[:, :, index]
         ax.imshow(plane, cmap="gray", vmin=-400, vmax=400, origin="lower", aspect="equal",
                   extent=(across[0], across[-1], volume.z[0], volume.z[-1]))
-        for number, mask in _cut(ss, volume, axis, float(at)).items():
+        for number, mask in _cut(self.ss, volume, axis, float(at)).items():
             if mask.any() and mask.shape[0] > 1:
-                colour = colours.get(number, (1, 1, 0))
+                colour = self.colours.get(number, (1, 1, 0))
                 ax.contour(across, volume.z, mask.astype(float), levels=[0.5],
                            colors=[colour], linewidths=1.0)
-                drawn_rois[names.get(number, str(number))] = colour
-        if grid is not None and len(grid.z) > 1:
-            if axis == "y":
-                j = int(np.argmin(np.abs(grid.y - at)))
-                dose_plane = grid.gy[:, j, :] if abs(grid.y[j] - at) <= 2.5 else None
-                isodoses(ax, dose_plane, grid.x, grid.z)
-            else:
-                i = int(np.argmin(np.abs(grid.x - at)))
-                dose_plane = grid.gy[:, :, i] if abs(grid.x[i] - at) <= 2.5 else None
-                isodoses(ax, dose_plane, grid.y, grid.z)
-        (lo, hi) = (x0, x1) if axis == "y" else (y0, y1)
-        ax.set_xlim(lo, hi)
+                self.rois[self.names.get(number, str(number))] = colour
+        if self.grid is not None and len(self.grid.z) > 1:
+            self._side_isodoses(ax, axis, float(at))
+        ax.set_xlim(*((x0, x1) if axis == "y" else (y0, y1)))
         ax.set_ylim(z0, z1)
         ax.set_title(f"{'coronal y' if axis == 'y' else 'sagittal x'} = {float(at):.1f} mm",
                      fontsize=7)
         _orientation(ax, *labels)
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    handles = [Line2D([], [], color=c, linewidth=0 if n in points else 2,
-                      marker="+" if n in points else None, markersize=7, mew=1.5, label=n)
-               for n, c in drawn_rois.items()]
-    dose_handles = [Line2D([], [], color=c, linewidth=2, label=n)
-                    for n, c in drawn_doses.items()]
-    for handle in handles + dose_handles:  # a white or yellow swatch shows on paper
-        handle.set_path_effects(OUTLINE)
-    if handles:
-        first = legend_ax.legend(handles=handles, title="structures", loc="upper left",
-                                 fontsize=6.5, title_fontsize=7, frameon=False,
-                                 borderaxespad=0, alignment="left")
-        legend_ax.add_artist(first)
-    if dose_handles:
-        legend_ax.legend(handles=dose_handles, title=f"isodoses (% of {basis})",
-                         loc="lower left",
-                         fontsize=6.5, title_fontsize=7, frameon=False, borderaxespad=0,
-                         alignment="left")
-    caption = (f"{title}: axial z = {z_shown:.1f} mm, coronal y = {volume.y[iy]:.1f} mm, "
-               f"sagittal x = {volume.x[ix]:.1f} mm")
-    return PlanePicture(caption, _png(fig), drawn_rois, drawn_doses)
 
+    def _side_isodoses(self, ax, axis: str, at: float) -> None:
+        """The dose plane nearest the cut (none farther than 2.5 mm from it)."""
+        grid = self.grid
+        if axis == "y":
+            j = int(np.argmin(np.abs(grid.y - at)))
+            dose_plane = grid.gy[:, j, :] if abs(grid.y[j] - at) <= 2.5 else None
+            self.isodoses(ax, dose_plane, grid.x, grid.z)
+        else:
+            i = int(np.argmin(np.abs(grid.x - at)))
+            dose_plane = grid.gy[:, :, i] if abs(grid.x[i] - at) <= 2.5 else None
+            self.isodoses(ax, dose_plane, grid.y, grid.z)
 
-def dvh_curves(ss: Dataset, dose: Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Cumulative DVH per ROI: from the RT DVH module when the dose has one,
-    else computed: every dose voxel centre inside a contour on its plane."""
-    names = _roi_names(ss)
-    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if "DVHSequence" in dose:
-        for dvh in dose.DVHSequence:
-            data = np.array([float(v) for v in dvh.DVHData]).reshape(-1, 2)
-            edges = np.concatenate([[0], np.cumsum(data[:, 0])]) * float(
-                dvh.get("DVHDoseScaling", 1))
-            volume = data[:, 1] / data[0, 1] * 100 if data[0, 1] else data[:, 1]
-            roi = int(dvh.DVHReferencedROISequence[0].ReferencedROINumber)
-            curves[names.get(roi, str(roi))] = (edges[:-1], volume)
-        return curves
-    top = DoseGrid(dose).gy.max()
-    axis = np.linspace(0, top * 1.05, 200)
-    for name, doses in dvh_voxels(ss, dose).items():
-        curves[name] = (axis, np.array([(doses >= d).mean() * 100 for d in axis]))
-    return curves
-
-
-def dvh_voxels(ss: Dataset, dose: Dataset) -> dict[str, np.ndarray]:
-    """Per ROI, the dose (Gy) of every dose voxel whose centre lies inside one
-    of its contours on the voxel's plane."""
-    names = _roi_names(ss)
-    grid = DoseGrid(dose)
-    xx, yy = np.meshgrid(grid.x, grid.y)
-    centres = np.column_stack([xx.ravel(), yy.ravel()])
-    voxels: dict[int, list[np.ndarray]] = {}
-    for number, kind, pts in _contours(ss):
-        if kind != "CLOSED_PLANAR":
-            continue
-        plane = grid.plane(pts[0, 2])
-        if plane is None:
-            continue
-        inside = PolygonPath(pts[:, :2]).contains_points(centres)
-        if inside.any():
-            voxels.setdefault(number, []).append(plane.ravel()[inside])
-    return {names.get(n, str(n)): np.concatenate(parts) for n, parts in voxels.items()}
-
-
-def voxel_statistics(voxels: dict[str, np.ndarray], prescription: float | None) -> list[dict]:
-    """D95, Dmean, Dmax (Gy) and V(prescription) (%) from the voxel doses."""
-    return [{"structure": name, "d95_gy": round(float(np.percentile(d, 5)), 2),
-             "dmean_gy": round(float(d.mean()), 2), "dmax_gy": round(float(d.max()), 2),
-             "v_rx_percent": round(float((d >= prescription).mean() * 100), 1)
-             if prescription else None}
-            for name, d in sorted(voxels.items()) if len(d)]
-
-
-def dvh_statistics(curves: dict[str, tuple[np.ndarray, np.ndarray]],
-                   prescription: float | None) -> list[dict]:
-    """D95, Dmean, Dmax (Gy) and V(prescription) (%) of each cumulative DVH
-    (binned: for a dose's own RT DVH module)."""
-    rows = []
-    for name, (dose_axis, volume) in sorted(curves.items()):
-        if not len(volume) or volume[0] <= 0:
-            continue
-        volume = np.asarray(volume, dtype=float) / volume[0] * 100
-        above = dose_axis[volume >= 95]
-        reached = dose_axis[volume > 0]
-        # mean dose: the area under the cumulative curve (fraction of volume × dose)
-        mean = float(np.trapezoid(volume / 100, dose_axis)) if hasattr(np, "trapezoid") \
-            else float(np.trapz(volume / 100, dose_axis))
-        rows.append({"structure": name,
-                     "d95_gy": round(float(above.max()), 2) if len(above) else 0.0,
-                     "dmean_gy": round(mean, 2),
-                     "dmax_gy": round(float(reached.max()), 2) if len(reached) else 0.0,
-                     "v_rx_percent": round(float(np.interp(prescription, dose_axis, volume)), 1)
-                     if prescription else None})
-    return rows
-
-
-def dvh_png(ss: Dataset, dose: Dataset, title: str = "", curves: dict | None = None,
-            prescription: float | None = None
-            ) -> tuple[bytes, dict[str, tuple[float, float, float]]]:
-    """The cumulative DVH, each curve in its ROI's display colour (as in the
-    planes), the legend beside the plot; and the colours drawn."""
-    colours = {name: roi_colours(ss).get(number) for number, name in _roi_names(ss).items()}
-    fig = plt.figure(figsize=(PAGE_WIDTH_IN, PAGE_WIDTH_IN * 0.42))
-    ax = fig.add_axes((0.08, 0.13, 0.68, 0.78))
-    drawn = {}
-    for name, (dose_axis, volume) in sorted((curves or dvh_curves(ss, dose)).items()):
-        colour = colours.get(name) or (0.3, 0.3, 0.3)
-        ax.plot(dose_axis, volume, color=colour, linewidth=1.4, label=name)
-        drawn[name] = colour
-    if prescription:
-        ax.axvline(prescription, color="black", linestyle="--", linewidth=0.8,
-                   label=f"prescription {prescription:.1f} Gy")
-    ax.set_xlabel("dose (Gy)", fontsize=7)
-    ax.set_ylabel("volume (%)", fontsize=7)
-    ax.tick_params(labelsize=6.5)
-    ax.set_ylim(0, 105)
-    ax.set_facecolor("#f4f4f4")  # a white or yellow ROI colour stays visible
-    ax.grid(alpha=0.4, color="white")
-    ax.set_title(f"{title} cumulative DVH".strip(), fontsize=8)
-    legend = ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                       frameon=False, title="structures", title_fontsize=7)
-    for line in legend.get_lines():
-        line.set_path_effects(OUTLINE)
-    return _png(fig), drawn
+    def legend(self, ax, basis: str) -> None:
+        """The structures and isodose levels drawn, beside the planes."""
+        handles = [Line2D([], [], color=c, linewidth=0 if n in self.points else 2,
+                          marker="+" if n in self.points else None, markersize=7, mew=1.5,
+                          label=n) for n, c in self.rois.items()]
+        dose_handles = [Line2D([], [], color=c, linewidth=2, label=n)
+                        for n, c in self.doses.items()]
+        for handle in handles + dose_handles:  # a white or yellow swatch shows on paper
+            handle.set_path_effects(OUTLINE)
+        if handles:
+            first = ax.legend(handles=handles, title="structures", loc="upper left",
+                              fontsize=6.5, title_fontsize=7, frameon=False,
+                              borderaxespad=0, alignment="left")
+            ax.add_artist(first)
+        if dose_handles:
+            ax.legend(handles=dose_handles, title=f"isodoses (% of {basis})", loc="lower left",
+                      fontsize=6.5, title_fontsize=7, frameon=False, borderaxespad=0,
+                      alignment="left")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
@@ -16,16 +17,8 @@ from rtconform.profiles.tppc.report import plan_reports
 from rtconform.redact import Redactor
 from rtconform.report import markdown as md
 from rtconform.report import model as report_model
-from rtconform.report.pictures import (
-    DoseGrid,
-    dvh_curves,
-    dvh_png,
-    dvh_statistics,
-    dvh_voxels,
-    plane_pictures,
-    prescription_gy,
-    voxel_statistics,
-)
+from rtconform.report.dvh import dvh_curves, dvh_png, dvh_statistics, dvh_voxels, voxel_statistics
+from rtconform.report.pictures import DoseGrid, plane_pictures, prescription_gy
 from rtconform.run_folder import RunFolder
 
 FORMATS = ("html", "md", "json", "pdf")  # pdf: on request (headless Chromium prints the HTML)
@@ -108,44 +101,64 @@ def pictures(run_dir: Path, received: list[Path], redactor: Redactor,
         if path in headers:
             objects.setdefault(str(headers[path].get("SOPInstanceUID", "")), path)
     sets = []
-    drawn: set[str] = set()  # one picture per RT set, however often it was received
+    for path in _structure_sets(received, headers):
+        entry = _rt_set_pictures(path, objects, headers, received, redactor)
+        if entry is not None:
+            sets.append(entry)
+        if len(sets) >= 3:
+            break
+    return sets
+
+
+def _structure_sets(received: list[Path], headers: dict[Path, Dataset]) -> Iterator[Path]:
+    """The received structure sets, each SOP instance once however often it
+    was received: one picture per RT set."""
+    drawn: set[str] = set()
     for path in received:
         ds = headers.get(path)
         if ds is None or ds.get("Modality") != "RTSTRUCT":
             continue
-        if str(ds.get("SOPInstanceUID", "")) in drawn:
-            continue
-        drawn.add(str(ds.get("SOPInstanceUID", "")))
-        ss = pydicom.dcmread(path)
-        refs = {str(c.ContourImageSequence[0].ReferencedSOPInstanceUID)
-                for roi in ss.get("ROIContourSequence", []) for c in roi.get("ContourSequence", [])
-                if "ContourImageSequence" in c}
-        images = [pydicom.dcmread(objects[u]) for u in sorted(refs) if u in objects]
-        if not images:
-            continue
-        frame = str(ss.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID)
-        doses = [p for p, h in headers.items() if h.get("Modality") == "RTDOSE"
-                 and str(h.get("FrameOfReferenceUID")) == frame
-                 and h.get("DoseSummationType") == "PLAN"]
-        dose, skipped = _drawable_dose(sorted(doses, key=lambda p: p not in received))
-        plan = None
-        if dose is not None and dose.get("ReferencedRTPlanSequence"):
-            plan_path = objects.get(str(dose.ReferencedRTPlanSequence[0]
-                                        .ReferencedSOPInstanceUID))
-            plan = pydicom.dcmread(plan_path, stop_before_pixels=True) if plan_path else None
-        rx = prescription_gy(plan)
-        title = redactor(str(ss.get("StructureSetLabel", "")))
-        try:  # objects the SUT sent may be broken: the report says so, it does not stop
-            entry = _picture_set(images, ss, dose, title, rx, redactor)
-            if skipped:
-                entry["note"] = "; ".join(skipped)
-        except Exception as exc:
-            entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [],
-                     "note": f"pictures not drawn: {type(exc).__name__}: {exc}"}
-        sets.append(entry)
-        if len(sets) >= 3:
-            break
-    return sets
+        if str(ds.get("SOPInstanceUID", "")) not in drawn:
+            drawn.add(str(ds.get("SOPInstanceUID", "")))
+            yield path
+
+
+def _rt_set_pictures(path: Path, objects: dict[str, Path], headers: dict[Path, Dataset],
+                     received: list[Path], redactor: Redactor) -> dict | None:
+    """The pictures of one structure set with the images it contours and a
+    plan dose of its Frame of Reference (None: none of its images is at
+    hand)."""
+    ss = pydicom.dcmread(path)
+    refs = {str(c.ContourImageSequence[0].ReferencedSOPInstanceUID)
+            for roi in ss.get("ROIContourSequence", []) for c in roi.get("ContourSequence", [])
+            if "ContourImageSequence" in c}
+    images = [pydicom.dcmread(objects[u]) for u in sorted(refs) if u in objects]
+    if not images:
+        return None
+    frame = str(ss.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID)
+    doses = [p for p, h in headers.items() if h.get("Modality") == "RTDOSE"
+             and str(h.get("FrameOfReferenceUID")) == frame
+             and h.get("DoseSummationType") == "PLAN"]
+    dose, skipped = _drawable_dose(sorted(doses, key=lambda p: p not in received))
+    rx = prescription_gy(_plan_of(dose, objects))
+    title = redactor(str(ss.get("StructureSetLabel", "")))
+    try:  # objects the SUT sent may be broken: the report says so, it does not stop
+        entry = _picture_set(images, ss, dose, title, rx, redactor)
+        if skipped:
+            entry["note"] = "; ".join(skipped)
+    except Exception as exc:
+        entry = {"title": f"RT set {title}", "prescription_gy": rx, "slices": [],
+                 "note": f"pictures not drawn: {type(exc).__name__}: {exc}"}
+    return entry
+
+
+def _plan_of(dose: Dataset | None, objects: dict[str, Path]) -> Dataset | None:
+    """The plan a dose references, when it is at hand (its prescription
+    labels the isodoses)."""
+    if dose is None or not dose.get("ReferencedRTPlanSequence"):
+        return None
+    plan_path = objects.get(str(dose.ReferencedRTPlanSequence[0].ReferencedSOPInstanceUID))
+    return pydicom.dcmread(plan_path, stop_before_pixels=True) if plan_path else None
 
 
 def _drawable_dose(paths: list[Path]) -> tuple[Dataset | None, list[str]]:

@@ -36,34 +36,54 @@ def _service(command: str) -> str:
 
 def describe(record: AssociationRecord) -> str:
     """One association in a line or three."""
+    head = _head(record)
+    if record.outcome == "rejected":
+        why = ", ".join(str(v) for v in record.reject.values() if v)
+        return f"{head}: rejected ({why})"
+    lines = [f"{head}: {outcome_text(record)}" + (" over TLS" if record.tls else "")]
+    lines += _contexts(record)
+    if statuses := _statuses(record):
+        lines.append("    " + statuses)
+    return "\n".join(lines)
+
+
+def _head(record: AssociationRecord) -> str:
+    """Which association, whose, who called whom, and where."""
     head = (f"association {record.id} ({record.actor}, {record.direction}): "
             f"{record.calling_ae or '?'} → {record.called_ae or '?'}")
     peer = record.peer or {}
     if peer.get("address"):
         head += f" at {peer['address']}:{peer.get('port')}"
-    if record.outcome == "rejected":
-        why = ", ".join(str(v) for v in record.reject.values() if v)
-        return f"{head}: rejected ({why})"
+    return head
+
+
+def _at_most_four(names: list[str]) -> str:
+    return "; ".join(names[:4]) + (f" (+{len(names) - 4} more)" if len(names) > 4 else "")
+
+
+def _contexts(record: AssociationRecord) -> list[str]:
+    """The accepted and the refused presentation contexts, named."""
     accepted = [c for c in record.contexts if c.get("result") == "accepted"]
     refused = [c for c in record.contexts if c.get("result") != "accepted"]
-    lines = [f"{head}: {outcome_text(record)}" + (" over TLS" if record.tls else "")]
+    lines = []
     if accepted:
         names = sorted({f"{uid_name(c['abstract_syntax'])} / "
                         f"{uid_name(c.get('transfer_syntax') or '')}" for c in accepted})
-        lines.append(f"    accepted: {'; '.join(names[:4])}"
-                     + (f" (+{len(names) - 4} more)" if len(names) > 4 else ""))
+        lines.append(f"    accepted: {_at_most_four(names)}")
     if refused:
         names = sorted({f"{uid_name(c['abstract_syntax'])} ({c.get('result')})"
                         for c in refused})
-        lines.append(f"    not accepted: {'; '.join(names[:4])}"
-                     + (f" (+{len(names) - 4} more)" if len(names) > 4 else ""))
+        lines.append(f"    not accepted: {_at_most_four(names)}")
+    return lines
+
+
+def _statuses(record: AssociationRecord) -> str:
+    """Every response status with its PS3.4 meaning, counted."""
     statuses = Counter((d["command"], d["status"]) for d in record.dimse
                        if d.get("status") and d["command"].endswith("-RSP"))
-    if statuses:
-        lines.append("    " + "; ".join(
-            f"{command} {status_text(int(status, 16), _service(command))}"
-            + (f" ×{n}" if n > 1 else "") for (command, status), n in sorted(statuses.items())))
-    return "\n".join(lines)
+    return "; ".join(
+        f"{command} {status_text(int(status, 16), _service(command))}"
+        + (f" ×{n}" if n > 1 else "") for (command, status), n in sorted(statuses.items()))
 
 
 def outcome_text(record: AssociationRecord) -> str:

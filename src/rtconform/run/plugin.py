@@ -15,8 +15,17 @@ import pytest
 
 from rtconform.actors.registry import ACTORS, tag_of
 from rtconform.ihe.tro import TRANSACTIONS
-from rtconform.run.context import RunContext, Scenario
 from rtconform.run.evidence import failure_text
+from rtconform.run.options import (
+    SHARD,
+    RunSettings,
+    ShardError,
+    add_plugin_options,
+    parse_shard,
+    settings_from_pytest,
+)
+from rtconform.run.scenario import Scenario
+from rtconform.run.session import RunContext
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run_folder import RunFolder
 
@@ -31,33 +40,9 @@ pytest_plugins = _step_plugins()
 
 
 def pytest_addoption(parser) -> None:
-    group = parser.getgroup("rtconform", "IHE-RO TRO scenarios")
-    group.addoption("--sut", metavar="FILE", help="system under test (YAML); default: the "
-                                                  "embedded reference actors")
-    group.addoption("--rtconform-out", metavar="DIR", help="run folder (default: a temporary "
-                                                           "folder)")
-    group.addoption("--interactive", action="store_true",
-                    help="ask an operator to make the SUT act")
-    group.addoption("--rtconform-engines", default="auto",
-                    help="standard engines used on what the SUT sends (comma list; default "
-                         "auto: those installed)")
-    group.addoption("--rtconform-redact", action="store_true",
-                    help="keep patient identity out of the run's logs")
-    group.addoption("--rtconform-debug", action="store_true",
-                    help="keep the Python traceback of a failed scenario (default: the "
-                         "evidence in DICOM terms)")
-    group.addoption("--rtconform-profile", default=None,
-                    help="content profile what the SUT produces is judged by (default: the SUT "
-                         "file's profile, else brto)")
-    group.addoption("--rtconform-seed", default="",
-                    help="seed of the UIDs of everything the harness sends (default: a new one "
-                         "per run; give a run's seed to repeat it exactly)")
-    group.addoption("--rtconform-shard", metavar="K/N", default="",
-                    help="run the K-th of N parts of the scenarios (0-based; `rtconform run "
-                         "--parallel N` starts the N parts and merges their evidence)")
-    group.addoption("--rtconform-stimulus", default="equidistant",
-                    help="sample set the harness gives the SUT: equidistant, uneven, "
-                         "multi-series, limited")
+    """The run options, prefixed --rtconform-… (the old --sut and --interactive
+    kept as aliases): defined once in run/options.py with `rtconform run`'s."""
+    add_plugin_options(parser.getgroup("rtconform", "IHE-RO TRO scenarios"))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -85,21 +70,26 @@ def pytest_configure(config) -> None:
 
 @pytest.fixture(scope="session")
 def run_context(request):
-    opt = request.config.getoption
-    sut = load_sut(Path(opt("--sut"))) if opt("--sut") else SutConfig()
-    if opt("--interactive"):
+    settings = _settings(request.config)
+    sut = load_sut(settings.sut) if settings.sut else SutConfig()
+    if settings.interactive:
         sut.interactive = True
-    out = opt("--rtconform-out") or os.environ.get("RTCONFORM_OUT")
-    temporary = out is None  # nobody asked for the evidence: do not leave it behind
-    out = out or tempfile.mkdtemp(prefix="rtconform-run-")
-    engines = tuple(e for e in opt("--rtconform-engines").split(",") if e)
-    shard = _shard(request.config)
-    yield RunContext(Path(out), sut, engines, stimulus=opt("--rtconform-stimulus"),
-                     profile=opt("--rtconform-profile") or sut.profile or "brto",
-                     redact=opt("--rtconform-redact"), seed=opt("--rtconform-seed"),
-                     shard=shard[0] if shard else None)
+    temporary = settings.out is None  # nobody asked for the evidence: do not leave it behind
+    out = settings.out or tempfile.mkdtemp(prefix="rtconform-run-")
+    yield RunContext(Path(out), sut, settings.engine_names, stimulus=settings.stimulus,
+                     profile=settings.profile or sut.profile or "brto",
+                     redact=settings.redact, seed=settings.seed,
+                     shard=settings.shard[0] if settings.shard else None)
     if temporary:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _settings(config) -> RunSettings:
+    """This session's run settings; a bad --rtconform-shard is pytest's usage error."""
+    try:
+        return settings_from_pytest(config.getoption, os.environ)
+    except ShardError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 def _sut_tags(item) -> set[str]:
@@ -159,13 +149,10 @@ def pytest_runtest_makereport(item, call):
 
 def _shard(config) -> tuple[int, int] | None:
     """(K, N) of --rtconform-shard K/N, or None."""
-    text = config.getoption("--rtconform-shard", "") or ""
-    match = re.fullmatch(r"(\d+)/(\d+)", text)
-    if not text:
-        return None
-    if not match or not int(match[1]) < int(match[2]) <= 26:
-        raise pytest.UsageError(f"--rtconform-shard {text!r}: K/N with 0 <= K < N <= 26")
-    return int(match[1]), int(match[2])
+    try:
+        return parse_shard(config.getoption(SHARD.plugin_flag, "") or "")
+    except ShardError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 @pytest.hookimpl(trylast=True)  # after -m has deselected: the parts stay balanced

@@ -13,9 +13,8 @@ import re
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,36 +22,15 @@ import pytest
 from rtconform.actors.node import PeerUnreachable, ServiceUser, Timeouts
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.registry import ACTORS, tag_of
+from rtconform.run.options import RunSettings, pytest_args
+from rtconform.run.results import ScenarioResult, label_outputs, read_results, write_summary
 from rtconform.run.shards import exit_code, merge
 from rtconform.run.sut import SutConfig, load_sut
 from rtconform.run_folder import RunFolder
 
 
-def _rule_id_pattern() -> re.Pattern:
-    """Ids a failure message may name: every registered rule's prefix, and the
-    engines' and scenario steps' own."""
-    from rtconform.rules.profiles import all_rules
-
-    prefixes = {r.id.split("-")[0] for r in all_rules()} | {"DCIODVFY", "DV", "ARCHIVE"}
-    # BRTO-RO2-50 … are rows of the IHE-RO test tool's checklist, cited, not rule ids
-    return re.compile(r"\b(?:" + "|".join(sorted(prefixes)) + r")-(?!RO\d)[A-Z0-9-]+\b")
-
-
-RULE_ID = _rule_id_pattern()
-
-
 class RunError(Exception):
     """Usage or environment problem: exit 2."""
-
-
-@dataclass
-class ScenarioResult:
-    feature: str
-    transaction: str
-    name: str
-    status: str  # passed | failed | skipped
-    message: str = ""
-    rule_ids: tuple[str, ...] = ()
 
 
 def default_features_dir() -> Path:
@@ -169,105 +147,149 @@ def run(sut_file: Path | None, out: Path, tags: str | None = None,
     processes at once (default: the cores for the embedded default, the SUT
     file's `parallel` otherwise; see shards.py). A run that cannot start (bad
     input, SUT not reached) leaves no run folder, and an earlier run's as it was."""
-    import shutil
-    import tempfile
+    settings = RunSettings(sut=Path(sut_file) if sut_file else None, interactive=interactive,
+                           profile=profile, stimulus=stimulus, seed=seed or new_seed(),
+                           out=Path(out), engines=engines, redact=redact, debug=debug)
+    return run_with(settings, tags, features, statement, quiet=quiet, progress=progress,
+                    parallel=parallel)
 
-    from rtconform.dicom.sample import SAMPLE_SETS
 
-    seed = seed or new_seed()
-    if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", seed):
-        raise RunError(f"--seed {seed!r}: letters, digits, '.', '_' or '-' (at most 64)")
-
-    if stimulus not in SAMPLE_SETS:
-        raise RunError(f"unknown stimulus {stimulus!r}; one of {', '.join(SAMPLE_SETS)}")
-    if tags:
-        check_tags(tags)
-    sut = load_sut(sut_file) if sut_file else SutConfig()
+def run_with(settings: RunSettings, tags: str | None = None, features: Path | None = None,
+             statement: Path | None = None, quiet: bool = True,
+             progress: Callable[[dict], None] | None = None,
+             parallel: int | None = None) -> tuple[int, list[ScenarioResult]]:
+    """`run`, its run options given as the settings the scenario processes get
+    (no seed: a new one)."""
+    settings = replace(settings, seed=settings.seed or new_seed())
+    check_settings(settings, tags)
+    sut = load_sut(settings.sut) if settings.sut else SutConfig()
     started = dt.datetime.now().astimezone()
-    out = Path(out).resolve()
     statement = statement or sut.statement
-    env = dict(os.environ)
-    if statement is not None:
-        from rtconform.statement.model import StatementError, load_statement
-
-        try:  # a statement with a schema error is said before any association
-            load_statement(Path(statement))
-        except StatementError as exc:
-            raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
-        env["RTCONFORM_STATEMENT"] = str(Path(statement).resolve())
-    profile = profile or sut.profile or "brto"
+    env = dict(os.environ) | statement_env(statement)
+    profile = settings.profile or sut.profile or "brto"
     features = (features or profile_features(profile)).resolve()
     if not features.is_dir():
         raise RunError(f"no features folder at {features} (give --features DIR)")
-    parts = 1 if interactive else parallel_parts(sut, parallel)
-    with tempfile.TemporaryDirectory(prefix="rtconform-echo-") as echo:
-        echo_log = Path(echo) / RunFolder.ASSOCIATIONS
-        check_reachable(sut, echo_log)
-        created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
-        folder = RunFolder(out)
-        folder.reset()  # a run folder given again is this run's, not a mix of two
-        if echo_log.is_file():  # the echo is this run's first association
-            shutil.move(echo_log, folder.file(RunFolder.ASSOCIATIONS))
+    parts = 1 if settings.interactive else parallel_parts(sut, parallel)
+    out = Path(settings.out).resolve()
+    created = not out.exists()
+    folder = open_run_folder(sut, out)
+    settings = replace(settings, out=out, profile=profile,
+                       sut=Path(settings.sut).resolve() if settings.sut else None)
     args = [str(features), "-p", "no:cacheprovider", "-m",
             marker_expression(sut, tags, statement),
-            "--rtconform-out", str(out), "--rtconform-engines", engines,
-            "--rtconform-stimulus", stimulus, "--rtconform-seed", seed,
-            "--rtconform-profile", profile,
             "-o", "junit_family=xunit2", "-q" if quiet else "-v", "-p", "no:warnings",
             # not the options of the project around features/ (a checkout's addopts
             # run the test suite in parallel): one run, one session per shard
-            "-o", "addopts="]
-    if sut_file:
-        args += ["--sut", str(Path(sut_file).resolve())]
-    if interactive:
-        args += ["--interactive", "-s"]
-    if redact:
-        args += ["--rtconform-redact"]
-    if debug:
-        args += ["--rtconform-debug"]
-    # A process of its own: scenarios are bound when their module is imported,
-    # so each run (with its own statement and SUT) needs a fresh interpreter.
-    if parts == 1:
-        command = [sys.executable, "-m", "pytest", *args, "--junitxml",
-                   str(folder.file(RunFolder.JUNIT)), "--cucumberjson",
-                   str(folder.file(RunFolder.CUCUMBER))]
-        if progress is None:
-            code = subprocess.run(command, env=env, cwd=features.parent,
-                                  check=False).returncode
-        else:
-            code = _follow([command], env, features.parent, [folder], progress)[0]
-    else:
-        shard_folders = [RunFolder(out, k) for k in range(parts)]
-        commands = [[sys.executable, "-m", "pytest", *args, "--rtconform-shard", f"{k}/{parts}",
-                     "--junitxml", str(f.file(RunFolder.JUNIT)),
-                     "--cucumberjson", str(f.file(RunFolder.CUCUMBER))]
-                    for k, f in enumerate(shard_folders)]
-        codes = _follow(commands, env, features.parent, shard_folders,
-                        progress or (lambda _: None))
-        merge(folder, parts)
-        code = exit_code(codes)
-        if progress is None and not quiet:  # what one process would have printed
-            sys.stdout.write(folder.file(RunFolder.PYTEST_LOG).read_text(errors="replace"))
+            "-o", "addopts=", *(["-s"] if settings.interactive else [])]
+    code = run_scenarios(args, settings, folder, parts, env, features.parent, progress, quiet)
     label_outputs(folder, sut)
     results = read_results(folder.file(RunFolder.CUCUMBER))
     results += not_applicable(features, sut, tags)
     write_summary(folder, sut, results, code, settings={
-        "started": started.isoformat(timespec="seconds"), "stimulus": stimulus,
-        "tags": tags or "", "engines": engines, "statement": str(statement or ""),
-        "seed": seed, "profile": profile})
+        "started": started.isoformat(timespec="seconds"), "stimulus": settings.stimulus,
+        "tags": tags or "", "engines": settings.engines, "statement": str(statement or ""),
+        "seed": settings.seed, "profile": profile})
+    check_outcome(code, results, sut, tags, _log_tail(folder, progress),
+                  created=out if created else None)
+    return code, results
+
+
+def check_outcome(code: int, results: list[ScenarioResult], sut: SutConfig, tags: str | None,
+                  log_tail: str, created: Path | None) -> None:
+    """A run that broke, or in which no scenario applied, is an error of the
+    run, not a verdict; when nothing ran, the run folder this run `created`
+    is removed, so it is not mistaken for a run."""
+    import shutil
+
     if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
-        log = folder.file(RunFolder.PYTEST_LOG)
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) \
-            if progress is not None and log.is_file() else "see above"
-        raise RunError(f"the scenario run itself failed (pytest exit {code}):\n{tail}")
+        raise RunError(f"the scenario run itself failed (pytest exit {code}):\n{log_tail}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not any(
             r.status != "not applicable" for r in results):
-        if created:  # nothing ran: no run folder is left to be mistaken for one
-            shutil.rmtree(out, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
         raise RunError(f"no scenario matches the SUT's actors {list(sut.actors)}"
                        + (f" and --tags {tags!r}" if tags else ""))
-    return code, results
+
+
+def check_settings(settings: RunSettings, tags: str | None) -> None:
+    """What is wrong with the run's options is said before anything starts."""
+    from rtconform.dicom.sample import SAMPLE_SETS
+
+    if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", settings.seed):
+        raise RunError(f"--seed {settings.seed!r}: letters, digits, '.', '_' or '-' "
+                       "(at most 64)")
+    if settings.stimulus not in SAMPLE_SETS:
+        raise RunError(f"unknown stimulus {settings.stimulus!r}; one of "
+                       f"{', '.join(SAMPLE_SETS)}")
+    if tags:
+        check_tags(tags)
+
+
+def statement_env(statement: Path | None) -> dict[str, str]:
+    """The statement the generated table scenarios are built from, for the
+    scenario processes; one with a schema error is said before any association."""
+    if statement is None:
+        return {}
+    from rtconform.statement.model import StatementError, load_statement
+
+    try:
+        load_statement(Path(statement))
+    except StatementError as exc:
+        raise RunError(f"the conformance statement cannot be used:\n{exc}") from exc
+    return {"RTCONFORM_STATEMENT": str(Path(statement).resolve())}
+
+
+def open_run_folder(sut: SutConfig, out: Path) -> RunFolder:
+    """The run folder, emptied of an earlier run, once the SUT has answered
+    C-ECHO (that echo is the run's first association): a SUT that is not
+    reached leaves no folder behind."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="rtconform-echo-") as echo:
+        echo_log = Path(echo) / RunFolder.ASSOCIATIONS
+        check_reachable(sut, echo_log)
+        out.mkdir(parents=True, exist_ok=True)
+        folder = RunFolder(out)
+        folder.reset()  # a run folder given again is this run's, not a mix of two
+        if echo_log.is_file():
+            shutil.move(echo_log, folder.file(RunFolder.ASSOCIATIONS))
+    return folder
+
+
+def run_scenarios(args: list[str], settings: RunSettings, folder: RunFolder, parts: int,
+                  env: dict, cwd: Path, progress: Callable[[dict], None] | None,
+                  quiet: bool) -> int:
+    """The scenario processes, one or `parts` shards, and their exit code.
+    A process of its own: scenarios are bound when their module is imported,
+    so each run (with its own statement and SUT) needs a fresh interpreter."""
+    def command(shard: tuple[int, int] | None, into: RunFolder) -> list[str]:
+        return [sys.executable, "-m", "pytest", *args,
+                *pytest_args(replace(settings, shard=shard)),
+                "--junitxml", str(into.file(RunFolder.JUNIT)),
+                "--cucumberjson", str(into.file(RunFolder.CUCUMBER))]
+
+    if parts == 1:
+        if progress is None:
+            return subprocess.run(command(None, folder), env=env, cwd=cwd,
+                                  check=False).returncode
+        return _follow([command(None, folder)], env, cwd, [folder], progress)[0]
+    shard_folders = [RunFolder(folder.path, k) for k in range(parts)]
+    codes = _follow([command((k, parts), f) for k, f in enumerate(shard_folders)], env, cwd,
+                    shard_folders, progress or (lambda _: None))
+    merge(folder, parts)
+    if progress is None and not quiet:  # what one process would have printed
+        sys.stdout.write(folder.file(RunFolder.PYTEST_LOG).read_text(errors="replace"))
+    return exit_code(codes)
+
+
+def _log_tail(folder: RunFolder, progress: Callable[[dict], None] | None) -> str:
+    """The end of pytest's log, when it went to the log and not the console."""
+    log = folder.file(RunFolder.PYTEST_LOG)
+    if progress is None or not log.is_file():
+        return "see above"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-15:])
 
 
 def parallel_parts(sut: SutConfig, parallel: int | None) -> int:
@@ -327,115 +349,8 @@ def _follow(commands: list[list[str]], env: dict, cwd: Path, folders: list[RunFo
             log.close()
 
 
-def label_outputs(folder: RunFolder, sut: SutConfig) -> None:
-    """JUnit and cucumber as a CI server shows them: one JUnit class per
-    transaction (rtconform.RO-2) with the Gherkin scenario name and the SUT
-    as suite properties; cucumber feature URIs as packaged (generated
-    conformance tables under generated/, not a deleted temporary folder)."""
-    from xml.etree import ElementTree
-
-    from rtconform.xmltext import xml_text
-
-    events = {}
-    path = folder.file(RunFolder.PROGRESS)
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            event = json.loads(line)
-            if event.get("event") == "scenario" and event.get("test"):
-                events[event["test"]] = event
-    junit = folder.file(RunFolder.JUNIT)
-    if junit.is_file():
-        tree = ElementTree.parse(junit)
-        for suite in tree.iter("testsuite"):
-            props = ElementTree.Element("properties")
-            for key, value in (("sut", sut.name), ("sut.actors", ", ".join(sut.actors)),
-                               ("sut.peer", str(sut.peer or sut.export_dir or "embedded")),
-                               ("harness.ae", sut.harness_ae)):
-                ElementTree.SubElement(props, "property", name=key, value=xml_text(value))
-            suite.insert(0, props)
-            suite.set("name", "rtconform")
-        for case in tree.iter("testcase"):
-            for failure in case.iter("failure"):  # pytest ≥ 9.2 abbreviates the attribute
-                if failure.text and failure.get("message") != failure.text:
-                    failure.set("message", failure.text)
-            event = events.get(case.get("name", ""))
-            if event:
-                case.set("classname", f"rtconform.{event['transaction']}")
-                case.set("name", xml_text(event["name"]))
-        tree.write(junit, encoding="utf-8", xml_declaration=True)
-    cucumber = folder.file(RunFolder.CUCUMBER)
-    if cucumber.is_file():
-        features = json.loads(cucumber.read_text(encoding="utf-8"))
-        for feature in features:
-            uri = Path(feature.get("uri", ""))
-            feature["uri"] = (f"features/{uri.name}" if uri.parts[:1] == ("features",)
-                              else f"features/generated/{uri.name}")
-        cucumber.write_text(json.dumps(features, indent=1), encoding="utf-8")
-
-
-def read_results(cucumber: Path) -> list[ScenarioResult]:
-    if not cucumber.is_file():
-        return []
-    results = []
-    for feature in json.loads(cucumber.read_text(encoding="utf-8")):
-        transaction = next((t["name"].upper().replace("RO", "RO-") for t in
-                            feature.get("tags", []) if re.fullmatch(r"ro\d+", t["name"])),
-                           "TPPC" if any(t["name"] == "tppc" for t in feature.get("tags", []))
-                           else "conformance")
-        for element in feature.get("elements", []):
-            steps = element.get("steps", [])
-            statuses = [s.get("result", {}).get("status", "skipped") for s in steps]
-            status = "failed" if "failed" in statuses else \
-                "passed" if statuses and all(s == "passed" for s in statuses) else "skipped"
-            message = next((s["result"].get("error_message", "") for s in steps
-                            if s.get("result", {}).get("status") == "failed"), "")
-            results.append(ScenarioResult(feature["name"], transaction, element["name"], status,
-                                          message[-2000:],
-                                          tuple(sorted(set(RULE_ID.findall(message))))))
-    return results
-
-
 def new_seed() -> str:
     """A run's own seed: UIDs no earlier run gave the SUT."""
     import secrets
 
     return secrets.token_hex(4)
-
-
-def run_settings(sut: SutConfig, settings: dict) -> dict:
-    """What a signed report's header must state to make the run reproducible:
-    when, with which rtconform and engines (versions), profile, stimulus, and
-    the AE titles and ports the harness used."""
-    from rtconform import __version__
-    from rtconform.engines import describe_engines
-    from rtconform.run.context import RunContext
-
-    engines = [e for e in str(settings.get("engines", "auto")).split(",") if e]
-    return {
-        "started": settings.get("started", ""),
-        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "rtconform": __version__, "profile": settings.get("profile") or RunContext.profile,
-        "stimulus": settings.get("stimulus", ""), "seed": settings.get("seed", ""),
-        "tags": settings.get("tags", ""),
-        "statement": settings.get("statement", ""),
-        "engines": describe_engines(engines or ["auto"]),
-        "harness": {"calling_ae": sut.harness_ae, "archive_ae": sut.harness_ae,
-                    "archive_port": sut.harness_port, "receive_ae": sut.receive_ae,
-                    "receive_port": sut.receive_port,
-                    "tls": sut.tls.describe() if sut.tls else ""},
-    }
-
-
-def write_summary(folder: RunFolder, sut: SutConfig, results: list[ScenarioResult],
-                  code: int, settings: dict | None = None) -> None:
-    counts = Counter(r.status for r in results)
-    summary = {
-        "seed": (settings or {}).get("seed", ""),
-        "sut": {"name": sut.name, "actors": list(sut.actors), "embedded": sut.embedded,
-                "peer": str(sut.peer) if sut.peer else None,
-                "export_dir": str(sut.export_dir) if sut.export_dir else None},
-        "run": run_settings(sut, settings or {}),
-        "counts": dict(counts), "exit_code": 0 if code == 0 else 1,
-        "scenarios": [r.__dict__ | {"rule_ids": list(r.rule_ids)} for r in results],
-    }
-    folder.write_summary(summary)

@@ -1,5 +1,5 @@
-"""Gherkin step definitions: thin, each calls the library (RunContext,
-Scenario, actors, validation). A vendor writes new scenarios from these
+"""Gherkin step definitions: thin, each calls the library (the run session,
+the harness's actions, its checks, validation). A vendor writes new scenarios from these
 phrases without Python. Loaded with the plugin (`rtconform.run.plugin`)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pytest_bdd import given, parsers, then, when
 
 from rtconform.dicom.uids import SOP_CLASS_BY_MODALITY
 from rtconform.ihe.tro import ARCHIVE
-from rtconform.run.context import find_problems
+from rtconform.run import checks, harness
 
 SOP_CLASS_OF = SOP_CLASS_BY_MODALITY
 
@@ -20,44 +20,44 @@ SOP_CLASS_OF = SOP_CLASS_BY_MODALITY
 @given(parsers.re(r"the harness Archive holds the (?P<which>synthetic|limited|uneven) "
                   r"(?P<objects>.+)"))
 def harness_holds(scenario, which, objects):
-    scenario.harness_holds(objects, None if which == "synthetic" else which)
+    harness.holds(scenario, objects, None if which == "synthetic" else which)
 
 
 @given(parsers.parse("the Archive under test holds the synthetic {objects}"))
 def sut_archive_holds(scenario, objects):
-    scenario.sut_archive_holds(objects)
+    harness.archive_holds(scenario, objects)
 
 
 # -- When -------------------------------------------------------------------------------
 @when(parsers.re(r"the (?P<actor>[A-Za-z ]+) under test performs "
                  r"(?P<transaction>RO-\d+(?:(?:, | and )RO-\d+)*)"))
 def sut_performs(scenario, actor, transaction):
-    scenario.sut_performs(actor, transaction)
+    harness.sut_performs(scenario, actor, transaction)
 
 
 @when(parsers.re(r'the harness (?P<actor>[A-Za-z ]+?) stores the synthetic (?P<objects>.+?)'
                  r'(?: with fault "(?P<fault>[a-z0-9-]+)")? in the Archive under test'))
 def harness_stores(scenario, actor, objects, fault):
-    scenario.harness_stores(actor, objects, fault)
+    harness.stores(scenario, actor, objects, fault)
 
 
 @when(parsers.re(r"the harness (?P<actor>[A-Za-z ]+?) retrieves the (?P<modality>[A-Z]+) series "
                  r"from the Archive under test by (?P<method>C-GET|C-MOVE)"))
 def harness_retrieves(scenario, actor, modality, method):
-    scenario.harness_retrieves(actor, modality, method)
+    harness.retrieves(scenario, actor, modality, method)
 
 
 @when(parsers.parse("the harness proposes {sop_class} with {transfer_syntax} to the Archive "
                     "under test"), target_fixture="negotiation")
 def harness_proposes(scenario, sop_class, transfer_syntax):
-    return {"accepted": scenario.proposes(sop_class, transfer_syntax)}
+    return {"accepted": harness.proposes(scenario, sop_class, transfer_syntax)}
 
 
 @when(parsers.re(r"the harness queries the Archive under test at (?P<level>[A-Z]+) level with "
                  r"(?P<keyword>\w+) by (?P<matching>[a-zA-Z ]+ matching)"),
       target_fixture="matches")
 def harness_queries(scenario, level, keyword, matching):
-    return scenario.query_key(level, keyword, matching)
+    return harness.query_key(scenario, level, keyword, matching)
 
 
 # -- Then -------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def harness_queries(scenario, level, keyword, matching):
 def harness_received(scenario, modality):
     """At least one: how many a producer makes (one plan dose, a resampled
     series of any length) is its own business; each one is then judged."""
-    paths = scenario.received_by_harness(modality)
+    paths = checks.received(scenario, modality)
     scenario.received = paths
     assert paths, f"no {modality} object arrived from the system under test"
 
@@ -75,7 +75,7 @@ def harness_received(scenario, modality):
                     "engines"))
 def received_pass(scenario, modality):
     assert scenario.received, f"no {modality} objects were received"
-    given, context = scenario.judging_context()
+    given, context = checks.judging_context(scenario)
     findings = scenario.ctx.validate(scenario.received, context, scenario.name, given)
     mine = {str(p) for p in scenario.received}
     errors = [f for f in findings if f.severity == "error" and not f.waived
@@ -86,8 +86,8 @@ def received_pass(scenario, modality):
 
 @then("every C-STORE from the system under test was answered with Success")
 def sut_stores_succeeded(scenario):
-    if scenario.ctx.sut.exports_files:  # a folder's equivalent: complete Part 10 files
-        broken = scenario.unreadable_exports()
+    if scenario.driver.exports_files:  # a folder's equivalent: complete Part 10 files
+        broken = checks.unreadable_exports(scenario)
         assert not broken, "FILE-UNREADABLE: " + "; ".join(broken[:5])
         return
     statuses = [s for r in scenario.sut_requested() for s in r.statuses("C-STORE-RSP")]
@@ -105,19 +105,19 @@ def harness_stores_succeeded(scenario):
 @then(parsers.parse("the Archive under test finds the {modality} series with a C-FIND at "
                     "{level} level"))
 def sut_finds(scenario, modality, level):
-    found = scenario.harness_finds(modality, level)
-    problems = find_problems(found, scenario.sent.get(modality, []), modality, level)
+    found = harness.finds(scenario, modality, level)
+    problems = checks.find_problems(found, scenario.sent.get(modality, []), modality, level)
     assert not problems, "; ".join(problems)
 
 
 @then(parsers.parse("the harness retrieves the {modality} series by {method} unchanged"))
 def retrieves_unchanged(scenario, modality, method):
-    retrieved = scenario.harness_retrieves("Dose Displayer", modality, method)
+    retrieved = harness.retrieves(scenario, "Dose Displayer", modality, method)
     sent = {str(ds.SOPInstanceUID): ds for ds in scenario.sent.get(modality, [])}
     assert sent, f"the harness sent no {modality} object in this scenario"
     got = {str(ds.SOPInstanceUID): ds for ds in retrieved}
     assert set(got) >= set(sent), f"{len(set(sent) - set(got))} sent objects not returned"
-    scenario.assert_unchanged([(sent[uid], got[uid]) for uid in sent])
+    checks.assert_unchanged(scenario, [(sent[uid], got[uid]) for uid in sent])
 
 
 @then(parsers.re(r"the harness received the (?P<modality>[A-Z]+) objects it gave, unchanged"))
@@ -129,7 +129,7 @@ def received_unchanged(scenario, modality):
     got = {str(ds.SOPInstanceUID): ds for ds in map(pydicom.dcmread, scenario.received)}
     missing = set(given) - set(got)
     assert not missing, f"{len(missing)} of {len(given)} {modality} objects were not returned"
-    scenario.assert_unchanged([(given[uid], got[uid]) for uid in given])
+    checks.assert_unchanged(scenario, [(given[uid], got[uid]) for uid in given])
 
 
 @then(parsers.re(r"the harness Archive sent the (?P<modality>[A-Z]+) objects it holds to the "
@@ -148,7 +148,7 @@ def harness_sent(scenario, modality):
 
 @then(parsers.parse("the received plan is a {kind} plan"))
 def plan_kind(scenario, kind):
-    scenario.plans_of_kind(kind)
+    checks.plans_of_kind(scenario, kind)
 
 
 @then("the new CT series has its own Series Instance UID and the source's Frame of Reference")
@@ -186,12 +186,12 @@ def negotiation_verdict(negotiation, verdict):
 
 @then("the Archive under test finds the structure set it holds")
 def finds_what_it_holds(scenario, matches):
-    scenario.assert_found(matches)
+    checks.assert_found(scenario, matches)
 
 
 @then(parsers.parse("the {actor} under test refuses the structure set"))
 def refuses(scenario, actor):
-    scenario.assert_refused(actor)
+    checks.assert_refused(scenario, actor)
 
 
 @then(parsers.parse("the system under test proposed {sop_class} with {transfer_syntax}"))

@@ -89,66 +89,93 @@ def load_sut(path: Path) -> SutConfig:
         data = load_checked(Path(path), sut_schema())
     except ConfigError as exc:
         raise SutError(str(exc)) from exc
-    try:
-        actors = tuple(actor_of(a) for a in data.get("actors") or [])
-    except ValueError as exc:
-        raise SutError(f"{path}: actors: {exc}") from exc
-    if not actors:
-        raise SutError(f"{path}: 'actors' must name at least one TRO actor")
-    peer = None
-    if "network" in data:
-        net = data["network"] or {}
-        missing = [k for k in ("ae_title", "host", "port") if k not in net]
-        if missing:
-            raise SutError(f"{path}: network: missing {missing}")
-        peer = Peer(str(net["ae_title"]), str(net["host"]), int(net["port"]))
-    export_dir = Path(data["export_dir"]) if data.get("export_dir") else None
-    embedded = data.get("embedded")
+    actors = _actors(path, data.get("actors"))
+    peer = _peer(path, data.get("network"), "network" in data)
     driver = data.get("driver")
     if driver and not data.get("trigger"):
         data["trigger"] = _driver_trigger(path, driver["tool"], peer is not None)
-    if peer is None and export_dir is None and embedded is None and not data.get("trigger") \
-            and not data.get("interactive"):
-        raise SutError(f"{path}: give 'network' (ae_title, host, port), 'export_dir', "
-                       "'trigger' or 'interactive', or 'embedded'")
+    _check_reachable_somehow(path, data, peer)
     harness = data.get("harness") or {}
-    statement = data.get("statement")
-    if statement:  # a file beside the SUT file, or a shipped statement's name
-        from rtconform.statement.model import packaged_statements
-
-        shipped = packaged_statements().get(str(statement).removesuffix(".yaml"))
-        beside = (Path(path).parent / statement).resolve()
-        statement = beside if beside.is_file() or shipped is None else shipped
-        if not statement.is_file():
-            raise SutError(f"{path}: statement {statement} does not exist (nor is it a "
-                           "shipped statement's name: rtconform statement list)")
     config = SutConfig(
-        name=str(data.get("name") or path), actors=actors, peer=peer, export_dir=export_dir,
+        name=str(data.get("name") or path), actors=actors,
+        peer=peer, export_dir=Path(data["export_dir"]) if data.get("export_dir") else None,
         trigger=data.get("trigger"), interactive=bool(data.get("interactive", False)),
         timeout=float(data.get("timeout", 120)),
         harness_ae=str(harness.get("archive_ae", "RTCONFORM")),
         harness_port=int(harness.get("archive_port", 0)),
         receive_ae=str(harness.get("receive_ae", "HARNESS")),
         receive_port=int(harness.get("receive_port", 0)),
-        statement=statement or None, embedded=embedded is not None,
+        statement=_statement(path, data.get("statement")),
+        embedded=data.get("embedded") is not None,
         tls=_tls(path, data.get("tls")), parallel=int(data.get("parallel", 1)),
         profile=data.get("profile"),
         beam_types=tuple(str(t) for t in data.get("beam_types") or ()), driver=driver)
     _check_profile(path, config)
-    if embedded is not None:
-        from rtconform.dicom.faults import FAULTS
-
-        embedded = embedded or {}
-        config.fault = embedded.get("fault")
-        config.archive_drops = embedded.get("archive_drops")
-        config.idle = tuple(str(t) for t in embedded.get("idle") or ())
-        config.lenient = bool(embedded.get("lenient", False))
-        unknown_idle = [t for t in config.idle if t not in TRANSACTIONS]
-        if unknown_idle:
-            raise SutError(f"{path}: embedded.idle: unknown transactions {unknown_idle}")
-        if config.fault and config.fault not in FAULTS:
-            raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
+    if config.embedded:
+        _misbehaviour(path, config, data["embedded"] or {})
     return config
+
+
+def _actors(path: Path, names: list | None) -> tuple[str, ...]:
+    """The TRO actors the SUT plays: at least one, each a known one."""
+    try:
+        actors = tuple(actor_of(a) for a in names or [])
+    except ValueError as exc:
+        raise SutError(f"{path}: actors: {exc}") from exc
+    if not actors:
+        raise SutError(f"{path}: 'actors' must name at least one TRO actor")
+    return actors
+
+
+def _peer(path: Path, net: dict | None, given: bool) -> Peer | None:
+    """The network block: the SUT as a DICOM node, all three of its keys given."""
+    if not given:
+        return None
+    net = net or {}
+    missing = [k for k in ("ae_title", "host", "port") if k not in net]
+    if missing:
+        raise SutError(f"{path}: network: missing {missing}")
+    return Peer(str(net["ae_title"]), str(net["host"]), int(net["port"]))
+
+
+def _check_reachable_somehow(path: Path, data: dict, peer: Peer | None) -> None:
+    """The harness must have a way to make the SUT act or to see what it sent."""
+    if peer is None and not data.get("export_dir") and data.get("embedded") is None \
+            and not data.get("trigger") and not data.get("interactive"):
+        raise SutError(f"{path}: give 'network' (ae_title, host, port), 'export_dir', "
+                       "'trigger' or 'interactive', or 'embedded'")
+
+
+def _statement(path: Path, statement: str | None) -> Path | None:
+    """The SUT's conformance statement: a file beside the SUT file, or a
+    shipped statement's name."""
+    if not statement:
+        return None
+    from rtconform.statement.model import packaged_statements
+
+    shipped = packaged_statements().get(str(statement).removesuffix(".yaml"))
+    beside = (Path(path).parent / statement).resolve()
+    found = beside if beside.is_file() or shipped is None else shipped
+    if not found.is_file():
+        raise SutError(f"{path}: statement {found} does not exist (nor is it a "
+                       "shipped statement's name: rtconform statement list)")
+    return found
+
+
+def _misbehaviour(path: Path, config: SutConfig, embedded: dict) -> None:
+    """The embedded default's block: how a reference actor is made to
+    misbehave (to see a failure), each named thing a known one."""
+    from rtconform.dicom.faults import FAULTS
+
+    config.fault = embedded.get("fault")
+    config.archive_drops = embedded.get("archive_drops")
+    config.idle = tuple(str(t) for t in embedded.get("idle") or ())
+    config.lenient = bool(embedded.get("lenient", False))
+    unknown_idle = [t for t in config.idle if t not in TRANSACTIONS]
+    if unknown_idle:
+        raise SutError(f"{path}: embedded.idle: unknown transactions {unknown_idle}")
+    if config.fault and config.fault not in FAULTS:
+        raise SutError(f"{path}: embedded.fault {config.fault!r} is not a known fault")
 
 
 def _driver_trigger(path: Path, tool: str, has_network: bool) -> str | None:

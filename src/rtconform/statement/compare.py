@@ -19,33 +19,58 @@ from rtconform.validate import ValidationOptions, validate_paths
 
 
 def _flows(a: dict, b: dict, label_a: str, label_b: str) -> list[dict]:
+    """Per SOP class and direction, whether the sender's SCU claims and the
+    receiver's SCP claims meet in a transfer syntax."""
     rows = []
+    for uid, sides in sorted(_claims_by_class(a, b).items()):
+        for sender, receiver, direction in (("a", "b", f"{label_a} → {label_b}"),
+                                            ("b", "a", f"{label_b} → {label_a}")):
+            scus, scps = sides.get(f"{sender}-SCU", []), sides.get(f"{receiver}-SCP", [])
+            if scus or scps:
+                rows.append(_flow(uid, direction, scus, scps))
+    return rows
+
+
+def _claims_by_class(a: dict, b: dict) -> dict[str, dict[str, list[Claim]]]:
+    """SOP class → 'a-SCU', 'b-SCP', … → the claims of that side and role."""
     by_uid: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))
     for side, statement in (("a", a), ("b", b)):
         for claim in claims(statement):
             by_uid[claim.uid][f"{side}-{claim.role}"].append(claim)
-    for uid, sides in sorted(by_uid.items()):
-        for sender, receiver, direction in (("a", "b", f"{label_a} → {label_b}"),
-                                            ("b", "a", f"{label_b} → {label_a}")):
-            scus, scps = sides.get(f"{sender}-SCU", []), sides.get(f"{receiver}-SCP", [])
-            if not scus and not scps:
-                continue
-            common = set().union(*(c.syntaxes for c in scus)) & \
-                set().union(*(c.syntaxes for c in scps)) if scus and scps else set()
-            rows.append({
-                "sop_class": uid, "name": (scus or scps)[0].name, "direction": direction,
-                "note": _default_note(scus, scps) if scus and scps and not common else "",
-                "senders": sorted({c.ae for c in scus}), "receivers": sorted({c.ae for c in scps}),
-                "common_transfer_syntaxes": sorted(common),
-                "transfer_syntax_names": [syntax_name(u) for u in sorted(common)],
-                "sender_syntaxes": sorted({syntax_name(u) for c in scus for u in c.syntaxes}),
-                "receiver_syntaxes": sorted({syntax_name(u) for c in scps
-                                             for u in c.syntaxes}),
-                "status": "works" if common else "no common transfer syntax" if scus and scps
-                else "no receiver" if scus else "no sender",
-                "sources": sorted({c.source for c in scus + scps if c.source}),
-            })
-    return rows
+    return by_uid
+
+
+def _flow(uid: str, direction: str, scus: list[Claim], scps: list[Claim]) -> dict:
+    """One SOP class in one direction: the claims on each side, the transfer
+    syntaxes they share, and what that makes of the flow."""
+    common = _common_syntaxes(scus, scps)
+    return {
+        "sop_class": uid, "name": (scus or scps)[0].name, "direction": direction,
+        "note": _default_note(scus, scps) if scus and scps and not common else "",
+        "senders": sorted({c.ae for c in scus}), "receivers": sorted({c.ae for c in scps}),
+        "common_transfer_syntaxes": sorted(common),
+        "transfer_syntax_names": [syntax_name(u) for u in sorted(common)],
+        "sender_syntaxes": sorted({syntax_name(u) for c in scus for u in c.syntaxes}),
+        "receiver_syntaxes": sorted({syntax_name(u) for c in scps for u in c.syntaxes}),
+        "status": _flow_status(scus, scps, common),
+        "sources": sorted({c.source for c in scus + scps if c.source}),
+    }
+
+
+def _common_syntaxes(scus: list[Claim], scps: list[Claim]) -> set[str]:
+    """The transfer syntaxes both a sender and a receiver claim (none when
+    one side claims nothing)."""
+    if not (scus and scps):
+        return set()
+    return set().union(*(c.syntaxes for c in scus)) & set().union(*(c.syntaxes for c in scps))
+
+
+def _flow_status(scus: list[Claim], scps: list[Claim], common: set[str]) -> str:
+    if common:
+        return "works"
+    if scus and scps:
+        return "no common transfer syntax"
+    return "no receiver" if scus else "no sender"
 
 
 def _default_note(scus: list[Claim], scps: list[Claim]) -> str:
@@ -141,35 +166,48 @@ def check_files(b: dict, folder: Path) -> list[Finding]:
         for c in imports:
             if c["sop_class"] != sop_class:
                 continue
-            path_keys = c["attribute"].split(".")
-            problem = None
-            if "allowed" in c:
-                values = values_at(ds, path_keys)
-                outside = sorted({str(v) for v in values} - {str(a) for a in c["allowed"]})
-                if outside:
-                    problem = f"{c['attribute']} has {', '.join(outside)}; allowed " \
-                              f"{', '.join(map(str, c['allowed']))}"
-            elif "max_items" in c:
-                items = values_at(ds, path_keys)
-                if items and len(items[0]) > c["max_items"]:
-                    problem = f"{c['attribute']} has {len(items[0])} items; at most " \
-                              f"{c['max_items']}"
-            elif c.get("expect") == "zero":
-                values = [v for v in values_at(ds, path_keys) if v not in (None, "")]
-                if any(float(v) != 0 for v in values):
-                    problem = f"{c['attribute']} is not zero"
-            if problem is None and path_keys[-1] in RULE_FOR:
-                rule = RULE_FOR[path_keys[-1]]
-                hits = [f for f in graph_findings if f.rule_id == rule and f.file == str(path)]
-                if hits:
-                    problem = f"{hits[0].message} ({rule})"
+            problem = _violation(c, ds) or _rule_violation(c, path, graph_findings)
             if problem:
-                findings.append(Finding(
-                    c.get("id", "IMPORT-CONSTRAINT"), Severity.ERROR,
-                    f"{c['iod']}: {problem}" + (f" — {c['consequence']}" if c.get(
-                        "consequence") else ""), c["source"], str(path),
-                    str(ds.get("SOPInstanceUID", "")), c["attribute"], engine="statement"))
+                findings.append(_import_finding(c, problem, path, ds))
     return findings
+
+
+def _violation(c: dict, ds: pydicom.Dataset) -> str | None:
+    """What in `ds` breaks the import constraint `c` (allowed values, at most
+    n items, expected zero), or None."""
+    path_keys = c["attribute"].split(".")
+    if "allowed" in c:
+        outside = sorted({str(v) for v in values_at(ds, path_keys)}
+                         - {str(a) for a in c["allowed"]})
+        if outside:
+            return f"{c['attribute']} has {', '.join(outside)}; allowed " \
+                   f"{', '.join(map(str, c['allowed']))}"
+    elif "max_items" in c:
+        items = values_at(ds, path_keys)
+        if items and len(items[0]) > c["max_items"]:
+            return f"{c['attribute']} has {len(items[0])} items; at most {c['max_items']}"
+    elif c.get("expect") == "zero":
+        values = [v for v in values_at(ds, path_keys) if v not in (None, "")]
+        if any(float(v) != 0 for v in values):
+            return f"{c['attribute']} is not zero"
+    return None
+
+
+def _rule_violation(c: dict, path: Path, graph_findings: list[Finding]) -> str | None:
+    """A constraint the TRO rules already decide (RULE_FOR): the first
+    finding of that rule on this file, or None."""
+    rule = RULE_FOR.get(c["attribute"].split(".")[-1])
+    if rule is None:
+        return None
+    hits = [f for f in graph_findings if f.rule_id == rule and f.file == str(path)]
+    return f"{hits[0].message} ({rule})" if hits else None
+
+
+def _import_finding(c: dict, problem: str, path: Path, ds: pydicom.Dataset) -> Finding:
+    return Finding(c.get("id", "IMPORT-CONSTRAINT"), Severity.ERROR,
+                   f"{c['iod']}: {problem}" + (f" — {c['consequence']}" if c.get(
+                       "consequence") else ""), c["source"], str(path),
+                   str(ds.get("SOPInstanceUID", "")), c["attribute"], engine="statement")
 
 
 STATUS_ORDER = {"no common transfer syntax": 0, "works": 1, "no receiver": 2, "no sender": 3}

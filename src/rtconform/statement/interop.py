@@ -220,7 +220,6 @@ def _is_archive(side: Side) -> bool:
 def _retrieve_rows(archive: Side, receiver: Side, t, uid: str) -> tuple[list[dict], bool, bool]:
     """(rows, a method both speak, a claimed method at all) for C-MOVE and C-GET."""
     rows, works, claimed = [], False, False
-    name = uid_name(uid)
     for model, (_, move, get) in MODELS.items():
         for method, service in (("C-MOVE", move), ("C-GET", get)):
             scp = archive.find(service, "SCP", (ARCHIVE,))
@@ -237,52 +236,62 @@ def _retrieve_rows(archive: Side, receiver: Side, t, uid: str) -> tuple[list[dic
                                  f"{archive.label} claims no {label} SCP", _sources(scu)))
                 continue
             if method == "C-MOVE":
-                policy = next((c.move_destinations for c in scp if c.move_destinations), "")
-                note = next((c.note for c in scp if c.note), "")
-                if policy == "any":
-                    rows.append(_row("C-MOVE destination", "ok",
-                                     f"{archive.label} sends {label} results to any Move "
-                                     f"Destination", _sources(scp)))
-                elif policy == "requestor":
-                    rows.append(_row("C-MOVE destination", "condition",
-                                     f"{archive.label} sends {label} results to the "
-                                     f"requestor only: {receiver.label} must ask for itself",
-                                     _sources(scp)))
-                else:
-                    rows.append(_row(
-                        "C-MOVE destination", "condition",
-                        f"{archive.label} must know {receiver.label}'s AE title, host and port "
-                        f"as a Move Destination" + (f" ({note})" if note else "")
-                        + ("" if policy else f"; {archive.label} does not say how its "
-                                             f"destinations are set"), _sources(scp)))
+                rows.append(_move_destination_row(archive, receiver, label, scp))
                 works = True
-            else:
-                offered = receiver.find(uid, "SCP", t.receivers)
-                proposes = next((c.role_selection for c in scu
-                                 if c.role_selection is not None), None)
-                accepts = next((c.role_selection for c in scp
-                                if c.role_selection is not None), None)
-                if accepts is False or proposes is False:
-                    rows.append(_row("C-GET role selection", "blocks",
-                                     f"{label}: {(archive if accepts is False else receiver).label}"
-                                     " does not negotiate SCP/SCU Role Selection, without which "
-                                     "no C-STORE sub-operation can reach the receiver "
-                                     "(PS3.7 D.3.3.4)", _sources(scp + scu)))
-                    continue
-                if not offered:
-                    rows.append(_row("C-GET role selection", "missing",
-                                     f"{receiver.label} does not offer {name} as SCP on its "
-                                     f"{label} association", _sources(scu)))
-                    continue
-                said = [] if accepts else [f"{archive.label} does not state that it accepts "
-                                           f"SCP/SCU Role Selection"]
-                rows.append(_row("C-GET role selection", "condition" if said else "ok",
-                                 f"{label}: {receiver.label} proposes {name} in the SCP role "
-                                 f"(role selection, PS3.7 D.3.3.4) "
-                                 + (f"and {archive.label} accepts it" if accepts else
-                                    f"; {said[0]}"), _sources(scp + offered)))
-                works = True
+                continue
+            row, speaks = _get_role_row(archive, receiver, t, uid, label, scu, scp)
+            rows.append(row)
+            works = works or speaks
     return rows, works, claimed
+
+
+def _move_destination_row(archive: Side, receiver: Side, label: str, scp: list[Claim]) -> dict:
+    """A C-MOVE both speak works once the Archive may send its results to the
+    receiver: to any destination, to the requestor only, or to those
+    configured in it (the usual case: AE title, host and port)."""
+    policy = next((c.move_destinations for c in scp if c.move_destinations), "")
+    note = next((c.note for c in scp if c.note), "")
+    if policy == "any":
+        return _row("C-MOVE destination", "ok",
+                    f"{archive.label} sends {label} results to any Move Destination",
+                    _sources(scp))
+    if policy == "requestor":
+        return _row("C-MOVE destination", "condition",
+                    f"{archive.label} sends {label} results to the requestor only: "
+                    f"{receiver.label} must ask for itself", _sources(scp))
+    return _row("C-MOVE destination", "condition",
+                f"{archive.label} must know {receiver.label}'s AE title, host and port "
+                f"as a Move Destination" + (f" ({note})" if note else "")
+                + ("" if policy else f"; {archive.label} does not say how its "
+                                     f"destinations are set"), _sources(scp))
+
+
+def _get_role_row(archive: Side, receiver: Side, t, uid: str, label: str,
+                  scu: list[Claim], scp: list[Claim]) -> tuple[dict, bool]:
+    """(row, works) for a C-GET both speak: its C-STORE sub-operations reach
+    the receiver only if it offers the class in the SCP role and both
+    negotiate SCP/SCU Role Selection (PS3.7 D.3.3.4)."""
+    name = uid_name(uid)
+    offered = receiver.find(uid, "SCP", t.receivers)
+    proposes = next((c.role_selection for c in scu if c.role_selection is not None), None)
+    accepts = next((c.role_selection for c in scp if c.role_selection is not None), None)
+    if accepts is False or proposes is False:
+        return _row("C-GET role selection", "blocks",
+                    f"{label}: {(archive if accepts is False else receiver).label}"
+                    " does not negotiate SCP/SCU Role Selection, without which "
+                    "no C-STORE sub-operation can reach the receiver "
+                    "(PS3.7 D.3.3.4)", _sources(scp + scu)), False
+    if not offered:
+        return _row("C-GET role selection", "missing",
+                    f"{receiver.label} does not offer {name} as SCP on its "
+                    f"{label} association", _sources(scu)), False
+    said = [] if accepts else [f"{archive.label} does not state that it accepts "
+                               f"SCP/SCU Role Selection"]
+    return _row("C-GET role selection", "condition" if said else "ok",
+                f"{label}: {receiver.label} proposes {name} in the SCP role "
+                f"(role selection, PS3.7 D.3.3.4) "
+                + (f"and {archive.label} accepts it" if accepts else
+                   f"; {said[0]}"), _sources(scp + offered)), True
 
 
 def _unused(method: str, model: str, scp: list[Claim], archive: Side, receiver: Side) -> str:

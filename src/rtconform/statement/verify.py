@@ -5,16 +5,20 @@ values outside its claimed enumerations."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
 
+from rtconform.actors.recorder import AssociationRecord
 from rtconform.dicom.uids import uid_name
 from rtconform.findings import Finding, Severity
-from rtconform.report.model import received_objects, sut_associations, sut_role
+from rtconform.report.model import received_objects
+from rtconform.report.networking import sut_associations, sut_role
 from rtconform.run_folder import RunFolder
 from rtconform.statement.compare import values_at
-from rtconform.statement.model import claims, constraints
+from rtconform.statement.model import Claim, claims, constraints
 
 SOURCE = "statement vs run"
 
@@ -34,67 +38,102 @@ def verify(statement: dict, run_dir: Path) -> list[Finding]:
     folder = RunFolder(run_dir)
     log = str(folder.file(RunFolder.ASSOCIATIONS))
     claimed = {(c.uid, c.role): c for c in claims(statement)}
-    findings: list[Finding] = []
-    # (rule, SOP class, role) → transfer syntaxes, associations, peer AE, rejection results
-    seen: dict[tuple[str, str, str], dict] = {}
+    records = sut_associations(folder.associations())
+    findings = [f for record in records for f in _implementation_uid(statement, record, log)]
+    for (rule, uid, role), seen in sorted(_context_differences(records, claimed).items()):
+        findings.append(_context_finding(rule, uid, role, seen, claimed.get((uid, role)), log))
+    return findings + _export_values(statement, received_objects(run_dir))
 
-    def note(rule: str, uid: str, role: str, syntax: str, record, result: str = "") -> None:
-        entry = seen.setdefault((rule, uid, role), {"syntaxes": set(), "records": [],
-                                                    "peer": set(), "results": set()})
-        entry["syntaxes"].add(syntax or "")
-        if record.id not in entry["records"]:
-            entry["records"].append(record.id)
-        entry["peer"].add(str(record.peer.get("ae_title") or "?"))
+
+@dataclass
+class _Seen:
+    """Where one kind of difference showed for one SOP class and role: the
+    transfer syntaxes, associations, peer AE titles and rejection results it
+    concerns, gathered so that it is said once."""
+    syntaxes: set[str] = field(default_factory=set)
+    records: list[str] = field(default_factory=list)
+    peers: set[str] = field(default_factory=set)
+    results: set[str] = field(default_factory=set)
+
+    def add(self, syntax: str, record: AssociationRecord, result: str) -> None:
+        self.syntaxes.add(syntax or "")
+        if record.id not in self.records:
+            self.records.append(record.id)
+        self.peers.add(str(record.peer.get("ae_title") or "?"))
         if result:
-            entry["results"].add(result)
+            self.results.add(result)
 
-    for record in sut_associations(folder.associations()):
+
+def _context_differences(records: list[AssociationRecord], claimed: dict[tuple, Claim]
+                         ) -> dict[tuple[str, str, str], _Seen]:
+    """(rule, SOP class, role) → where the negotiated contexts contradict
+    the claims."""
+    seen: dict[tuple[str, str, str], _Seen] = {}
+    for record in records:
         proposed = {c.get("id"): c.get("transfer_syntaxes", []) for c in record.proposed}
         for cx in record.contexts:
             role = sut_role(record, cx)
             uid = cx["abstract_syntax"]
-            claim = claimed.get((uid, role))
-            syntax = cx.get("transfer_syntax") or ""
-            if cx["result"] != "accepted":
-                if claim is not None and role == "SCP":  # what was proposed, refused
-                    for offered in proposed.get(cx.get("id")) or [syntax]:
-                        note("VERIFY-SCP-REJECTED", uid, role, offered, record, cx["result"])
-            elif claim is None:
-                note("VERIFY-UNCLAIMED-SOP-CLASS", uid, role, syntax, record)
-            elif claim.syntaxes and syntax not in claim.syntaxes:
-                note("VERIFY-TRANSFER-SYNTAX", uid, role, syntax, record)
-        for ae in statement["application_entities"]:
-            expected = ae.get("implementation_class_uid", "").split("<")[0].strip()
-            actual = record.peer.get("implementation_class_uid", "")
-            if expected and actual and not actual.startswith(expected) and \
-                    ae["ae_title"] == record.peer.get("ae_title"):
-                findings.append(Finding(
-                    "VERIFY-IMPLEMENTATION-UID", Severity.WARNING,
-                    f"Implementation Class UID {actual} differs from the claimed {expected}",
-                    ae.get("source", SOURCE), log))
-    for (rule, uid, role), entry in sorted(seen.items()):
-        claim = claimed.get((uid, role))
-        name = claim.name if claim is not None else uid_name(uid)
-        syntaxes, where = _syntaxes(entry["syntaxes"]), _where(entry["records"])
-        with_peer = f"with {', '.join(sorted(entry['peer']))}"
-        if rule == "VERIFY-SCP-REJECTED":
-            findings.append(Finding(
-                rule, Severity.ERROR,
-                f"{name} as SCP: claimed, but the context was not accepted "
-                f"({', '.join(sorted(entry['results']))}) for {syntaxes}, in {where} "
-                f"{with_peer}", claim.source or SOURCE, log, tag_path=uid))
-        elif rule == "VERIFY-UNCLAIMED-SOP-CLASS":
-            findings.append(Finding(
-                rule, Severity.WARNING,
-                f"{name} as {role}: accepted with {syntaxes}, but the statement does not "
-                f"claim it, in {where} {with_peer}", SOURCE, log, tag_path=uid))
-        else:
-            findings.append(Finding(
-                rule, Severity.WARNING,
-                f"{name} as {role}: used {syntaxes}, which the statement does not claim for "
-                f"it, in {where} {with_peer}", claim.source or SOURCE, log, tag_path=uid))
+            for rule, syntax, result in _differences(cx, role, claimed.get((uid, role)),
+                                                     proposed):
+                seen.setdefault((rule, uid, role), _Seen()).add(syntax, record, result)
+    return seen
+
+
+def _differences(cx: dict, role: str, claim: Claim | None, proposed: dict
+                 ) -> Iterator[tuple[str, str, str]]:
+    """(rule, transfer syntax, result) for what one context shows against the
+    claim: a claimed SCP refused (each syntax proposed), a class accepted
+    that is not claimed, or a transfer syntax the claim does not list."""
+    syntax = cx.get("transfer_syntax") or ""
+    if cx["result"] != "accepted":
+        if claim is not None and role == "SCP":
+            for offered in proposed.get(cx.get("id")) or [syntax]:
+                yield "VERIFY-SCP-REJECTED", offered, cx["result"]
+    elif claim is None:
+        yield "VERIFY-UNCLAIMED-SOP-CLASS", syntax, ""
+    elif claim.syntaxes and syntax not in claim.syntaxes:
+        yield "VERIFY-TRANSFER-SYNTAX", syntax, ""
+
+
+def _context_finding(rule: str, uid: str, role: str, seen: _Seen, claim: Claim | None,
+                     log: str) -> Finding:
+    name = claim.name if claim is not None else uid_name(uid)
+    syntaxes, where = _syntaxes(seen.syntaxes), _where(seen.records)
+    with_peer = f"with {', '.join(sorted(seen.peers))}"
+    if rule == "VERIFY-SCP-REJECTED":
+        return Finding(rule, Severity.ERROR,
+                       f"{name} as SCP: claimed, but the context was not accepted "
+                       f"({', '.join(sorted(seen.results))}) for {syntaxes}, in {where} "
+                       f"{with_peer}", claim.source or SOURCE, log, tag_path=uid)
+    if rule == "VERIFY-UNCLAIMED-SOP-CLASS":
+        return Finding(rule, Severity.WARNING,
+                       f"{name} as {role}: accepted with {syntaxes}, but the statement does "
+                       f"not claim it, in {where} {with_peer}", SOURCE, log, tag_path=uid)
+    return Finding(rule, Severity.WARNING,
+                   f"{name} as {role}: used {syntaxes}, which the statement does not claim "
+                   f"for it, in {where} {with_peer}", claim.source or SOURCE, log, tag_path=uid)
+
+
+def _implementation_uid(statement: dict, record: AssociationRecord, log: str
+                        ) -> Iterator[Finding]:
+    """The peer's Implementation Class UID against the one its AE claims."""
+    for ae in statement["application_entities"]:
+        expected = ae.get("implementation_class_uid", "").split("<")[0].strip()
+        actual = record.peer.get("implementation_class_uid", "")
+        if expected and actual and not actual.startswith(expected) and \
+                ae["ae_title"] == record.peer.get("ae_title"):
+            yield Finding("VERIFY-IMPLEMENTATION-UID", Severity.WARNING,
+                          f"Implementation Class UID {actual} differs from the claimed "
+                          f"{expected}", ae.get("source", SOURCE), log)
+
+
+def _export_values(statement: dict, paths: list[Path]) -> list[Finding]:
+    """Values of the received objects outside the statement's claimed
+    export enumerations."""
     exports = constraints(statement, "export")
-    for path in received_objects(run_dir):
+    findings: list[Finding] = []
+    for path in paths:
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True)
         except Exception as exc:  # pydicom raises many types on corrupt input

@@ -34,7 +34,8 @@ from rtconform.dicom.sample import SampleSet
 from rtconform.findings import Finding
 from rtconform.profiles.tppc.actors import PlanningSystem
 from rtconform.profiles.tppc.beams import detect
-from rtconform.run.context import Scenario, ScenarioFailure, SutDidNotAct
+from rtconform.run import checks, harness
+from rtconform.run.scenario import Scenario, ScenarioFailure, SutDidNotAct
 from rtconform.run.sut import SutConfig
 from rtconform.run_folder import SEED_AE
 
@@ -83,7 +84,7 @@ def not_applicable(sut: SutConfig, row: dict, tags: set[str]) -> str | None:
 def harness_holds(scenario: Scenario, beam_type: str | None) -> None:
     """The producer's stimulus, preloaded into the harness's own Archive (as
     the tool sends it: CT, structure set, and the plan of the beam type)."""
-    archive = scenario.start_harness_archive()
+    archive = harness.start_archive(scenario)
     sample = stimulus(scenario)
     names = [n for n in sample.datasets if n.startswith("CT_") or n == "RS_structure_set.dcm"]
     if beam_type:
@@ -106,7 +107,7 @@ def planner_plans(scenario: Scenario, beam_type: str) -> None:
     harness Archive: the reference planning system in the embedded default,
     else the SUT's trigger or an operator."""
     sut = scenario.ctx.sut
-    archive = scenario.start_harness_archive()
+    archive = harness.start_archive(scenario)
     scenario.mark_log()
     if sut.embedded:
         planner = PlanningSystem(scenario.ctx.sut_recorder, scenario.workdir / "sut-tps",
@@ -176,7 +177,7 @@ def wrong_beam_types(paths: list[Path], beam_type: str) -> list[str]:
 def judge(scenario: Scenario) -> list[Finding]:
     """The received plans by the tppc profile and the standard engines
     (against what the planner was given); the errors on them."""
-    given, context = scenario.judging_context()
+    given, context = checks.judging_context(scenario)
     findings = scenario.ctx.validate(scenario.received, context, scenario.name, given,
                                      profile="tppc")
     mine = {str(p) for p in scenario.received}
@@ -186,8 +187,8 @@ def judge(scenario: Scenario) -> list[Finding]:
 
 # -- consumers --------------------------------------------------------------------------------
 def _send(scenario: Scenario, peer: Peer, datasets: list[Dataset]) -> None:
-    user = scenario.harness_actor("Dosimetric Planner")
-    with scenario.needs_capability():
+    user = harness.actor(scenario, "Dosimetric Planner")
+    with harness.needs_capability(scenario):
         result = user.store(peer, datasets)
     scenario.ctx.remember_sent(scenario.title or scenario.name, datasets)
     scenario.statuses += result.statuses
@@ -196,7 +197,7 @@ def _send(scenario: Scenario, peer: Peer, datasets: list[Dataset]) -> None:
 
 
 def send_to_archive(scenario: Scenario, beam_type: str) -> None:
-    _send(scenario, scenario.sut_archive_peer(),
+    _send(scenario, harness.archive_under_test(scenario),
           [stimulus(scenario).datasets[f"RP_{beam_type}.dcm"]])
 
 
@@ -212,7 +213,7 @@ def consumer_peer(scenario: Scenario) -> Peer:
                                          store_dir=scenario.workdir / "sut-consumer"),
                            scenario.ctx.sut_recorder)
         receiver.start()
-        scenario._stoppers.append(receiver.stop)
+        scenario.on_stop(receiver.stop)
         scenario.tppc_consumer = receiver
     return receiver.peer
 
@@ -270,7 +271,7 @@ def reference_plans() -> list[Path]:
 
 
 def send_reference_plans(scenario: Scenario, paths: list[Path]) -> None:
-    _send(scenario, scenario.sut_archive_peer(), [pydicom.dcmread(p) for p in paths])
+    _send(scenario, harness.archive_under_test(scenario), [pydicom.dcmread(p) for p in paths])
 
 
 def retrieve_sent(scenario: Scenario) -> list[tuple[Dataset, Dataset]]:
@@ -278,12 +279,12 @@ def retrieve_sent(scenario: Scenario) -> list[tuple[Dataset, Dataset]]:
     under test, study by study (anything else the Archive holds of those
     studies is not counted): (sent, returned) pairs; missing ones fail."""
     sent = {str(ds.SOPInstanceUID): ds for ds in scenario.sent.get("RTPLAN", [])}
-    user = scenario.harness_actor("Dose Displayer", "get")
-    peer = scenario.sut_archive_peer()
+    user = harness.actor(scenario, "Dose Displayer", "get")
+    peer = harness.archive_under_test(scenario)
     got: dict[str, Dataset] = {}
     for study in sorted({str(ds.StudyInstanceUID) for ds in sent.values()}):
         # one C-GET per study (the reference plans are a series each)
-        with scenario.needs_capability():
+        with harness.needs_capability(scenario):
             got |= {str(ds.SOPInstanceUID): ds
                     for ds in user.retrieve(peer, identifier("STUDY", StudyInstanceUID=study))}
     missing = [str(sent[uid].get("RTPlanLabel", uid)) for uid in sent if uid not in got]

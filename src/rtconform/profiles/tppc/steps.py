@@ -10,6 +10,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from rtconform.profiles.tppc import scenarios as tppc
+from rtconform.run import checks
 
 BEAM = r"(?P<beam_type>[a-z-]+)"
 
@@ -95,4 +96,4 @@ def consumer_shows(scenario, beam_type):
 
 @then("the harness retrieves every plan it sent by C-GET, unchanged")
 def retrieved_unchanged(scenario):
-    scenario.assert_unchanged(tppc.retrieve_sent(scenario))
+    checks.assert_unchanged(scenario, tppc.retrieve_sent(scenario))

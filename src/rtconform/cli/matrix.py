@@ -9,6 +9,7 @@ from rich.console import Console
 
 from rtconform.usage import EXIT_FINDINGS, EXIT_OK, UsageError
 from rtconform.usage import examples as _examples
+from rtconform.usage import formatter as _formatter
 
 
 def cmd_matrix(args: argparse.Namespace, console: Console) -> int:
@@ -48,9 +49,9 @@ def cmd_matrix(args: argparse.Namespace, console: Console) -> int:
     return EXIT_FINDINGS if model["exit_code"] else EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction, formatter) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "matrix", formatter_class=formatter,
+        "matrix", formatter_class=_formatter,
         help="pair every producer with every consumer through every Archive: the grid",
         description="Connectathon in a box: run each system's own scenarios, then every "
                     "producer → Archive → consumer chain the actors allow, and write the "
