@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rtconform.dicom import mutations as m
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 
 FOLDER = 200
 TIMEOUT = 900

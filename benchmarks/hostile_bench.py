@@ -38,7 +38,7 @@ from pathlib import Path
 import pydicom
 
 from rtconform.actors.rawpeer import RawPeer, pixel_data_stream
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 

@@ -34,8 +34,8 @@ from pynetdicom import AE
 
 from rtconform.actors.node import ServiceUser
 from rtconform.actors.recorder import AssociationRecorder, read_associations
-from rtconform.dicom.faults import write_sample
 from rtconform.dicom.uids import DEFAULT_UID_ROOT, derived_uid
+from rtconform.phantom.faults import write_sample
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 

@@ -29,8 +29,8 @@ import pydicom
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import ServiceUser
 from rtconform.actors.recorder import AssociationRecorder
-from rtconform.dicom.sample import build_sample
 from rtconform.dicom.uids import derived_uid
+from rtconform.phantom.sets import build_sample
 
 ROOT = "1.2.826.0.1.3680043.8.498."
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from rtconform.actors.flow import reference_flow
 from rtconform.actors.node import Peer, ServiceUser
 from rtconform.actors.recorder import AssociationRecorder
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 
 
 def _dcmtk(name: str) -> str | None:

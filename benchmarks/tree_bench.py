@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pydicom
 
-from rtconform.dicom.faults import write_sample
 from rtconform.dicom.uids import derived_uid
+from rtconform.phantom.faults import write_sample
 
 ROOT_UID = "1.2.826.0.1.3680043.10.545."
 

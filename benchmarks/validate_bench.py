@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pydicom
 
-from rtconform.dicom.faults import write_sample
 from rtconform.dicom.uids import derived_uid
+from rtconform.phantom.faults import write_sample
 
 
 def build_tree(root: Path, total: int) -> list[Path]:

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import ROOT, require, require_program
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 
 PEER_SIGNS = ("dciodvfy", "dcmtk", "orthanc", "chromium", "storescu", "storescp", "dcmqrscp",
               "findscu", "movescu", "getscu", "require(")

@@ -19,7 +19,7 @@ from rtconform.actors.contourer import Contourer
 from rtconform.actors.flow import reference_flow
 from rtconform.actors.node import Peer, ServiceUser, identifier
 from rtconform.actors.recorder import AssociationRecorder, read_associations
-from rtconform.dicom.sample import build_sample
+from rtconform.phantom.sets import build_sample
 
 ACTORS = {"Archive", "Contourer", "Geometric Planner", "Dosimetric Planner", "Dose Displayer"}
 

@@ -14,9 +14,9 @@ import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
 from helpers import rule_ids, tro_findings
-from rtconform.dicom.faults import write_sample
-from rtconform.dicom.sample import SAMPLE_SETS
 from rtconform.findings import Severity
+from rtconform.phantom.faults import write_sample
+from rtconform.phantom.sets import SAMPLE_SETS
 from rtconform.rules.registry import RuleContext
 from rtconform.validate import ValidationOptions, validate_paths
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from rtconform.cli import main
-from rtconform.dicom.faults import FAULTS
-from rtconform.dicom.sample import PATIENT_BIRTH_DATE, PATIENT_ID, PATIENT_NAME
+from rtconform.phantom.faults import FAULTS
+from rtconform.phantom.patient import PATIENT_BIRTH_DATE, PATIENT_ID, PATIENT_NAME
 
 
 def run(*args: str, check: int | None = None) -> subprocess.CompletedProcess:

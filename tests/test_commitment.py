@@ -18,7 +18,7 @@ from peers import free_port, orthanc
 from rtconform.actors.association import Peer, Timeouts
 from rtconform.actors.commitment import STORAGE_COMMITMENT_PUSH_MODEL, StorageCommitter
 from rtconform.actors.recorder import AssociationRecorder, read_associations, read_events
-from rtconform.dicom.sample import build_sample
+from rtconform.phantom.sets import build_sample
 from rtconform.run.evidence import describe
 
 pytestmark = pytest.mark.xdist_group("orthanc-commitment")

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from helpers import ROOT
-from rtconform.dicom.faults import FAULTS
+from rtconform.phantom.faults import FAULTS
 from rtconform.profiles.brto import ROWS_PER_TRANSACTION
 from rtconform.rules.coverage import expected_ids, load_coverage, totals
 from rtconform.rules.profiles import all_rules, profiles, rules_of

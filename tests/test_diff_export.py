@@ -12,8 +12,8 @@ import pydicom
 import pytest
 
 from rtconform.cli import main
-from rtconform.dicom.faults import write_sample
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
+from rtconform.phantom.faults import write_sample
 
 
 @pytest.fixture

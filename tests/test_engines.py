@@ -9,10 +9,10 @@ import pydicom
 import pytest
 
 from mini_standard import write_mini_standard
-from rtconform.dicom.faults import write_sample
 from rtconform.engines.dciodvfy import Dciodvfy, parse, tag_path
 from rtconform.engines.dicom_validator import DicomValidator
 from rtconform.findings import Severity
+from rtconform.phantom.faults import write_sample
 from rtconform.validate import ValidationOptions, validate_paths
 
 # Lines as dciodvfy 2022 prints them (IHE-RO reference data, pydicom rtstruct).
@@ -142,7 +142,7 @@ def test_one_defect_seen_by_two_engines_is_one_finding(tmp_path):
     import json
 
     from rtconform.cli import main
-    from rtconform.dicom.faults import write_sample
+    from rtconform.phantom.faults import write_sample
 
     write_sample(tmp_path / "p", "invalid-uid")
     out = tmp_path / "o.json"

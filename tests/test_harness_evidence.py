@@ -27,9 +27,9 @@ from rtconform.actors.node import (
 from rtconform.actors.query import answer_problems, response_problems
 from rtconform.actors.recorder import AssociationRecorder, read_associations
 from rtconform.dicom.compare import differences
-from rtconform.dicom.faults import FAULTS
-from rtconform.dicom.sample import build_sample
-from rtconform.dicom.variants import UidScope, identity_uids, renew_changed
+from rtconform.phantom.faults import FAULTS
+from rtconform.phantom.sets import build_sample
+from rtconform.phantom.variants import UidScope, identity_uids, renew_changed
 from rtconform.run.evidence import describe
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from helpers import require, require_module
 from rtconform.cli import main
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 
 # one worker runs this module: its module fixture (a run) is made once
 pytestmark = pytest.mark.xdist_group("injection")

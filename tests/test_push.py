@@ -16,7 +16,7 @@ from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.tls import TLSConfig
 from rtconform.cli import main
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 from rtconform.reconcile import reconcile
 
 

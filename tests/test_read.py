@@ -36,7 +36,7 @@ def test_the_location_check_can_fail():
 
 def test_intact_files_pass_and_report_pixel_data_length(sample_dir):
     structure = check_structure(sample_dir / "CT_001.dcm")
-    from rtconform.dicom.sample import MATRIX
+    from rtconform.phantom.design import MATRIX
 
     assert structure.pixel_data_length == MATRIX * MATRIX * 2
     assert check_structure(sample_dir / "RS_structure_set.dcm").pixel_data_length is None

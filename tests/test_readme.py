@@ -122,7 +122,7 @@ def test_the_waivers_example_waives_nothing_and_loads(tmp_path, capsys):
     same as without it; a waivers file that is not there is exit 2 and says
     how to make one."""
     from rtconform.cli import main
-    from rtconform.dicom.faults import write_sample
+    from rtconform.phantom.faults import write_sample
 
     write_sample(tmp_path / "bad", "contour-off-plane")
     assert main(["waivers", "example"]) == 0

@@ -46,7 +46,7 @@ def test_reconcile_after_a_real_push(tmp_path, sample_dir):
 
 
 def test_validate_writes_junit_for_a_ci_server(tmp_path):
-    from rtconform.dicom.faults import write_sample
+    from rtconform.phantom.faults import write_sample
 
     write_sample(tmp_path / "p", "contour-off-plane")
     junit = tmp_path / "v.xml"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 
 SECRETS = {"PatientName": "Zyxwvut^Quorra", "PatientID": "MRN-8675309",
            "PatientBirthDate": "19421107", "ReferringPhysicianName": "Drkovska^Ilsabet",

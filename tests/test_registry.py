@@ -16,8 +16,8 @@ from rtconform.actors.node import ServiceUser
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.registry import ACTORS, REGISTRY, NotPerformed, actor_of, simulators
 from rtconform.actors.result import ActorResult
-from rtconform.dicom.sample import build_sample
 from rtconform.ihe.tro import TRANSACTIONS, transactions_in
+from rtconform.phantom.sets import build_sample
 
 FEATURES = Path(__file__).parents[1] / "features"
 

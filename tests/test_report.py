@@ -17,12 +17,8 @@ import yaml
 
 from helpers import artifacts_dir, require, require_module, require_program
 from rtconform.actors.recorder import read_associations
-from rtconform.dicom.sample import (
-    IMPLEMENTATION_VERSION_NAME,
-    PATIENT_BIRTH_DATE,
-    PATIENT_ID,
-    PATIENT_NAME,
-)
+from rtconform.dicom.uids import IMPLEMENTATION_VERSION_NAME
+from rtconform.phantom.patient import PATIENT_BIRTH_DATE, PATIENT_ID, PATIENT_NAME
 from rtconform.report.model import build
 from rtconform.report.render import render
 from rtconform.run.runner import run
@@ -205,7 +201,7 @@ def test_dvh_statistics_agree_with_an_independent_computation(sample_dir):
     import numpy as np
     import pydicom
 
-    from rtconform.dicom import sample
+    from rtconform.phantom import design as sample
     from rtconform.report.dvh import dvh_voxels, voxel_statistics
 
     def dose(x, y, z):

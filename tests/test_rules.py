@@ -7,8 +7,8 @@ import pydicom
 import pytest
 
 from helpers import rule_ids, tro_findings
-from rtconform.dicom.faults import FAULTS, write_sample
 from rtconform.findings import Severity
+from rtconform.phantom.faults import FAULTS, write_sample
 from rtconform.rules.profiles import all_rules, rules_of
 
 # Rules proven by mutations made in a test instead of --fault: an unknown SOP

@@ -176,7 +176,7 @@ def test_contourer_in_another_process_driven_by_a_trigger(tmp_path):
 def test_file_exporter_as_the_sut(tmp_path):
     """An exporter that writes a folder: its structure set is checked as if sent;
     with a fault in it, the same scenario fails with the fault's rule."""
-    from rtconform.dicom.faults import write_sample
+    from rtconform.phantom.faults import write_sample
 
     for fault, expected in ((None, "passed"), ("contour-offset-vector", "failed")):
         export = tmp_path / f"export-{fault}"
@@ -425,7 +425,7 @@ def test_ihe_ro_reference_data_as_an_export(tmp_path, reference_dir):
 def test_redacted_runs_keep_identity_out_of_the_logs(tmp_path):
     """Query identifiers are evidence in the log; with --redact the patient's
     identity in them is masked (control: without it, the ID is there)."""
-    from rtconform.dicom.sample import PATIENT_ID
+    from rtconform.phantom.patient import PATIENT_ID
 
     for redact in (False, True):
         out = tmp_path / f"run{redact}"

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from rtconform.dicom.sample import build_sample
+from rtconform.phantom.sets import build_sample
 from rtconform.run import checks, harness
 from rtconform.run.drivers import SutDriver, driver_for
 from rtconform.run.drivers.embedded import EmbeddedDriver

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 
 from helpers import tro_findings
-from rtconform.dicom.faults import write_sample
-from rtconform.dicom.sample import N_SLICES, build_sample
+from rtconform.phantom.design import N_SLICES
+from rtconform.phantom.faults import write_sample
+from rtconform.phantom.sets import build_sample
 
 
 def _uids(folder: Path) -> dict[str, str]:
@@ -110,3 +112,20 @@ def test_the_disk_check_can_fail(tmp_path, monkeypatch):
     import tempfile
 
     assert not _writes_nothing(lambda: tempfile.mkstemp(), tmp_path, monkeypatch)
+
+
+def test_the_writer_writes_a_file_whole_or_not_at_all(tmp_path):
+    """dicom/writer.py: the bytes pydicom writes for the dataset, renamed into
+    place; a write that fails leaves neither the file nor its temporary."""
+    from rtconform.dicom.writer import write_dataset
+
+    sample = build_sample()
+    ds = sample.datasets["RS_structure_set.dcm"]
+    write_dataset(ds, tmp_path / "rs.dcm")
+    ds.save_as(tmp_path / "direct.dcm", enforce_file_format=True)
+    assert (tmp_path / "rs.dcm").read_bytes() == (tmp_path / "direct.dcm").read_bytes()
+    broken = sample.datasets["RP_geometric.dcm"]
+    broken.add_new(0x00280010, "US", "not a number")  # Rows: pydicom cannot encode it
+    with pytest.raises(Exception):  # noqa: B017 (struct.error, whatever pydicom raises)
+        write_dataset(broken, tmp_path / "rp.dcm")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["direct.dcm", "rs.dcm"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from helpers import require_module, require_program
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 
 TIMEOUT = 300
 FILES = 130  # the tree's files, 128 of them DICOM

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from helpers import ROOT
-from rtconform.dicom.faults import write_sample
+from rtconform.phantom.faults import write_sample
 from rtconform.statement.compare import compare
 from rtconform.statement.model import StatementError, load_statement
 from rtconform.statement.verify import verify

@@ -11,7 +11,7 @@ from helpers import ROOT, rule_ids, tro_findings
 
 
 def _sample(folder: Path) -> Path:
-    from rtconform.dicom.sample import build_sample
+    from rtconform.phantom.sets import build_sample
 
     build_sample().write(folder)
     return folder
@@ -60,7 +60,7 @@ def archive_holding(folder: Path, *names: str):
     from rtconform.actors.archive import Archive, ArchiveConfig
     from rtconform.actors.node import ServiceUser
     from rtconform.actors.recorder import AssociationRecorder
-    from rtconform.dicom.sample import build_sample
+    from rtconform.phantom.sets import build_sample
 
     sample = build_sample()
     chosen = [ds for name, ds in sample.datasets.items()

@@ -22,9 +22,9 @@ import pytest
 
 from helpers import rule_ids, tro_findings
 from rtconform.cli import main
-from rtconform.dicom.beams import TECHNIQUES
-from rtconform.dicom.faults import write_sample
 from rtconform.findings import Severity
+from rtconform.phantom.faults import write_sample
+from rtconform.phantom.techniques import TECHNIQUES
 from rtconform.profiles.tppc.beams import BEAM_TYPES, detect
 from rtconform.rules.coverage import load_coverage, totals
 from rtconform.rules.profiles import rules_of

@@ -18,8 +18,7 @@ from pynetdicom import AE, evt
 
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.tls import TLSConfig
-from rtconform.dicom.sample import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from rtconform.dicom.uids import uid_name
+from rtconform.dicom.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, uid_name
 
 
 class PeerUnreachable(Exception):

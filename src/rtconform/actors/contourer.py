@@ -9,12 +9,9 @@ from rtconform.actors.actor import TROActor
 from rtconform.actors.node import Peer
 from rtconform.actors.result import ActorResult
 from rtconform.actors.storage import InstanceStore
-from rtconform.dicom.sample import (
-    PatientBuilder,
-    combine_series,
-    edit_structure_set,
-    resample_series,
-)
+from rtconform.phantom.builder import PatientBuilder
+from rtconform.phantom.images import combine_series, resample_series
+from rtconform.phantom.structure_sets import edit_structure_set
 
 IMAGE_MODALITIES = ("CT", "MR", "PT")
 

@@ -15,7 +15,7 @@ from rtconform.actors.dose_displayer import DoseDisplayer
 from rtconform.actors.node import ServiceUser
 from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
 from rtconform.actors.recorder import AssociationRecorder
-from rtconform.dicom.sample import build_sample
+from rtconform.phantom.sets import build_sample
 from rtconform.validate import ValidationResult
 
 

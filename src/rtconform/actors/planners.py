@@ -8,7 +8,7 @@ from pydicom.dataset import Dataset
 from rtconform.actors.actor import RetrieveFailed, TROActor
 from rtconform.actors.node import Peer
 from rtconform.dicom.rt import is_dosimetric
-from rtconform.dicom.sample import PatientBuilder
+from rtconform.phantom.builder import PatientBuilder
 
 
 class GeometricPlanner(TROActor):

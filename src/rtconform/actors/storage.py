@@ -11,10 +11,7 @@ sent; an invalid UID gets a hash-derived name instead.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from rtconform.dicom.uids import safe_file_stem
+from rtconform.dicom.writer import atomic_write as _atomic_write
 
 # Index columns: (column, DICOM keyword, query level the attribute belongs to)
 COLUMNS = (
@@ -201,22 +199,3 @@ def _sha256(data: bytes | Path) -> str:
         while chunk := fp.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes | Path) -> None:
-    """Bytes, or a received file copied in chunks (memory stays flat),
-    to a temporary name beside `path`, fsynced, then renamed into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            if isinstance(data, bytes):
-                fp.write(data)
-            else:
-                with open(data, "rb") as source:
-                    shutil.copyfileobj(source, fp, 1 << 20)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -13,7 +13,7 @@ from rtconform.usage import formatter as _formatter
 
 
 def cmd_sample(args: argparse.Namespace, console: Console) -> int:
-    from rtconform.dicom.faults import FAULTS, write_sample
+    from rtconform.phantom.faults import FAULTS, write_sample
 
     if args.list_faults:
         # one fault per line, name first: easy to read and to loop over in a shell
@@ -62,7 +62,7 @@ def register(sub) -> None:
     p.add_argument("dir", nargs="?", help="folder to write into")
     p.add_argument("--fault", metavar="NAME", help="inject one defect (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the defects --fault knows")
-    from rtconform.dicom.sample import SAMPLE_SETS
+    from rtconform.phantom.sets import SAMPLE_SETS
 
     p.add_argument("--set", default="equidistant", choices=list(SAMPLE_SETS),
                    help="stimulus set: " + "; ".join(f"{k}: {v}" for k, v in SAMPLE_SETS.items()))
@@ -72,7 +72,7 @@ def register(sub) -> None:
 
     p.add_argument("--uid-root", default=DEFAULT_UID_ROOT,
                    help=f"UID root the UIDs are derived from (default {DEFAULT_UID_ROOT})")
-    from rtconform.dicom.exports import EXPORT_STYLES
+    from rtconform.phantom.exports import EXPORT_STYLES
 
     p.add_argument("--export", choices=list(EXPORT_STYLES),
                    help="write it as an exporter does: " + "; ".join(
@@ -80,7 +80,7 @@ def register(sub) -> None:
     p.add_argument("--approved", action="store_true",
                    help="with --export: the dosimetric plan is APPROVED (a re-export must keep "
                         "its UIDs; see rtconform diff-export)")
-    from rtconform.dicom.beams import TECHNIQUES
+    from rtconform.phantom.techniques import TECHNIQUES
 
     p.add_argument("--beam-type", action="append", choices=[*TECHNIQUES, "all"],
                    metavar="TYPE",

@@ -12,12 +12,18 @@ import re
 from pydicom import uid as dicom_uid
 from pydicom.uid import UID, generate_uid
 
+from rtconform import __version__
+
 # PS3.5 9.1: components of digits separated by '.', no leading zero in a
 # multi-digit component, at most 64 characters.
 _UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$")
 
 # pydicom's registered root; any root can be given to the sample generator.
 DEFAULT_UID_ROOT = "1.2.826.0.1.3680043.8.498."
+# What rtconform's files and associations say they were made by (PS3.7 D.3.3.2,
+# PS3.10 7.1): the synthetic patient's file meta and every actor's A-ASSOCIATE.
+IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.8.498.1"
+IMPLEMENTATION_VERSION_NAME = f"RTCONFORM_{__version__.replace('.', '')}"[:16]
 
 # The one SOP class table: pydicom's registry, by the names used here.
 CT_IMAGE_STORAGE = str(dicom_uid.CTImageStorage)

@@ -28,11 +28,11 @@ from rtconform.actors.actor import RetrieveFailed, TROActor
 from rtconform.actors.node import ContextsRejected, Peer, PeerUnreachable, ServiceUser, identifier
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.dicom.compare import differences
-from rtconform.dicom.sample import SampleSet
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
-from rtconform.dicom.variants import UidScope
 from rtconform.ihe.tro import DOSE_DISPLAYER, GEOMETRIC_PLANNER
 from rtconform.matrix.plan import CONSUMES, Kind, Participant
+from rtconform.phantom.sets import SampleSet
+from rtconform.phantom.variants import UidScope
 from rtconform.suts.driver import uid_file_name
 
 HARNESS_AE = "RTCONFORM"
@@ -186,7 +186,7 @@ class Chains:
     def _embedded_produce(self, producer: Participant, kind: Kind, peer: Peer, study: str,
                           keep: Path, given_uids: dict, folder: Path) -> dict:
         from rtconform.actors.registry import REGISTRY
-        from rtconform.dicom.faults import inject
+        from rtconform.phantom.faults import inject
 
         recorder = AssociationRecorder(folder / "producer-associations.jsonl")
         ref = REGISTRY[kind.producer].start(recorder, folder / "producer", method="get")

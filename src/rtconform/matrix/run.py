@@ -189,7 +189,7 @@ def own_run(p: Participant, handle: ArchiveHandle | None, out: Path, receive: di
 
 
 def run_matrix(files: list[Path], options: MatrixOptions) -> dict:
-    from rtconform.dicom.sample import build_sample
+    from rtconform.phantom.sets import build_sample
 
     out = Path(options.out).resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ PREFIX = "--rtconform-"
 
 
 def _stimulus_sets() -> list[str]:
-    from rtconform.dicom.sample import SAMPLE_SETS
+    from rtconform.phantom.sets import SAMPLE_SETS
 
     return list(SAMPLE_SETS)
 

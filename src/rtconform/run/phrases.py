@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from rtconform.dicom.sample import SampleSet
+from rtconform.phantom.sets import SampleSet
 
 OBJECTS = {  # phrase in the scenarios → files of the synthetic patient
     "CT series": lambda name: name.startswith("CT_"),

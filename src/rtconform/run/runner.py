@@ -214,7 +214,7 @@ def check_outcome(code: int, results: list[ScenarioResult], sut: SutConfig, tags
 
 def check_settings(settings: RunSettings, tags: str | None) -> None:
     """What is wrong with the run's options is said before anything starts."""
-    from rtconform.dicom.sample import SAMPLE_SETS
+    from rtconform.phantom.sets import SAMPLE_SETS
 
     if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", settings.seed):
         raise RunError(f"--seed {settings.seed!r}: letters, digits, '.', '_' or '-' "

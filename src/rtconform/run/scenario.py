@@ -18,8 +18,8 @@ from rtconform.actors.node import ServiceUser
 from rtconform.actors.recorder import log_size, read_associations
 from rtconform.actors.result import ActorResult
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
-from rtconform.dicom.variants import UidScope
 from rtconform.ihe.tro import ARCHIVE
+from rtconform.phantom.variants import UidScope
 from rtconform.run.phrases import select
 
 if TYPE_CHECKING:

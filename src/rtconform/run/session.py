@@ -21,11 +21,12 @@ from pydicom.dataset import Dataset
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import share_objects
 from rtconform.dicom.compare import differences
-from rtconform.dicom.faults import FAULTS
-from rtconform.dicom.sample import SampleSet, build_sample, resample_series
-from rtconform.dicom.variants import renew_changed
 from rtconform.engines import make_engines
 from rtconform.findings import Finding, merge_engines, sort_key
+from rtconform.phantom.faults import FAULTS
+from rtconform.phantom.images import resample_series
+from rtconform.phantom.sets import SampleSet, build_sample
+from rtconform.phantom.variants import renew_changed
 from rtconform.redact import Redactor
 from rtconform.rules.registry import RuleContext
 from rtconform.run.drivers import SutDriver, driver_for

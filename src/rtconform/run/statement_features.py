@@ -21,9 +21,9 @@ from pathlib import Path
 
 from rtconform.actors.query import MATCHING, key_value
 from rtconform.actors.registry import tag_of
-from rtconform.dicom.sample import build_sample
 from rtconform.dicom.uids import uid_name
 from rtconform.ihe.tro import ARCHIVE
+from rtconform.phantom.sets import build_sample
 from rtconform.statement.model import load_statement, transfer_syntaxes
 
 # SOP classes an RT archive may well not store; the first the statement does

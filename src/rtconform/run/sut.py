@@ -165,7 +165,7 @@ def _statement(path: Path, statement: str | None) -> Path | None:
 def _misbehaviour(path: Path, config: SutConfig, embedded: dict) -> None:
     """The embedded default's block: how a reference actor is made to
     misbehave (to see a failure), each named thing a known one."""
-    from rtconform.dicom.faults import FAULTS
+    from rtconform.phantom.faults import FAULTS
 
     config.fault = embedded.get("fault")
     config.archive_drops = embedded.get("archive_drops")
@@ -210,7 +210,7 @@ def _check_profile(path: Path, config: SutConfig) -> None:
             raise SutError(f"{path}: profile {config.profile!r} is not an installed profile "
                            f"({', '.join(profiles())})")
     if config.beam_types:
-        from rtconform.dicom.beams import TECHNIQUES
+        from rtconform.phantom.techniques import TECHNIQUES
 
         unknown = [t for t in config.beam_types if t not in TECHNIQUES]
         if unknown:

@@ -7,15 +7,15 @@ from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 
-from rtconform.dicom.faults import contour as _contour
-from rtconform.dicom.faults import dosimetric_plan as _dos
-from rtconform.dicom.faults import fault
-from rtconform.dicom.faults import geometric_plan as _geo
-from rtconform.dicom.faults import new_uid as _new_uid
-from rtconform.dicom.faults import plan_dose as _plan_dose
-from rtconform.dicom.faults import structure_set as _ss
-from rtconform.dicom.sample import SampleSet
 from rtconform.dicom.uids import derived_uid
+from rtconform.phantom.faults import contour as _contour
+from rtconform.phantom.faults import dosimetric_plan as _dos
+from rtconform.phantom.faults import fault
+from rtconform.phantom.faults import geometric_plan as _geo
+from rtconform.phantom.faults import new_uid as _new_uid
+from rtconform.phantom.faults import plan_dose as _plan_dose
+from rtconform.phantom.faults import structure_set as _ss
+from rtconform.phantom.sets import SampleSet
 
 
 def brto(name: str, description: str, *rule_ids: str, beam_doses: bool = False,

@@ -310,26 +310,45 @@ def geometric_control_points(graph: ObjectGraph, ctx: RuleContext) -> Iterator[I
 
 
 def _geometric_beam(beam: Dataset, path: str) -> Iterator[tuple[str, str]]:
+    """(message, tag path) of each way a geometric beam's control points
+    are not BRTO's two."""
+    cps = items(beam, "ControlPointSequence")
+    yield from _geometric_count(beam, cps, path)
+    for c, cp in enumerate(cps):
+        yield from _geometric_weight_and_references(cp, f"{path}.ControlPointSequence[{c}]")
+    if cps:
+        yield from _geometric_first(beam, cps[0], path)
+    if len(cps) >= 2:
+        yield from _geometric_second(cps[1], path)
+
+
+def _geometric_count(beam: Dataset, cps: list[Dataset], path: str
+                     ) -> Iterator[tuple[str, str]]:
+    """Two control points, declared and present."""
     declared = integer(beam, "NumberOfControlPoints")
     if "NumberOfControlPoints" in beam and declared != 2:
         yield f"Number of Control Points {declared}, expected 2", f"{path}.NumberOfControlPoints"
-    cps = items(beam, "ControlPointSequence")
     if len(cps) != 2:
         yield f"{len(cps)} control points, expected 2", f"{path}.ControlPointSequence"
-    for c, cp in enumerate(cps):
-        where = f"{path}.ControlPointSequence[{c}]"
-        if "CumulativeMetersetWeight" not in cp:
-            yield "Cumulative Meterset Weight is absent (present and empty expected)", \
-                f"{where}.CumulativeMetersetWeight"
-        elif cp.CumulativeMetersetWeight not in (None, ""):
-            yield (f"Cumulative Meterset Weight {cp.CumulativeMetersetWeight} (empty expected: "
-                   "a geometric plan has no metersets)"), f"{where}.CumulativeMetersetWeight"
-        for keyword in ("ReferencedDoseReferenceSequence", "WedgePositionSequence"):
-            if keyword in cp:
-                yield f"{keyword} in a geometric plan", f"{where}.{keyword}"
-    if not cps:
-        return
-    first = cps[0]
+
+
+def _geometric_weight_and_references(cp: Dataset, where: str) -> Iterator[tuple[str, str]]:
+    """Cumulative Meterset Weight present and empty; no dose references or
+    wedge positions."""
+    if "CumulativeMetersetWeight" not in cp:
+        yield "Cumulative Meterset Weight is absent (present and empty expected)", \
+            f"{where}.CumulativeMetersetWeight"
+    elif cp.CumulativeMetersetWeight not in (None, ""):
+        yield (f"Cumulative Meterset Weight {cp.CumulativeMetersetWeight} (empty expected: "
+               "a geometric plan has no metersets)"), f"{where}.CumulativeMetersetWeight"
+    for keyword in ("ReferencedDoseReferenceSequence", "WedgePositionSequence"):
+        if keyword in cp:
+            yield f"{keyword} in a geometric plan", f"{where}.{keyword}"
+
+
+def _geometric_first(beam: Dataset, first: Dataset, path: str) -> Iterator[tuple[str, str]]:
+    """The first control point: no rotation, a position for every declared
+    device."""
     if text(first, "GantryRotationDirection") != "NONE":
         yield (f"Gantry Rotation Direction {text(first, 'GantryRotationDirection') or '(absent)'}"
                ", expected NONE"), f"{path}.ControlPointSequence[0].GantryRotationDirection"
@@ -343,9 +362,10 @@ def _geometric_beam(beam: Dataset, path: str) -> Iterator[tuple[str, str]]:
         elif kind not in positioned:
             yield (f"control point 0 gives no position for the declared {kind}",
                    f"{path}.ControlPointSequence[0].BeamLimitingDevicePositionSequence")
-    if len(cps) < 2:
-        return
-    second = cps[1]
+
+
+def _geometric_second(second: Dataset, path: str) -> Iterator[tuple[str, str]]:
+    """The second control point: only Control Point Index 1."""
     if integer(second, "ControlPointIndex") != 1:
         yield (f"the second control point has Control Point Index "
                f"{integer(second, 'ControlPointIndex')}, expected 1"), \

@@ -87,43 +87,69 @@ def beam_sum(graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issue]:
     for plan_dose in graph.doses:
         if text(plan_dose.dataset, "DoseSummationType") != "PLAN":
             continue
-        plan_uid = _plan_of(plan_dose)
-        beam_doses = [d for d in graph.doses if text(d.dataset, "DoseSummationType") == "BEAM"
-                      and _plan_of(d) == plan_uid and plan_uid]
+        beam_doses = _beam_doses_of(graph, plan_dose)
         if not beam_doses:
             continue  # a plan dose alone: nothing to add up
-        plan = graph.get(plan_uid)
-        covered = set().union(*(_beams_of(d) for d in beam_doses))
-        if plan is not None and plan.kind == "rtplan":
-            missing = sorted(set(beam_numbers(plan.dataset)) - covered)
-            if missing:
-                yield Issue(f"beam(s) {missing} of plan {plan.label} have no BEAM dose among "
-                            f"the {len(beam_doses)} exported: the doses cannot add up to the "
-                            "plan dose", "ReferencedRTPlanSequence", plan_dose,
-                            severity=None if ctx.complete else Severity.WARNING)
-                continue
-        if not all(_axial(d) for d in (plan_dose, *beam_doses)):
-            continue  # oblique grids: not compared here
-        if any(number(d.dataset, "DoseGridScaling") in (None, 0) for d in
-               (plan_dose, *beam_doses)) or len({text(d.dataset, "DoseUnits") for d in
-                                                 (plan_dose, *beam_doses)}) != 1:
-            continue  # DOSE-GRID-SCALING / DOSE-UNITS-TYPE say why
-        try:
-            target = load_grid(plan_dose)
-            total = sum(on_grid(load_grid(d), target[1:]) for d in beam_doses)
-        except (ValueError, AttributeError, OSError, KeyError) as exc:
-            yield Issue(f"the doses could not be added up: {type(exc).__name__}: {exc}",
-                        "PixelData", plan_dose, severity=Severity.WARNING)
-            continue
-        reference = target[0]
-        tolerance = max(RELATIVE_TOLERANCE * float(reference.max()), ABSOLUTE_TOLERANCE_GY)
-        difference = np.abs(total - reference)
-        worst = float(difference.max())
-        if worst > tolerance:
-            z, y, x = np.unravel_index(int(difference.argmax()), difference.shape)
-            unit = text(plan_dose.dataset, "DoseUnits") or "GY"
-            yield Issue(f"the {len(beam_doses)} BEAM doses add up to "
-                        f"{float(total[z, y, x]):.3f} {unit} where the plan dose has "
-                        f"{float(reference[z, y, x]):.3f} {unit} (at x {target[3][x]:.1f}, "
-                        f"y {target[2][y]:.1f}, z {target[1][z]:.1f} mm; tolerance "
-                        f"{tolerance:.3f} {unit})", "PixelData", plan_dose)
+        missing = _missing_beams(graph, plan_dose, beam_doses, ctx)
+        if missing is not None:
+            yield missing
+        elif _comparable(plan_dose, beam_doses):
+            yield from _sum_difference(plan_dose, beam_doses)
+
+
+def _beam_doses_of(graph: ObjectGraph, plan_dose: Instance) -> list[Instance]:
+    """The BEAM doses of the plan the plan dose belongs to."""
+    plan_uid = _plan_of(plan_dose)
+    return [d for d in graph.doses if text(d.dataset, "DoseSummationType") == "BEAM"
+            and _plan_of(d) == plan_uid and plan_uid]
+
+
+def _missing_beams(graph: ObjectGraph, plan_dose: Instance, beam_doses: list[Instance],
+                   ctx: RuleContext) -> Issue | None:
+    """The plan's beams no BEAM dose covers (the plan in the set only)."""
+    plan = graph.get(_plan_of(plan_dose))
+    if plan is None or plan.kind != "rtplan":
+        return None
+    covered = set().union(*(_beams_of(d) for d in beam_doses))
+    missing = sorted(set(beam_numbers(plan.dataset)) - covered)
+    if not missing:
+        return None
+    return Issue(f"beam(s) {missing} of plan {plan.label} have no BEAM dose among "
+                 f"the {len(beam_doses)} exported: the doses cannot add up to the "
+                 "plan dose", "ReferencedRTPlanSequence", plan_dose,
+                 severity=None if ctx.complete else Severity.WARNING)
+
+
+def _comparable(plan_dose: Instance, beam_doses: list[Instance]) -> bool:
+    """Axial grids with a scaling and one unit: oblique grids are not
+    compared here; DOSE-GRID-SCALING and DOSE-UNITS-TYPE say why the others
+    are not."""
+    doses = (plan_dose, *beam_doses)
+    if not all(_axial(d) for d in doses):
+        return False
+    if any(number(d.dataset, "DoseGridScaling") in (None, 0) for d in doses):
+        return False
+    return len({text(d.dataset, "DoseUnits") for d in doses}) == 1
+
+
+def _sum_difference(plan_dose: Instance, beam_doses: list[Instance]) -> Iterator[Issue]:
+    """The beam doses added up on the plan dose's grid, against it."""
+    try:
+        target = load_grid(plan_dose)
+        total = sum(on_grid(load_grid(d), target[1:]) for d in beam_doses)
+    except (ValueError, AttributeError, OSError, KeyError) as exc:
+        yield Issue(f"the doses could not be added up: {type(exc).__name__}: {exc}",
+                    "PixelData", plan_dose, severity=Severity.WARNING)
+        return
+    reference = target[0]
+    tolerance = max(RELATIVE_TOLERANCE * float(reference.max()), ABSOLUTE_TOLERANCE_GY)
+    difference = np.abs(total - reference)
+    worst = float(difference.max())
+    if worst > tolerance:
+        z, y, x = np.unravel_index(int(difference.argmax()), difference.shape)
+        unit = text(plan_dose.dataset, "DoseUnits") or "GY"
+        yield Issue(f"the {len(beam_doses)} BEAM doses add up to "
+                    f"{float(total[z, y, x]):.3f} {unit} where the plan dose has "
+                    f"{float(reference[z, y, x]):.3f} {unit} (at x {target[3][x]:.1f}, "
+                    f"y {target[2][y]:.1f}, z {target[1][z]:.1f} mm; tolerance "
+                    f"{tolerance:.3f} {unit})", "PixelData", plan_dose)

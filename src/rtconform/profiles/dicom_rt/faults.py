@@ -8,15 +8,15 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from rtconform.dicom.faults import contour as _contour
-from rtconform.dicom.faults import dosimetric_plan as _dos
-from rtconform.dicom.faults import fault
-from rtconform.dicom.faults import geometric_plan as _geo
-from rtconform.dicom.faults import new_uid as _new_uid
-from rtconform.dicom.faults import plan_dose as _plan_dose
-from rtconform.dicom.faults import structure_set as _ss
-from rtconform.dicom.sample import SampleSet
 from rtconform.dicom.uids import DEFAULT_UID_ROOT, derived_uid
+from rtconform.phantom.faults import contour as _contour
+from rtconform.phantom.faults import dosimetric_plan as _dos
+from rtconform.phantom.faults import fault
+from rtconform.phantom.faults import geometric_plan as _geo
+from rtconform.phantom.faults import new_uid as _new_uid
+from rtconform.phantom.faults import plan_dose as _plan_dose
+from rtconform.phantom.faults import structure_set as _ss
+from rtconform.phantom.sets import SampleSet
 
 
 # -- structure set ----------------------------------------------------------

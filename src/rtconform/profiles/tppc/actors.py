@@ -1,6 +1,6 @@
 """The reference planning system of the TPPC scenarios: it retrieves the
 structure set it is to plan on and stores a plan of the beam type asked for,
-as `rtconform.dicom.beams` writes it — the embedded default's producer."""
+as `rtconform.phantom.techniques` writes it — the embedded default's producer."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pydicom.dataset import Dataset
 
 from rtconform.actors.actor import TROActor
 from rtconform.actors.node import Peer
-from rtconform.dicom.beams import technique_plan
-from rtconform.dicom.faults import inject
-from rtconform.dicom.sample import PatientBuilder
+from rtconform.phantom.builder import PatientBuilder
+from rtconform.phantom.faults import inject
+from rtconform.phantom.technique_plans import technique_plan
 
 
 class PlanningSystem(TROActor):

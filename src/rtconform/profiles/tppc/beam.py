@@ -317,6 +317,14 @@ def _positions(plan: Instance, beam: Beam, declared: set[str]) -> Iterator[Issue
             yield _issue(plan, beam, "TPPC-GEN-44", f"no Leaf/Jaw Positions for the declared "
                          f"{kind}", f"{beam.cp(0)}.BeamLimitingDevicePositionSequence", 0)
     states = device_positions(beam.dataset)
+    yield from _positions_given(plan, beam, cps, states)
+    yield from _crossings(plan, beam, cps, states)
+
+
+def _positions_given(plan: Instance, beam: Beam, cps: list, states: list[dict]
+                     ) -> Iterator[Issue]:
+    """Every control point gives the positions when something moves; only
+    control point 0 when nothing does."""
     given = [k for k, cp in enumerate(cps) if present(cp, "BeamLimitingDevicePositionSequence")]
     moving = any(a != b for a, b in pairwise(states))
     absent = [k for k in range(len(cps)) if k not in given]
@@ -330,24 +338,36 @@ def _positions(plan: Instance, beam: Beam, declared: set[str]) -> Iterator[Issue
                      f"unchanged at control point {given[1]}: nothing moves during the beam, so "
                      "only control point 0 gives it",
                      f"{beam.cp(given[1])}.BeamLimitingDevicePositionSequence", given[1])
-    reported = set()
+
+
+def _crossings(plan: Instance, beam: Beam, cps: list, states: list[dict]) -> Iterator[Issue]:
+    """Jaws in order and leaves that do not cross, where a control point
+    gives positions; each crossing reported once."""
+    reported: set[tuple[str, int]] = set()
     for k, state in enumerate(states):
         if not any(text(p, "RTBeamLimitingDeviceType")
                    for p in items(cps[k], "BeamLimitingDevicePositionSequence")):
             continue  # nothing new at this control point
         for kind, values in state.items():
-            half = len(values) // 2
-            if len(values) % 2 or not half:
-                continue  # the count is PLAN-BEAM-LIMITING-DEVICE's
-            crossed = [i for i in range(half) if values[i] > values[half + i] + 1e-6]
+            crossed = _crossed_pairs(values)
             if crossed and (kind, crossed[0]) not in reported:
                 reported.add((kind, crossed[0]))
+                half = len(values) // 2
                 what = ("jaw positions out of order" if kind in JAWS else
                         f"{len(crossed)} leaf pair(s) cross (bank A beyond bank B), first "
                         f"pair {crossed[0] + 1}")
                 yield _issue(plan, beam, "TPPC-GEN-44", f"{kind}: {what}: "
                              f"{values[crossed[0]]:g} > {values[half + crossed[0]]:g}",
                              f"{beam.cp(k)}.BeamLimitingDevicePositionSequence", k)
+
+
+def _crossed_pairs(values: tuple[float, ...]) -> list[int]:
+    """The pairs whose bank A is beyond bank B; none where the count is odd
+    or zero (that is PLAN-BEAM-LIMITING-DEVICE's)."""
+    half = len(values) // 2
+    if len(values) % 2 or not half:
+        return []
+    return [i for i in range(half) if values[i] > values[half + i] + 1e-6]
 
 
 @rule("TPPC-SSD", Severity.ERROR,

@@ -21,8 +21,8 @@ from itertools import pairwise
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from rtconform.dicom.beams import TECHNIQUES
 from rtconform.dicom.values import integer, items, number, numbers, text
+from rtconform.phantom.techniques import TECHNIQUES
 
 JAWS = frozenset({"X", "Y", "ASYMX", "ASYMY"})
 MLCS = frozenset({"MLCX", "MLCY"})

@@ -93,38 +93,11 @@ def gantry(plan: Instance, graph: ObjectGraph, ctx: RuleContext) -> Iterator[Iss
         cps = items(beam.dataset, "ControlPointSequence")
         if not cps:
             continue
-        spec = beam.spec
-        row = spec.row("gantry") if spec else "TPPC-GEN-42"
+        row = beam.spec.row("gantry") if beam.spec else "TPPC-GEN-42"
         if not present(cps[0], "GantryAngle"):
             yield _issue(plan, beam, "TPPC-GEN-42", "Gantry Angle is absent",
                          f"{beam.cp(0)}.GantryAngle", 0)
-        first = text(cps[0], "GantryRotationDirection")
-        if not present(cps[0], "GantryRotationDirection"):
-            yield _issue(plan, beam, row, "Gantry Rotation Direction is absent",
-                         f"{beam.cp(0)}.GantryRotationDirection", 0)
-        elif spec is not None and not spec.arc:
-            for k, value in _direction(beam):
-                if value != "NONE":
-                    yield _issue(plan, beam, row, f"Gantry Rotation Direction {value or '(empty)'}"
-                                 f", expected NONE: a {spec.key} beam does not turn",
-                                 f"{beam.cp(k)}.GantryRotationDirection", k)
-        elif spec is not None:
-            if first not in ("CW", "CC"):
-                yield _issue(plan, beam, row, f"Gantry Rotation Direction {first or '(empty)'}, "
-                             f"expected CW or CC: a {spec.key} beam turns",
-                             f"{beam.cp(0)}.GantryRotationDirection", 0)
-            last = len(cps) - 1
-            for k, value in _direction(beam):
-                if k == 0:
-                    continue
-                if k == last and value not in ("NONE", first):
-                    yield _issue(plan, beam, row, f"Gantry Rotation Direction {value or '(empty)'}"
-                                 " at the last control point, expected NONE",
-                                 f"{beam.cp(k)}.GantryRotationDirection", k)
-                elif k < last and value != first:
-                    yield _issue(plan, beam, row, f"Gantry Rotation Direction {value or '(empty)'}"
-                                 f", the arc started {first}: one direction per arc",
-                                 f"{beam.cp(k)}.GantryRotationDirection", k)
+        yield from _rotation_direction(plan, beam, cps, row)
         for keyword, at_row in (("GantryAngle", "TPPC-GEN-42"),
                                 ("GantryRotationDirection", row)):
             broken = changes_only(cps, keyword)
@@ -132,6 +105,49 @@ def gantry(plan: Instance, graph: ObjectGraph, ctx: RuleContext) -> Iterator[Iss
                 yield _issue(plan, beam, at_row, broken[1], f"{beam.cp(broken[0])}.{keyword}",
                              broken[0])
         yield from _motion(plan, beam, row)
+
+
+def _rotation_direction(plan: Instance, beam: Beam, cps: list, row: str) -> Iterator[Issue]:
+    """Control point 0 gives the Gantry Rotation Direction; the beam type
+    says whether the gantry turns."""
+    if not present(cps[0], "GantryRotationDirection"):
+        yield _issue(plan, beam, row, "Gantry Rotation Direction is absent",
+                     f"{beam.cp(0)}.GantryRotationDirection", 0)
+    elif beam.spec is not None and not beam.spec.arc:
+        yield from _static_direction(plan, beam, row)
+    elif beam.spec is not None:
+        yield from _arc_direction(plan, beam, cps, row)
+
+
+def _static_direction(plan: Instance, beam: Beam, row: str) -> Iterator[Issue]:
+    """A static beam's gantry does not turn: NONE wherever given."""
+    for k, value in _direction(beam):
+        if value != "NONE":
+            yield _issue(plan, beam, row, f"Gantry Rotation Direction {value or '(empty)'}"
+                         f", expected NONE: a {beam.spec.key} beam does not turn",
+                         f"{beam.cp(k)}.GantryRotationDirection", k)
+
+
+def _arc_direction(plan: Instance, beam: Beam, cps: list, row: str) -> Iterator[Issue]:
+    """An arc turns CW or CC, one direction in every control point but the
+    last (NONE or nothing there)."""
+    first = text(cps[0], "GantryRotationDirection")
+    if first not in ("CW", "CC"):
+        yield _issue(plan, beam, row, f"Gantry Rotation Direction {first or '(empty)'}, "
+                     f"expected CW or CC: a {beam.spec.key} beam turns",
+                     f"{beam.cp(0)}.GantryRotationDirection", 0)
+    last = len(cps) - 1
+    for k, value in _direction(beam):
+        if k == 0:
+            continue
+        if k == last and value not in ("NONE", first):
+            yield _issue(plan, beam, row, f"Gantry Rotation Direction {value or '(empty)'}"
+                         " at the last control point, expected NONE",
+                         f"{beam.cp(k)}.GantryRotationDirection", k)
+        elif k < last and value != first:
+            yield _issue(plan, beam, row, f"Gantry Rotation Direction {value or '(empty)'}"
+                         f", the arc started {first}: one direction per arc",
+                         f"{beam.cp(k)}.GantryRotationDirection", k)
 
 
 def _motion(plan: Instance, beam: Beam, row: str) -> Iterator[Issue]:
@@ -245,29 +261,37 @@ def fixed(plan: Instance, graph: ObjectGraph, ctx: RuleContext) -> Iterator[Issu
         if not cps:
             continue
         may_turn = beam.spec is not None and not beam.spec.collimator_fixed
-        for keyword, (row, required, held, conditional) in FIXED.items():
-            if not present(cps[0], keyword):
-                if required:
-                    yield _issue(plan, beam, row, f"{name(keyword)} is absent",
-                                 f"{beam.cp(0)}.{keyword}", 0)
-                continue
-            if held and not (keyword == "BeamLimitingDeviceAngle" and may_turn):
-                start = _value(cps[0], keyword)
-                changed = next((k for k, cp in enumerate(cps) if k and present(cp, keyword)
-                                and _value(cp, keyword) != start), None)
-                if changed is not None:
-                    yield _issue(plan, beam, row, f"{name(keyword)} changes from "
-                                 f"{text(cps[0], keyword) or '(empty)'} to "
-                                 f"{text(cps[changed], keyword) or '(empty)'}: the beam holds "
-                                 "it fixed", f"{beam.cp(changed)}.{keyword}", changed)
-                    continue
-            broken = changes_only(cps, keyword) if conditional else None
-            if broken:
-                yield _issue(plan, beam, row, broken[1], f"{beam.cp(broken[0])}.{keyword}",
-                             broken[0])
+        for keyword, entry in FIXED.items():
+            held = entry[2] and not (keyword == "BeamLimitingDeviceAngle" and may_turn)
+            yield from _fixed_attribute(plan, beam, cps, keyword, entry, held)
         for k, cp in enumerate(cps):
             pitch = number(cp, "GantryPitchAngle")
             if present(cp, "GantryPitchAngle") and (pitch is None or abs(pitch) > 1e-6):
                 yield _issue(plan, beam, "TPPC-GEN-49", f"Gantry Pitch Angle "
                              f"{text(cp, 'GantryPitchAngle') or '(empty)'}, expected 0",
                              f"{beam.cp(k)}.GantryPitchAngle", k)
+
+
+def _fixed_attribute(plan: Instance, beam: Beam, cps: list, keyword: str,
+                     entry: tuple[str, bool, bool, bool], held: bool) -> Iterator[Issue]:
+    """One attribute of `FIXED`: in control point 0 where required, unchanged
+    where the beam holds it, given again only where it changes."""
+    row, required, _, conditional = entry
+    if not present(cps[0], keyword):
+        if required:
+            yield _issue(plan, beam, row, f"{name(keyword)} is absent",
+                         f"{beam.cp(0)}.{keyword}", 0)
+        return
+    if held:
+        start = _value(cps[0], keyword)
+        changed = next((k for k, cp in enumerate(cps) if k and present(cp, keyword)
+                        and _value(cp, keyword) != start), None)
+        if changed is not None:
+            yield _issue(plan, beam, row, f"{name(keyword)} changes from "
+                         f"{text(cps[0], keyword) or '(empty)'} to "
+                         f"{text(cps[changed], keyword) or '(empty)'}: the beam holds "
+                         "it fixed", f"{beam.cp(changed)}.{keyword}", changed)
+            return
+    broken = changes_only(cps, keyword) if conditional else None
+    if broken:
+        yield _issue(plan, beam, row, broken[1], f"{beam.cp(broken[0])}.{keyword}", broken[0])

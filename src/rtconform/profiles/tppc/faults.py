@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 
-from rtconform.dicom.beams import aperture_block
-from rtconform.dicom.faults import fault, new_uid
-from rtconform.dicom.sample import SampleSet
+from rtconform.phantom.faults import fault, new_uid
+from rtconform.phantom.modifiers import aperture_block
+from rtconform.phantom.sets import SampleSet
 
 
 def tppc(name: str, description: str, *rule_ids: str, techniques: tuple[str, ...]) -> Callable:

@@ -8,6 +8,9 @@ all, while the basic static type, which may have no wedge, does."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pydicom.dataset import Dataset
 
 from rtconform.dicom.graph import ObjectGraph
 from rtconform.dicom.index import Instance
@@ -99,55 +102,87 @@ def wedge_positions(plan: Instance, graph: ObjectGraph, ctx: RuleContext) -> Ite
 
 def _positions(plan: Instance, beam: Beam, kinds: dict[int | None, str]) -> Iterator[Issue]:
     spec = beam.spec
-    cps = items(beam.dataset, "ControlPointSequence")
     fixed_row = spec.row("wedge_position") if spec and spec.has("wedge_position") and \
         spec.wedges != (0, 0) else "TPPC-MOD-WDG-09"
     motor_row = spec.row("wedge_control_points") if spec and spec.key == "motorized-wedge" \
         else "TPPC-MOD-WDG-11"
-    state: dict[int | None, str] = {}
-    switched: dict[int | None, int] = {}
-    for k, cp in enumerate(cps):
+    walk = _WedgeWalk(plan, beam, kinds, fixed_row, motor_row,
+                      items(beam.dataset, "ControlPointSequence"))
+    for k, cp in enumerate(walk.cps):
         for p, item in enumerate(items(cp, "WedgePositionSequence")):
-            path = f"{beam.cp(k)}.WedgePositionSequence[{p}]"
-            number_ = integer(item, "ReferencedWedgeNumber")
-            where = text(item, "WedgePosition")
-            if number_ not in kinds:
-                yield _issue(plan, beam, "TPPC-MOD-WDG-09", f"a wedge position for wedge "
-                             f"{number_}, which the beam does not have",
-                             f"{path}.ReferencedWedgeNumber", k)
-                continue
-            if where not in ("IN", "OUT"):
-                yield _issue(plan, beam, fixed_row, f"wedge {number_}: Wedge Position "
-                             f"{where or '(empty)'}, expected IN or OUT",
-                             f"{path}.WedgePosition", k)
-                continue
-            if kinds[number_] != "MOTORIZED":
-                if where != "IN":
-                    row = fixed_row if kinds[number_] == "STANDARD" else "TPPC-MOD-WDG-10"
-                    yield _issue(plan, beam, row, f"wedge {number_} ({kinds[number_]}) is OUT: "
-                                 "a physical or virtual wedge is IN for the whole beam",
-                                 f"{path}.WedgePosition", k)
-            elif k == 0 and where != "IN":
-                yield _issue(plan, beam, motor_row, f"motorized wedge {number_} starts OUT",
-                             f"{path}.WedgePosition", k)
-            elif state.get(number_) == "OUT" and where == "IN":
-                yield _issue(plan, beam, motor_row, f"motorized wedge {number_} comes back IN "
-                             f"after going OUT at control point {switched[number_]}",
-                             f"{path}.WedgePosition", k)
-            elif state.get(number_) == "IN" and where == "OUT":
-                switched[number_] = k
-                before = number(cps[k - 1], "CumulativeMetersetWeight")
-                now = number(cp, "CumulativeMetersetWeight")
-                if before is not None and now is not None and now > before + 1e-9:
-                    yield _issue(plan, beam, motor_row, f"motorized wedge {number_} moves OUT "
-                                 f"while the beam is on (weight {before:g} → {now:g})",
-                                 f"{path}.WedgePosition", k)
-            state[number_] = where
+            yield from walk.position(k, f"{beam.cp(k)}.WedgePositionSequence[{p}]", item)
         if k == 0:
-            for number_ in sorted(set(kinds) - set(state), key=str):
-                yield _issue(plan, beam, fixed_row if kinds[number_] != "MOTORIZED"
-                             else motor_row, f"control point 0 gives no position for wedge "
-                             f"{number_}", f"{beam.cp(0)}.WedgePositionSequence", 0)
+            yield from walk.unplaced()
+
+
+@dataclass
+class _WedgeWalk:
+    """A beam's wedge positions, control point by control point: where each
+    wedge is, and where a motorized wedge went OUT."""
+
+    plan: Instance
+    beam: Beam
+    kinds: dict[int | None, str]  # wedge number → Wedge Type
+    fixed_row: str  # the checklist row of a physical or virtual wedge's position
+    motor_row: str  # the row of a motorized wedge's control points
+    cps: list[Dataset]
+    state: dict[int | None, str] = field(default_factory=dict)
+    switched: dict[int | None, int] = field(default_factory=dict)
+
+    def position(self, k: int, path: str, item: Dataset) -> Iterator[Issue]:
+        """One Wedge Position Sequence item of control point k."""
+        number_ = integer(item, "ReferencedWedgeNumber")
+        where = text(item, "WedgePosition")
+        if number_ not in self.kinds:
+            yield _issue(self.plan, self.beam, "TPPC-MOD-WDG-09", f"a wedge position for wedge "
+                         f"{number_}, which the beam does not have",
+                         f"{path}.ReferencedWedgeNumber", k)
+            return
+        if where not in ("IN", "OUT"):
+            yield _issue(self.plan, self.beam, self.fixed_row, f"wedge {number_}: Wedge Position "
+                         f"{where or '(empty)'}, expected IN or OUT", f"{path}.WedgePosition", k)
+            return
+        if self.kinds[number_] != "MOTORIZED":
+            yield from self._fixed(k, path, number_, where)
+        else:
+            yield from self._motorized(k, path, number_, where)
+        self.state[number_] = where
+
+    def _fixed(self, k: int, path: str, number_: int | None, where: str) -> Iterator[Issue]:
+        """A physical or virtual wedge stays IN."""
+        if where != "IN":
+            kind = self.kinds[number_]
+            row = self.fixed_row if kind == "STANDARD" else "TPPC-MOD-WDG-10"
+            yield _issue(self.plan, self.beam, row, f"wedge {number_} ({kind}) is OUT: "
+                         "a physical or virtual wedge is IN for the whole beam",
+                         f"{path}.WedgePosition", k)
+
+    def _motorized(self, k: int, path: str, number_: int | None, where: str
+                   ) -> Iterator[Issue]:
+        """A motorized wedge starts IN and goes OUT once, while the beam is off."""
+        before_state = self.state.get(number_)
+        if k == 0 and where != "IN":
+            yield _issue(self.plan, self.beam, self.motor_row, f"motorized wedge {number_} "
+                         "starts OUT", f"{path}.WedgePosition", k)
+        elif before_state == "OUT" and where == "IN":
+            yield _issue(self.plan, self.beam, self.motor_row, f"motorized wedge {number_} "
+                         f"comes back IN after going OUT at control point "
+                         f"{self.switched[number_]}", f"{path}.WedgePosition", k)
+        elif before_state == "IN" and where == "OUT":
+            self.switched[number_] = k
+            before = number(self.cps[k - 1], "CumulativeMetersetWeight")
+            now = number(self.cps[k], "CumulativeMetersetWeight")
+            if before is not None and now is not None and now > before + 1e-9:
+                yield _issue(self.plan, self.beam, self.motor_row, f"motorized wedge {number_} "
+                             f"moves OUT while the beam is on (weight {before:g} → {now:g})",
+                             f"{path}.WedgePosition", k)
+
+    def unplaced(self) -> Iterator[Issue]:
+        """Control point 0 places every wedge."""
+        for number_ in sorted(set(self.kinds) - set(self.state), key=str):
+            row = self.fixed_row if self.kinds[number_] != "MOTORIZED" else self.motor_row
+            yield _issue(self.plan, self.beam, row, f"control point 0 gives no position for "
+                         f"wedge {number_}", f"{self.beam.cp(0)}.WedgePositionSequence", 0)
 
 
 @rule("TPPC-BOLI", Severity.ERROR,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pydicom
@@ -99,39 +99,74 @@ def beams_eye_view(beam: Dataset, title: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import patches
     from matplotlib import pyplot as plt
 
     cps = items(beam, "ControlPointSequence")
     first = cps[0] if cps else Dataset()
     positions = _positions(first)
-    devices = {text(d, "RTBeamLimitingDeviceType"): d
-               for d in items(beam, "BeamLimitingDeviceSequence")}
     x_jaw = positions.get("ASYMX") or positions.get("X") or [-FIELD_MM / 2, FIELD_MM / 2]
     y_jaw = positions.get("ASYMY") or positions.get("Y") or [-FIELD_MM / 2, FIELD_MM / 2]
     half = max(40.0, *(abs(v) for v in (*x_jaw, *y_jaw))) * 1.25
     fig, ax = plt.subplots(figsize=(2.6, 2.6), dpi=100)
     fig.subplots_adjust(left=0.14, right=0.97, bottom=0.1, top=0.9)
     ax.set_facecolor("#202020")
+    _draw_leaves(ax, beam, positions, half)
+    _draw_jaws(ax, x_jaw, y_jaw)
+    _draw_applicators(ax, beam, half)
+    _draw_blocks(ax, beam)
+    _draw_wedges(ax, beam, half)
+    _draw_arc(fig, beam, text(first, "GantryRotationDirection"))
+    _draw_frame(ax, half, title)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _draw_leaves(ax, beam: Dataset, positions: dict[str, list[float]], half: float) -> None:
+    """The MLC's leaves (grey), each bank from the edge of the view to its
+    tip; an MLC whose positions do not match its boundaries is not drawn."""
+    from matplotlib import patches
+
+    devices = {text(d, "RTBeamLimitingDeviceType"): d
+               for d in items(beam, "BeamLimitingDeviceSequence")}
     for kind, vertical in (("MLCX", False), ("MLCY", True)):
         values = positions.get(kind)
         bounds = numbers(devices.get(kind), "LeafPositionBoundaries") if kind in devices \
             else None
         if not values or not bounds or len(values) != 2 * (len(bounds) - 1):
             continue
-        pairs = len(bounds) - 1
-        for i in range(pairs):
-            lo, hi = bounds[i], bounds[i + 1]
-            for start, end in ((-half * 2, values[i]), (values[pairs + i], half * 2)):
-                if end <= start:
-                    continue
-                xy, w, h = ((lo, start), hi - lo, end - start) if vertical else \
-                    ((start, lo), end - start, hi - lo)
-                ax.add_patch(patches.Rectangle(xy, w, h, facecolor="#8a8a8a",
-                                               edgecolor="#5a5a5a", linewidth=0.3))
+        for xy, w, h in _leaf_rectangles(values, bounds, half, vertical):
+            ax.add_patch(patches.Rectangle(xy, w, h, facecolor="#8a8a8a",
+                                           edgecolor="#5a5a5a", linewidth=0.3))
+
+
+def _leaf_rectangles(values: list[float], bounds: list[float], half: float, vertical: bool
+                     ) -> Iterator[tuple[tuple[float, float], float, float]]:
+    """(corner, width, height) of each leaf of both banks (bank A, then B)."""
+    pairs = len(bounds) - 1
+    for i in range(pairs):
+        lo, hi = bounds[i], bounds[i + 1]
+        for start, end in ((-half * 2, values[i]), (values[pairs + i], half * 2)):
+            if end <= start:
+                continue
+            yield ((lo, start), hi - lo, end - start) if vertical else \
+                ((start, lo), end - start, hi - lo)
+
+
+def _draw_jaws(ax, x_jaw: list[float], y_jaw: list[float]) -> None:
+    """The jaws' opening (yellow)."""
+    from matplotlib import patches
+
     ax.add_patch(patches.Rectangle((x_jaw[0], y_jaw[0]), x_jaw[1] - x_jaw[0],
                                    y_jaw[1] - y_jaw[0], fill=False, edgecolor="#ffd400",
                                    linewidth=1.4, label="jaws"))
+
+
+def _draw_applicators(ax, beam: Dataset, half: float) -> None:
+    """Each applicator (blue): a circle for a cone, else a square, with its ID."""
+    from matplotlib import patches
+
     for applicator in items(beam, "ApplicatorSequence"):
         size = _applicator_size(applicator)
         if not size:
@@ -145,6 +180,12 @@ def beams_eye_view(beam: Dataset, title: str) -> bytes:
         ax.add_patch(shape)
         ax.text(-half * 0.95, half * 0.85, text(applicator, "ApplicatorID"), color="#36c5f0",
                 fontsize=6)
+
+
+def _draw_blocks(ax, beam: Dataset) -> None:
+    """Each block's outline (red; a shielding block hatched)."""
+    from matplotlib import patches
+
     for block in items(beam, "BlockSequence"):
         data = numbers(block, "BlockData") or []
         if len(data) >= 6:
@@ -153,6 +194,10 @@ def beams_eye_view(beam: Dataset, title: str) -> bytes:
                                          linewidth=1.1,
                                          hatch=None if text(block, "BlockType") == "APERTURE"
                                          else "///"))
+
+
+def _draw_wedges(ax, beam: Dataset, half: float) -> None:
+    """Each wedge (green): an arrow along its orientation, its ID and type."""
     for k, wedge in enumerate(items(beam, "WedgeSequence")):
         angle = math.radians(number(wedge, "WedgeOrientation") or 0.0)
         length = half * 0.5
@@ -161,22 +206,31 @@ def beams_eye_view(beam: Dataset, title: str) -> bytes:
                     xytext=(0, y), arrowprops={"arrowstyle": "->", "color": "#7dd87d"})
         ax.text(0, y - half * 0.12, f"{text(wedge, 'WedgeID')} {text(wedge, 'WedgeType')}",
                 color="#7dd87d", fontsize=5.5, ha="center")
+
+
+def _draw_arc(fig, beam: Dataset, direction: str) -> None:
+    """An arc's sweep, in an inset: from its first angle, as far as it
+    travels, in its direction."""
     angles = [a for a in gantry_angles(beam) if a is not None]
-    direction = text(first, "GantryRotationDirection")
-    if direction in ("CW", "CC") and len(angles) > 1:
-        sweep = fig.add_axes((0.70, 0.70, 0.26, 0.26), projection="polar")
-        sweep.set_theta_zero_location("N")
-        sweep.set_theta_direction(-1)  # clockwise, as IEC gantry angles run
-        travelled = degrees_travelled(beam)
-        sign = 1 if direction == "CW" else -1
-        steps = [math.radians(angles[0] + sign * travelled * t / 60) for t in range(61)]
-        sweep.plot(steps, [1] * len(steps), color="#ffd400", linewidth=1.2)
-        sweep.plot([steps[-1]], [1], marker=">" if sign > 0 else "<", color="#ffd400",
-                   markersize=3)
-        sweep.set_ylim(0, 1.1)
-        sweep.set_xticks([])
-        sweep.set_yticks([])
-        sweep.set_facecolor("#303030")
+    if direction not in ("CW", "CC") or len(angles) <= 1:
+        return
+    sweep = fig.add_axes((0.70, 0.70, 0.26, 0.26), projection="polar")
+    sweep.set_theta_zero_location("N")
+    sweep.set_theta_direction(-1)  # clockwise, as IEC gantry angles run
+    travelled = degrees_travelled(beam)
+    sign = 1 if direction == "CW" else -1
+    steps = [math.radians(angles[0] + sign * travelled * t / 60) for t in range(61)]
+    sweep.plot(steps, [1] * len(steps), color="#ffd400", linewidth=1.2)
+    sweep.plot([steps[-1]], [1], marker=">" if sign > 0 else "<", color="#ffd400",
+               markersize=3)
+    sweep.set_ylim(0, 1.1)
+    sweep.set_xticks([])
+    sweep.set_yticks([])
+    sweep.set_facecolor("#303030")
+
+
+def _draw_frame(ax, half: float, title: str) -> None:
+    """The axes through the isocentre, the view's extent and its title."""
     ax.axhline(0, color="#606060", linewidth=0.4)
     ax.axvline(0, color="#606060", linewidth=0.4)
     ax.set_xlim(-half, half)
@@ -184,10 +238,6 @@ def beams_eye_view(beam: Dataset, title: str) -> bytes:
     ax.set_aspect("equal")
     ax.tick_params(labelsize=5)
     ax.set_title(title, fontsize=6.5)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def plan_reports(paths: list[Path], redact: Callable[[str], str] = str,

@@ -29,9 +29,10 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import Peer, identifier
-from rtconform.dicom.beams import TECHNIQUES, build_plan_sample
-from rtconform.dicom.sample import SampleSet
 from rtconform.findings import Finding
+from rtconform.phantom.sets import SampleSet
+from rtconform.phantom.technique_plans import build_plan_sample
+from rtconform.phantom.techniques import TECHNIQUES
 from rtconform.profiles.tppc.actors import PlanningSystem
 from rtconform.profiles.tppc.beams import detect
 from rtconform.run import checks, harness

@@ -8,7 +8,7 @@ from __future__ import annotations
 from rtconform.actors.node import Peer
 from rtconform.actors.registry import REGISTRY
 from rtconform.actors.result import IDLE, ActorResult
-from rtconform.dicom.faults import inject
+from rtconform.phantom.faults import inject
 from rtconform.run.drivers import SutDriver, reference_archive
 from rtconform.run.scenario import Scenario
 

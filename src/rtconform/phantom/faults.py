@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from rtconform.dicom.sample import SampleSet, build_sample
 from rtconform.dicom.uids import DEFAULT_UID_ROOT, derived_uid
+from rtconform.phantom.sets import SampleSet, build_sample
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Fault:
     # a reference to what is not in the set: an error only when the set must be
     # self-contained (--complete); a partial export is legal
     complete: bool = False
-    # the plans of these delivery techniques (`rtconform.dicom.beams`) are the
+    # the plans of these delivery techniques (`rtconform.phantom.techniques`) are the
     # sample it breaks, instead of the default patient
     techniques: tuple[str, ...] = ()
 
@@ -63,44 +63,69 @@ def write_sample(folder: Path, fault_name: str | None = None,
                  beam_doses: bool = False, export: str | None = None,
                  approved: bool = False, techniques: tuple[str, ...] = ()) -> list[Path]:
     """Write the synthetic patient, with one named fault applied; as an
-    exporter of style `export` writes it (`rtconform.dicom.exports`); or, with
+    exporter of style `export` writes it (`rtconform.phantom.exports`); or, with
     `techniques`, the patient's CT and structure set and one plan per
-    delivery technique (`rtconform.dicom.beams`)."""
-    from rtconform.dicom.exports import build_export, write_export
+    delivery technique (`rtconform.phantom.techniques`)."""
+    from rtconform.phantom.exports import write_export
 
     chosen = FAULTS[fault_name] if fault_name else None
     techniques = tuple(techniques) or (chosen.techniques if chosen else ())
-    if chosen and chosen.techniques and not set(chosen.techniques) <= set(techniques):
-        raise ValueError(f"fault {fault_name!r} breaks the plans of "
-                         f"{', '.join(chosen.techniques)}: give those beam types")
-    if chosen and techniques and not chosen.techniques:
-        raise ValueError(f"fault {fault_name!r} breaks the default patient, not the beam-type "
-                         "plans")
+    _check_techniques(chosen, techniques)
     if techniques:
-        if export or sample_set != "equidistant" or beam_doses or approved:
-            raise ValueError("the beam-type plans are written alone: no --export, --set, "
-                             "--beam-doses or --approved with them")
-        from rtconform.dicom.beams import build_plan_sample
-
-        sample = build_plan_sample(uid_root, techniques)
+        sample = _plans_sample(uid_root, techniques, sample_set, beam_doses, export, approved)
     elif export:
-        if sample_set != "equidistant":
-            raise ValueError("an export is written from the default set")
-        if chosen and chosen.after_write and export != "planning-system":
-            raise ValueError(f"fault {fault_name!r} works on a flat folder: use it with the "
-                             "planning-system export")
-        sample = build_export(uid_root, approved)
+        sample = _export_sample(chosen, uid_root, export, sample_set, approved)
     else:
-        if approved:
-            raise ValueError("--approved marks an export's plan: give --export too")
-        sample = build_sample(uid_root, sample_set,
-                              beam_doses or bool(chosen and chosen.beam_doses))
+        sample = _default_sample(chosen, uid_root, sample_set, beam_doses, approved)
     if chosen:
         chosen.apply(sample)
     paths = write_export(sample, folder, export) if export else sample.write(folder)
     if chosen and chosen.after_write:
         chosen.after_write(folder)
     return paths
+
+
+def _check_techniques(chosen: Fault | None, techniques: tuple[str, ...]) -> None:
+    """A fault of the beam-type plans needs its plans; a fault of the default
+    patient none."""
+    if chosen and chosen.techniques and not set(chosen.techniques) <= set(techniques):
+        raise ValueError(f"fault {chosen.name!r} breaks the plans of "
+                         f"{', '.join(chosen.techniques)}: give those beam types")
+    if chosen and techniques and not chosen.techniques:
+        raise ValueError(f"fault {chosen.name!r} breaks the default patient, not the beam-type "
+                         "plans")
+
+
+def _plans_sample(uid_root: str, techniques: tuple[str, ...], sample_set: str,
+                  beam_doses: bool, export: str | None, approved: bool) -> SampleSet:
+    """The CT, the structure set and one plan per beam type, and nothing else."""
+    if export or sample_set != "equidistant" or beam_doses or approved:
+        raise ValueError("the beam-type plans are written alone: no --export, --set, "
+                         "--beam-doses or --approved with them")
+    from rtconform.phantom.technique_plans import build_plan_sample
+
+    return build_plan_sample(uid_root, techniques)
+
+
+def _export_sample(chosen: Fault | None, uid_root: str, export: str, sample_set: str,
+                   approved: bool) -> SampleSet:
+    """The default set as an exporter has it (bolus, beam doses, approval)."""
+    from rtconform.phantom.exports import build_export
+
+    if sample_set != "equidistant":
+        raise ValueError("an export is written from the default set")
+    if chosen and chosen.after_write and export != "planning-system":
+        raise ValueError(f"fault {chosen.name!r} works on a flat folder: use it with the "
+                         "planning-system export")
+    return build_export(uid_root, approved)
+
+
+def _default_sample(chosen: Fault | None, uid_root: str, sample_set: str, beam_doses: bool,
+                    approved: bool) -> SampleSet:
+    """A stimulus set, with the beam doses its fault needs."""
+    if approved:
+        raise ValueError("--approved marks an export's plan: give --export too")
+    return build_sample(uid_root, sample_set, beam_doses or bool(chosen and chosen.beam_doses))
 
 
 # -- what the profiles' faults reach for ----------------------------------------------------
@@ -135,10 +160,10 @@ def _name_of(ds: Dataset) -> str:
     if modality == "RTSTRUCT":
         return "RS_structure_set.dcm"
     if modality == "RTPLAN":
-        from rtconform.dicom.beams import technique_of_label
+        from rtconform.phantom.techniques import technique_of_label
 
         technique = technique_of_label(str(ds.get("RTPlanLabel", "")))
-        if technique:  # a beam-type plan (rtconform.dicom.beams)
+        if technique:  # a beam-type plan (rtconform.phantom.techniques)
             return f"RP_{technique}.dcm"
         metersets = any("BeamMeterset" in ref for group in ds.get("FractionGroupSequence", [])
                         for ref in group.get("ReferencedBeamSequence", []))

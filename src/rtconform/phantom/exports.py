@@ -22,15 +22,10 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from rtconform.dicom.sample import (
-    BODY_B,
-    STUDY_DATE,
-    STUDY_TIME,
-    SampleSet,
-    build_sample,
-    write_atomically,
-)
 from rtconform.dicom.uids import DEFAULT_UID_ROOT
+from rtconform.dicom.writer import write_dataset
+from rtconform.phantom.design import BODY_B, STUDY_DATE, STUDY_TIME
+from rtconform.phantom.sets import SampleSet, build_sample
 
 EXPORT_STYLES = {
     "planning-system": "a planning system's flat export: CT, structure set with a bolus and a "
@@ -152,7 +147,7 @@ def write_export(sample: SampleSet, folder: Path, style: str) -> list[Path]:
     for file, ds in sample.datasets.items():
         target = folder / places[file]
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(ds, target)
+        write_dataset(ds, target)
         written.append(target)
     documents = {"report.pdf": PDF,
                  "export.log": b"exported 1 patient, 1 plan\n",
