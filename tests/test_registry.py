@@ -50,7 +50,7 @@ def test_an_act_outside_the_actor_is_refused_by_name():
 
 def test_the_simulate_commands_come_from_the_registry():
     assert set(simulators()) == {"contourer", "geometric-planner", "dosimetric-planner",
-                                 "dose-displayer"}
+                                 "dose-displayer", "storage-commitment-requester"}
     for entry in simulators().values():  # `simulate X run` performs one declared act
         assert entry.run in entry.acts
 

@@ -15,23 +15,16 @@ from pathlib import Path
 import pydicom
 from pynetdicom import evt
 
+from rtconform.actors.association import Peer, Timeouts, _nodelay, make_ae, stop_server
 from rtconform.actors.guard import ConnectionLimits, start_guarded_server
-from rtconform.actors.node import (
-    DEFAULT_TRANSFER_SYNTAXES,
-    QR_MODELS,
-    STORAGE_SOP_CLASSES,
-    Peer,
-    StorageReceiver,
-    Timeouts,
-    _nodelay,
-    make_ae,
-    stop_server,
-)
+from rtconform.actors.node import DEFAULT_TRANSFER_SYNTAXES, QR_MODELS
 from rtconform.actors.query import QueryError, find_responses, level_of, matching_rows
+from rtconform.actors.receiver import StorageReceiver
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.storage import InstanceStore
 from rtconform.actors.tls import TLSConfig
 from rtconform.dicom.read import DEFAULT_MAX_OBJECT_BYTES
+from rtconform.dicom.uids import STORAGE_SOP_CLASSES
 
 ACTOR = "Archive"
 

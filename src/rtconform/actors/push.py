@@ -24,13 +24,8 @@ from pathlib import Path
 from pynetdicom import evt
 from pynetdicom.sop_class import Verification
 
-from rtconform.actors.node import (
-    Peer,
-    PeerUnreachable,
-    Timeouts,
-    make_ae,
-    status_text,
-)
+from rtconform.actors.association import Peer, PeerUnreachable, Timeouts, make_ae
+from rtconform.actors.status import status_text
 from rtconform.actors.tls import TLSConfig
 from rtconform.dicom.index import iter_files, read_instance
 

@@ -179,24 +179,41 @@ def response_problems(request: Dataset, responses: list[Dataset]) -> list[str]:
     message led by its finding id: responses at another level than asked,
     the level's unique key missing, one entity answered more than once."""
     level = str(request.get("QueryRetrieveLevel", "")).strip().upper()
-    key = UNIQUE_KEYS.get(level)
-    problems = []
+    return [*_level_problems(level, responses), *_leaked_keys(level, request, responses),
+            *_unique_key_problems(level, responses)]
+
+
+def _level_problems(level: str, responses: list[Dataset]) -> list[str]:
+    """ARCHIVE-FIND-LEVEL: responses whose Query/Retrieve Level is not the request's."""
     levels = Counter(str(r.get("QueryRetrieveLevel", "")).strip().upper() for r in responses)
     other = {lv: n for lv, n in levels.items() if lv and lv != level}
-    if other:
-        problems.append(
-            "ARCHIVE-FIND-LEVEL: " + ", ".join(f"{n} response(s) at {lv} level" for lv, n in
-                                              sorted(other.items()))
+    if not other:
+        return []
+    return ["ARCHIVE-FIND-LEVEL: " + ", ".join(f"{n} response(s) at {lv} level" for lv, n in
+                                               sorted(other.items()))
             + f" to a {level}-level C-FIND (PS3.4 C.4.1.1.3.2: a response's Query/Retrieve "
-              "Level is the request's)")
+              "Level is the request's)"]
+
+
+def _leaked_keys(level: str, request: Dataset, responses: list[Dataset]) -> list[str]:
+    """ARCHIVE-FIND-LEVEL: the unique key of a level below the request's,
+    answered though not asked for."""
     below = LEVELS[LEVELS.index(level) + 1:] if level in LEVELS else []
     leaked = sorted({UNIQUE_KEYS[lv] for lv in below for r in responses
                      if UNIQUE_KEYS[lv] not in request and str(r.get(UNIQUE_KEYS[lv], ""))})
-    if leaked:
-        problems.append(f"ARCHIVE-FIND-LEVEL: {level}-level responses carry {', '.join(leaked)}, "
-                        f"the unique key of a level below, not asked for (PS3.4 C.4.1.1.3.2)")
+    if not leaked:
+        return []
+    return [f"ARCHIVE-FIND-LEVEL: {level}-level responses carry {', '.join(leaked)}, "
+            f"the unique key of a level below, not asked for (PS3.4 C.4.1.1.3.2)"]
+
+
+def _unique_key_problems(level: str, responses: list[Dataset]) -> list[str]:
+    """ARCHIVE-FIND-UNIQUE-KEY and ARCHIVE-FIND-DUPLICATE: the level's unique
+    key missing from a response, or one entity answered more than once."""
+    key = UNIQUE_KEYS.get(level)
     if key is None:
-        return problems
+        return []
+    problems = []
     values = [str(r.get(key, "") or "").strip() for r in responses]
     if missing := values.count(""):
         problems.append(f"ARCHIVE-FIND-UNIQUE-KEY: {missing} of {len(values)} {level}-level "

@@ -1,4 +1,5 @@
-"""The association recorder shared by every actor, in both directions.
+"""The association recorder shared by every actor, in both directions, for
+DIMSE-C and DIMSE-N alike.
 
 Everything the harness later reports comes from here: what was proposed and
 accepted, who the peer said it was, every DIMSE request and response with its
@@ -31,10 +32,15 @@ def set_id_prefix(prefix: str) -> None:
     the second), so their logs can be merged."""
     _prefix[0] = prefix
 
+# PS3.7 E.1-1: Command Field values, DIMSE-C and DIMSE-N
 COMMANDS = {0x0001: "C-STORE-RQ", 0x8001: "C-STORE-RSP", 0x0020: "C-FIND-RQ",
             0x8020: "C-FIND-RSP", 0x0010: "C-GET-RQ", 0x8010: "C-GET-RSP",
             0x0021: "C-MOVE-RQ", 0x8021: "C-MOVE-RSP", 0x0030: "C-ECHO-RQ",
-            0x8030: "C-ECHO-RSP", 0x0FFF: "C-CANCEL-RQ"}
+            0x8030: "C-ECHO-RSP", 0x0FFF: "C-CANCEL-RQ",
+            0x0100: "N-EVENT-REPORT-RQ", 0x8100: "N-EVENT-REPORT-RSP", 0x0110: "N-GET-RQ",
+            0x8110: "N-GET-RSP", 0x0120: "N-SET-RQ", 0x8120: "N-SET-RSP",
+            0x0130: "N-ACTION-RQ", 0x8130: "N-ACTION-RSP", 0x0140: "N-CREATE-RQ",
+            0x8140: "N-CREATE-RSP", 0x0150: "N-DELETE-RQ", 0x8150: "N-DELETE-RSP"}
 
 
 def _user(user) -> dict:
@@ -169,8 +175,7 @@ class AssociationRecorder:
                 aid = self.assoc_id(event.assoc)
                 data = {"assoc": aid, "actor": actor, "direction": direction, "command": command,
                         "message_id": cs.get("MessageID", cs.get("MessageIDBeingRespondedTo")),
-                        "sop_class": str(cs.get("AffectedSOPClassUID", "")),
-                        "sop_instance": str(cs.get("AffectedSOPInstanceUID", ""))}
+                        **_sop(cs)}
                 if command == "C-MOVE-RQ":  # ties the sub-associations to their operation
                     data["move_destination"] = str(cs.get("MoveDestination", "")).strip()
                 if command.endswith("-RQ"):
@@ -198,12 +203,49 @@ class AssociationRecorder:
             (evt.EVT_DIMSE_RECV, on_dimse("received")), (evt.EVT_DIMSE_SENT, on_dimse("sent")),
         ]
 
+    def attributes(self, assoc: Association, actor: str, command: str, ds) -> None:
+        """The data set of an N-service message (an N-ACTION's Action
+        Information, an N-EVENT-REPORT's Event Information, an N-CREATE's or
+        N-SET's attributes, what N-GET returned), sequences item by item:
+        the evidence of what was asked and answered, identity values masked
+        with the report."""
+        self.write("attributes", assoc=self.assoc_id(assoc), actor=actor, command=command,
+                   attributes=self._values(ds))
+
+    def _values(self, ds, depth: int = 0) -> dict:
+        out: dict = {}
+        for element in ds or []:
+            name = element.keyword or str(element.tag)
+            if element.VR == "SQ":
+                out[name] = [self._values(item, depth + 1) for item in element.value] \
+                    if depth < 3 else f"{len(element.value)} item(s)"
+                continue
+            value = str(element.value if element.value is not None else "")
+            if self.redact and value and is_identifying(element.keyword, element.VR):
+                value = MASK
+            out[name] = value
+        return out
+
     def stored(self, assoc: Association, actor: str, **data) -> None:
         """A dataset received by a C-STORE SCP: where it went, or why not."""
         self.write("stored", assoc=self.assoc_id(assoc), actor=actor, **data)
 
     def note(self, actor: str, message: str, **data) -> None:
         self.write("note", actor=actor, message=message, **data)
+
+
+def _sop(cs) -> dict:
+    """The SOP class and instance a DIMSE message is about: Affected (DIMSE-C,
+    N-CREATE, N-EVENT-REPORT and every response) or Requested (N-GET, N-SET,
+    N-ACTION, N-DELETE requests, PS3.7 10.1); and the N-ACTION / N-EVENT-REPORT
+    type, which says what was asked or reported."""
+    data = {"sop_class": str(cs.get("AffectedSOPClassUID", cs.get("RequestedSOPClassUID", ""))),
+            "sop_instance": str(cs.get("AffectedSOPInstanceUID",
+                                       cs.get("RequestedSOPInstanceUID", "")))}
+    for keyword, key in (("ActionTypeID", "action_type"), ("EventTypeID", "event_type")):
+        if keyword in cs:
+            data[key] = int(cs.get(keyword))
+    return data
 
 
 def _tls(assoc) -> dict | None:
@@ -244,6 +286,7 @@ class AssociationRecord:
     reject: dict = field(default_factory=dict)
     abort: dict = field(default_factory=dict)  # who aborted: by local|peer, A-ABORT source
     identifiers: list[dict] = field(default_factory=list)  # query keys sent and answered
+    attributes: list[dict] = field(default_factory=list)  # N-service data sets
     tls: dict | None = None  # protocol and cipher when the association ran over TLS
     started: float = 0.0  # time of its first event (A-ASSOCIATE-RQ seen or sent)
 
@@ -305,6 +348,11 @@ def read_events(path: Path, offset: int = 0) -> list[dict]:
     return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
 
 
+# events that add one entry to a list of the association's record
+_LISTS = {"dimse": "dimse", "stored": "stored", "identifier": "identifiers",
+          "attributes": "attributes"}
+
+
 def read_associations(path: Path, offset: int = 0) -> list[AssociationRecord]:
     """Associations of the log; from a mark on, only those that began after it
     (an association still open at the mark is not this reader's)."""
@@ -337,10 +385,6 @@ def read_associations(path: Path, offset: int = 0) -> list[AssociationRecord]:
             rec.outcome = kind
         elif kind == "abort":
             rec.abort = rec.abort or {k: e.get(k) for k in ("by", "pdu", "source", "reason")}
-        elif kind == "dimse":
-            rec.dimse.append(e)
-        elif kind == "stored":
-            rec.stored.append(e)
-        elif kind == "identifier":
-            rec.identifiers.append(e)
+        elif kind in _LISTS:
+            getattr(rec, _LISTS[kind]).append(e)
     return list(records.values())

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from rtconform.actors.actor import TROActor
+from rtconform.actors.commitment import StorageCommitter, request_commitment
 from rtconform.actors.contourer import Contourer
 from rtconform.actors.dose_displayer import DoseDisplayer
 from rtconform.actors.planners import DosimetricPlanner, GeometricPlanner
@@ -124,9 +125,12 @@ ENTRIES = (
     ActorEntry(DOSE_DISPLAYER, PROFILE, ("SCU", "SCP"), "client", DoseDisplayer,
                run="RO-1,RO-7,RO-9,RO-10", acts={
                    "RO-1,RO-7,RO-9,RO-10": DoseDisplayer.display}),
+    ActorEntry(StorageCommitter.actor, "IHE RAD SWF", ("SCU", "SCP"), "client", StorageCommitter,
+               run="RAD-10", acts={"RAD-10": request_commitment}),
 )
 REGISTRY: dict[str, ActorEntry] = {entry.name: entry for entry in ENTRIES}
-ACTORS: tuple[str, ...] = tuple(REGISTRY)  # the actor names, in the table's order
+# the TRO actor names, in the table's order: what SUT files, scenarios and the report name
+ACTORS: tuple[str, ...] = tuple(e.name for e in ENTRIES if e.profile == PROFILE)
 
 
 def tag_of(actor: str) -> str:
