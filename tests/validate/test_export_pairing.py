@@ -1,7 +1,7 @@
 """How `rtconform diff-export` pairs and compares two exports' objects
 (`rtconform.diff_export`): what an object is apart from its UIDs, and which
 tag paths differ, sequences item by item, UIDs and volatile attributes
-aside. tests/test_diff_export.py runs the command on re-exported trees."""
+aside. tests/validate/test_diff_export.py runs the command on re-exported trees."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 console use it: it learns identity from the data (PS3.15 Annex E attributes,
 every PN, nested items too), keeps what the retain options keep (UIDs, dates,
 device identity), and replaces every spelling of a learnt value wherever it
-appears. tests/test_redaction.py checks the commands' outputs end to end."""
+appears. tests/system/test_redaction.py checks the commands' outputs end to end."""
 
 from __future__ import annotations
 

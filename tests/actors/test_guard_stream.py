@@ -3,7 +3,7 @@ PDU stream follows PS3.8 PDU and PDV boundaries without keeping bodies,
 refuses a declared length over the bound before the body arrives, counts a
 data set against the object bound, and answers the kept C-STORE-RQ with a
 C-STORE-RSP that pynetdicom decodes. Real encodings (`rtconform.actors.rawpeer`),
-no network: the guard's behaviour on a socket is in tests/test_hostile.py."""
+no network: the guard's behaviour on a socket is in tests/actors/test_hostile.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Export layouts as `rtconform.layout` checks them, without the command:
 each LAYOUT-* finding on a small tree whose headers are given as the
-validation pass hands them over (tests/test_layout.py runs the command on an
+validation pass hands them over (tests/validate/test_layout.py runs the command on an
 exporter's real tree)."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 files alone, before anything runs: producers of each object kind are a
 grid's rows, consumers (a participant and the actor it plays) its columns,
 every Archive carries the chains, and the embedded reference actors join as
-one more row and column. tests/test_matrix.py runs a real matrix."""
+one more row and column. tests/suts/test_matrix.py runs a real matrix."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 (`rtconform.statement.observed`): a statement the schema accepts, so
 `rtconform compare` and `verify-statement` can hold it against a vendor's,
 with only what the SUT accepted, each role it played and every transfer
-syntax it said yes to. tests/test_report.py checks it on a real run."""
+syntax it said yes to. tests/report/test_report.py checks it on a real run."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 statement's RT tables give it: which modules of each IOD an object carries,
 and every top-level attribute over all objects of one IOD with its values or
 a summary, nested ones that a reader wants summarised, private ones listed
-by creator. tests/test_report.py shows the annex of a real run."""
+by creator. tests/report/test_report.py shows the annex of a real run."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 value from a DICOM object or a SUT file is text in the Markdown report and
 the statement comparison, never markup, a link, an HTML tag, a new line or
 an extra table column; evidence is a code block no line of which can end it.
-tests/test_injection.py checks the rendered outputs end to end."""
+tests/cli/test_injection.py checks the rendered outputs end to end."""
 
 from __future__ import annotations
 
