@@ -18,7 +18,7 @@ ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 # own IDs
 NOT_IDS = re.compile(r"^([CN]-[A-Z]+(-[A-Z]+)?(-RQ|-RSP)?|A-(P-)?ABORT|A-ASSOCIATE-(RQ|AC|RJ)"
                      r"|(RO|RAD)-\d+|BRTO-RO\d*(-\d+)?|RTC-.*|TPPC-(GEN|MOD-[A-Z]+|[A-Z]+)-\d+"
-                     r"(…\d+)?|MOD-[A-Z]+)$")  # DIMSE names, IHE transactions, checklist rows
+                     r"(…\d+)?|MOD-[A-Z]+)$")
 
 
 def _emitted() -> set[str]:
