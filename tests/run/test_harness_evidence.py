@@ -290,7 +290,12 @@ def test_a_scenario_process_leaves_the_other_processes_files_in_flight(tmp_path)
     objects.mkdir(parents=True)
     in_flight = objects / ".incoming-1234.part"
     in_flight.write_bytes(b"half an object")
-    RunContext(tmp_path / "run", SutConfig(), engines=(), shard=1)
-    assert in_flight.is_file()
-    RunContext(tmp_path / "run", SutConfig(), engines=())
-    assert not in_flight.exists()
+    from rtconform.actors.storage import share_objects
+
+    try:
+        RunContext(tmp_path / "run", SutConfig(), engines=(), shard=1)
+        assert in_flight.is_file()
+        RunContext(tmp_path / "run", SutConfig(), engines=())
+        assert not in_flight.exists()
+    finally:  # a run context shares objects/ for the whole process: not for the next test
+        share_objects(None)

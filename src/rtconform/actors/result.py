@@ -66,6 +66,8 @@ class ActorResult:
             parts.append("accepted its input" if self.accepted else "refused its input")
         if self.errors is not None:
             parts.append(f"{self.errors} errors in what it received")
+        if self.reason:  # what an act reports of itself (e.g. what was committed)
+            parts.append(self.reason)
         return f"{self.actor} performed {done}: {', '.join(parts) or 'nothing to report'}"
 
     @classmethod
