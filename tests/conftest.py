@@ -77,7 +77,7 @@ def orthanc_runs(tmp_path_factory, shared_dir):
     """A real Orthanc at its own defaults, run once per session (several
     minutes): first with its statement (the Archive scenarios and every
     conformance-table row), then the Archive scenarios again on the same
-    store. tests/test_real_peers.py checks the verdicts; test_report prints
+    store. tests/system/test_real_peers.py checks the verdicts; test_report prints
     the second run."""
     from types import SimpleNamespace
 

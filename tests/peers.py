@@ -194,3 +194,34 @@ def dcmqrscp(folder: Path, shared: Path):
                            MOVE_PORT=move_port, STORE=store)
     with running([dcmtk("dcmqrscp"), "-c", str(config)], port, folder / "dcmqrscp.log"):
         yield sut_file(folder, "dcmtk dcmqrscp", "DCMQRSCP", port, move_port)
+
+
+def send_raw_c_store(port: int, payload: bytes, sop_uid: str) -> int:
+    """C-STORE whose dataset bytes are sent exactly as given, as a broken peer
+    would (pynetdicom's own send_c_store re-encodes, and so repairs, the data).
+    Uses pynetdicom's reactor pause the way send_c_store does."""
+    from io import BytesIO
+
+    from pydicom.uid import ExplicitVRLittleEndian
+    from pynetdicom import AE
+    from pynetdicom.dimse_primitives import C_STORE
+
+    ae = AE("BROKEN")
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.481.5", ExplicitVRLittleEndian)
+    assoc = ae.associate("127.0.0.1", port, ae_title="ARCHIVE")
+    req = C_STORE()
+    req.MessageID = 1
+    req.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.481.5"
+    req.AffectedSOPInstanceUID = sop_uid
+    req.Priority = 2
+    req.DataSet = BytesIO(payload)
+    assoc._reactor_checkpoint.clear()
+    while not assoc._is_paused:
+        time.sleep(0.001)
+    try:
+        assoc.dimse.send_msg(req, assoc.accepted_contexts[0].context_id)
+        _, rsp = assoc.dimse.get_msg(block=True)
+    finally:
+        assoc._reactor_checkpoint.set()
+    assoc.release()
+    return int(rsp.Status)

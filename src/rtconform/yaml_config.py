@@ -167,6 +167,10 @@ def load_checked(path: Path, schema: dict, lines: dict | None = None):
         for e in errors[:20]:
             where = tuple(e.absolute_path)
             line = lines.get(where) or lines.get(where[:-1], 0)
+            if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+                known = e.schema.get("properties") or {}
+                extra = [key for key in e.instance if key not in known]
+                line = lines.get((*where, extra[0]), line) if extra else line  # the key's line
             dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
             message = e.message
             if e.validator == "pattern" and e.schema.get("description"):

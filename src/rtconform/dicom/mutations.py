@@ -4,7 +4,7 @@ Archive's C-STORE path: the ways real exports and hostile peers break DICOM
 declared length of gigabytes, a deflate bomb, bytes that are not DICOM).
 
 Each mutation is a pure function of its input bytes and parameters, so a
-hypothesis strategy (tests/test_fuzz.py) and a seeded random run
+hypothesis strategy (tests/validate/test_fuzz.py) and a seeded random run
 (benchmarks/fuzz_bench.py) can draw the same cases.
 """
 

@@ -85,7 +85,10 @@ def decimal_array(ds: Dataset | None, tag: int = CONTOUR_DATA) -> np.ndarray | N
     expected = text.count("\\") + 1
     with warnings.catch_warnings():  # unparsable text: counted below, not warned
         warnings.simplefilter("ignore")
-        array = np.fromstring(text.replace("\\", " "), dtype=float, sep=" ")
+        try:
+            array = np.fromstring(text.replace("\\", " "), dtype=float, sep=" ")
+        except ValueError:  # numpy 2.x raises on text that is not a number
+            return None
     if len(array) != expected:  # an empty or non-numeric value
         return None
     return array

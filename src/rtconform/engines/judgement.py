@@ -11,7 +11,7 @@ every engine finding at the engine's own severity.
 Each entry is evaluated on the object, never blanket: a CT of a paired body
 part without Laterality, or a structure set whose Frame of Reference module is
 half present, keeps the engine's error. Each is proven on real data in
-tests/test_real_data.py and tests/test_engines.py.
+tests/system/test_real_data.py and tests/rules/test_engines.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ when the dose has one, else computed from the dose grid and the contours.
 dicompyler-core's dvhcalc was the maintained library to use; its released
 version (0.5.6) imports `pydicom.dicomio.read_file`, which pydicom 3 removed,
 so the DVH is computed here and checked against an analytic phantom in
-tests/test_report.py."""
+tests/report/test_report.py."""
 
 from __future__ import annotations
 

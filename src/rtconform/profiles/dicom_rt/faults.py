@@ -1,5 +1,5 @@
 """Faults of the `dicom-rt` profile: one defect of the synthetic patient per
-rule, each proven to trip exactly its rule ids (tests/test_rules.py)."""
+rule, each proven to trip exactly its rule ids (tests/rules/test_rules.py)."""
 
 from __future__ import annotations
 

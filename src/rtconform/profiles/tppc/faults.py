@@ -1,6 +1,6 @@
 """Faults of the `tppc` profile: one defect at a time in the beam-type plans
 of the synthetic patient (`rtconform sample --beam-type`), each proven to
-trip exactly its rule ids under --profile tppc (tests/test_rules.py)."""
+trip exactly its rule ids under --profile tppc (tests/rules/test_rules.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The report's header, C-MOVE summaries and executive summary, from small
 logs and summaries made here: each wording a reader sees, in its singular
-and plural, without a run (tests/test_report.py renders real runs)."""
+and plural, without a run (tests/report/test_report.py renders real runs)."""
 
 from __future__ import annotations
 

@@ -356,7 +356,7 @@ def test_orthanc_that_does_not_know_the_harness_ae(tmp_path, shared_dir):
     """Orthanc as a hospital runs it, only known AEs may talk to it: without
     RTCONFORM in its DicomModalities the run stops at once, naming the AE
     Orthanc refused (with both known, every scenario passes: the session's
-    orthanc_runs, tests/test_real_peers.py)."""
+    orthanc_runs, tests/system/test_real_peers.py)."""
     from peers import orthanc
 
     with orthanc(tmp_path, shared_dir, known=("HARNESS",)) as sut:

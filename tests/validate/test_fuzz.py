@@ -109,10 +109,10 @@ def test_fuzzed_datasets_through_the_archive_c_store(tmp_path, bases, sample_dir
     status, nothing unreadable is stored, and the Archive keeps serving."""
     import random
 
+    from peers import send_raw_c_store
     from rtconform.actors.archive import Archive, ArchiveConfig
     from rtconform.actors.node import ServiceUser
     from rtconform.actors.recorder import AssociationRecorder
-    from test_archive import _send_raw_c_store
 
     recorder = AssociationRecorder(tmp_path / "a.jsonl")
     rng = random.Random(7)
@@ -125,8 +125,8 @@ def test_fuzzed_datasets_through_the_archive_c_store(tmp_path, bases, sample_dir
                 if case.data[128:132] == b"DICM" else 0
             payload = case.data[meta_end:][:1 << 20]
             if payload:  # (no data set at all: the SCP rightly waits for one)
-                statuses.append(_send_raw_c_store(archive.peer.port, payload,
-                                                  "1.2.826.0.1.3680043.8.498.99"))
+                statuses.append(send_raw_c_store(archive.peer.port, payload,
+                                                 "1.2.826.0.1.3680043.8.498.99"))
         assert ServiceUser("AFTER", recorder, "test").store(
             archive.peer, [sample_dir / "CT_001.dcm"]).ok
         for path in archive.store.paths():

@@ -16,9 +16,9 @@ ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 # string literals of that shape that are not finding ids: DIMSE commands,
 # PS3.8 primitives, transactions, rows of the IHE-RO test tool's checklists, the sample's
 # own IDs
-NOT_IDS = re.compile(r"^(C-[A-Z]+(-RQ|-RSP)?|A-(P-)?ABORT|A-ASSOCIATE-(RQ|AC|RJ)|RO-\d+"
-                     r"|BRTO-RO\d*(-\d+)?|RTC-.*|TPPC-(GEN|MOD-[A-Z]+|[A-Z]+)-\d+(…\d+)?"
-                     r"|MOD-[A-Z]+)$")
+NOT_IDS = re.compile(r"^([CN]-[A-Z]+(-[A-Z]+)?(-RQ|-RSP)?|A-(P-)?ABORT|A-ASSOCIATE-(RQ|AC|RJ)"
+                     r"|(RO|RAD)-\d+|BRTO-RO\d*(-\d+)?|RTC-.*|TPPC-(GEN|MOD-[A-Z]+|[A-Z]+)-\d+"
+                     r"(…\d+)?|MOD-[A-Z]+)$")
 
 
 def _emitted() -> set[str]:

@@ -3,7 +3,7 @@ N-ACTION and N-EVENT-REPORT over real pynetdicom associations on
 127.0.0.1 (the SCP a UPS actor would be, `ManagedInstances`), with the same
 failure classes as the C-services, and every request, status and data set in
 the association log with its PS3.7 meaning. Against a real Orthanc, see
-tests/test_commitment.py."""
+tests/actors/test_commitment.py."""
 
 from __future__ import annotations
 

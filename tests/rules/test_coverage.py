@@ -16,8 +16,8 @@ from rtconform.profiles.brto import ROWS_PER_TRANSACTION
 from rtconform.rules.coverage import expected_ids, load_coverage, totals
 from rtconform.rules.profiles import all_rules, profiles, rules_of
 
-# proven by tests of their own (tests/test_rules.py NOT_BY_FAULT, tests/test_brto.py,
-# tests/test_tppc.py)
+# proven by tests of their own (tests/rules/test_rules.py NOT_BY_FAULT, tests/rules/test_brto.py,
+# tests/rules/test_tppc.py)
 PROVEN_BY_TEST = {"BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONAL-ATTRIBUTES",
                   "BRTO-SS-CONTOUR-DATA-LENGTH", "FILE-UNKNOWN-SOP-CLASS", "TPPC-BEAMS-LOG"}
 MAPPED = [name for name, p in profiles().items() if p.checklist and p.built_in]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from helpers import require, require_module
+from helpers import ROOT, require, require_module
 from rtconform.cli import main
 from rtconform.phantom.faults import write_sample
 
@@ -85,7 +85,7 @@ def test_chromium_fires_no_dialog(run_dir):
 
 
 def test_statement_comparison_escapes(tmp_path, capsys):
-    root = Path(__file__).parents[1] / "conformance"
+    root = ROOT / "conformance"
     text = (root / "rtconform-reference.yaml").read_text()
     evil = tmp_path / "evil.yaml"
     evil.write_text(text.replace("name: rtconform reference actors",

@@ -12,7 +12,7 @@ import pytest
 from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE
 
-from peers import dcmtk, dcmtk_run, free_port, running
+from peers import dcmtk, dcmtk_run, free_port, running, send_raw_c_store
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import Peer, ServiceUser, identifier
 from rtconform.actors.recorder import AssociationRecorder, read_associations, read_events
@@ -186,40 +186,11 @@ def test_unsupported_sop_class_context_is_rejected(archive, recorder):
     assert results["1.2.840.10008.1.1"] == "accepted"
 
 
-def _send_raw_c_store(port: int, payload: bytes, sop_uid: str) -> int:
-    """C-STORE whose dataset bytes are sent exactly as given, as a broken peer
-    would (pynetdicom's own send_c_store re-encodes, and so repairs, the data).
-    Uses pynetdicom's reactor pause the way send_c_store does."""
-    from io import BytesIO
-
-    from pynetdicom.dimse_primitives import C_STORE
-
-    ae = AE("BROKEN")
-    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.481.5", ExplicitVRLittleEndian)
-    assoc = ae.associate("127.0.0.1", port, ae_title="ARCHIVE")
-    req = C_STORE()
-    req.MessageID = 1
-    req.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.481.5"
-    req.AffectedSOPInstanceUID = sop_uid
-    req.Priority = 2
-    req.DataSet = BytesIO(payload)
-    assoc._reactor_checkpoint.clear()
-    while not assoc._is_paused:
-        time.sleep(0.001)
-    try:
-        assoc.dimse.send_msg(req, assoc.accepted_contexts[0].context_id)
-        _, rsp = assoc.dimse.get_msg(block=True)
-    finally:
-        assoc._reactor_checkpoint.set()
-    assoc.release()
-    return int(rsp.Status)
-
-
 def test_corrupt_dataset_gets_failure_status_and_archive_keeps_serving(archive, recorder):
     # SOP Instance UID, then an element claiming 0x1000 bytes where 3 follow
     payload = struct.pack("<HH2sH", 0x0008, 0x0018, b"UI", 8) + b"1.2.3.4\0" + \
         struct.pack("<HH2sH", 0x300A, 0x0002, b"SH", 0x1000) + b"abc"
-    assert _send_raw_c_store(archive.peer.port, payload, "1.2.3.4") == 0xC210
+    assert send_raw_c_store(archive.peer.port, payload, "1.2.3.4") == 0xC210
     stored = [e for e in read_events(recorder.path) if e["event"] == "stored"]
     assert stored[-1]["status"] == "0xC210" and "truncated" in stored[-1]["reason"]
     assert archive.store.count() == 0

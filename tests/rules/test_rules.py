@@ -13,14 +13,14 @@ from rtconform.rules.profiles import all_rules, rules_of
 
 # Rules proven by mutations made in a test instead of --fault: an unknown SOP
 # class, what needs the actor's input (--given), the info-only LOG rule, and
-# Contour Data too long to be written as Explicit VR at all (tests/test_brto.py).
+# Contour Data too long to be written as Explicit VR at all (tests/rules/test_brto.py).
 NOT_BY_FAULT = {"FILE-UNKNOWN-SOP-CLASS", "BRTO-NEW-SOP-INSTANCE", "BRTO-OPTIONAL-ATTRIBUTES",
                 "BRTO-SS-CONTOUR-DATA-LENGTH",
-                # a File-set is a folder, not an object: proven in tests/test_fileset.py
+                # a File-set is a folder, not an object: proven in tests/rules/test_fileset.py
                 "FILESET-DICOMDIR", "FILESET-FILE-ID", "FILESET-UNREFERENCED",
-                # a folder's other files: tests/test_cli.py
+                # a folder's other files: tests/cli/test_cli.py
                 "FILE-NOT-DICOM",
-                # the info-only TPPC log of each beam's detected type: tests/test_tppc.py
+                # the info-only TPPC log of each beam's detected type: tests/rules/test_tppc.py
                 "TPPC-BEAMS-LOG"}
 
 

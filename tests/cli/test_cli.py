@@ -49,12 +49,12 @@ def test_fault_fails_with_its_rule_in_json(tmp_path, name):
 
 @pytest.mark.parametrize("name", [
     n for n, f in FAULTS.items() if not f.scenario_only
-    # the beam-type plans' faults: each in tests/test_rules.py, one here
+    # the beam-type plans' faults: each in tests/rules/test_rules.py, one here
     and (not f.techniques or n == "tppc-vmat-weights-down")])
 def test_every_fault_exits_1_with_its_rule(tmp_path, capsys, name):
     """Each fault (one test each, so that xdist spreads them) fires its rules
     and exits 1 when one of them is an error; the scenario-only faults show only
-    against the SUT's input: tests/test_run.py."""
+    against the SUT's input: tests/run/test_run.py."""
     from rtconform.rules.profiles import rules_of
 
     fault = FAULTS[name]
@@ -63,7 +63,7 @@ def test_every_fault_exits_1_with_its_rule(tmp_path, capsys, name):
     errors = any(severities[r] == "error" for r in fault.rule_ids)
     assert main(["sample", str(folder), "--fault", name]) == 0
     complete = ["--complete"] if fault.complete else []
-    # one job: the faults, not the worker pool (tests/test_scale.py), are under test here
+    # one job: the faults, not the worker pool (tests/validate/test_scale.py), are under test here
     assert main(["validate", str(folder), "--engines", "tro", "--profile", fault.profile,
                  *complete, "--json", str(out), "-q", "--jobs", "1"]) == \
         (1 if errors else 0), name
