@@ -19,9 +19,8 @@ from rtconform.dicom.index import Instance, Unreadable, known_sop_class, read_in
 from rtconform.dicom.read import file_type
 from rtconform.engines import Engine
 from rtconform.findings import Finding, Severity, bounded
-from rtconform.profiles.dicom_rt.fileset import RULE_IDS as FILESET_RULES
 from rtconform.redact import identity_values
-from rtconform.rules.profiles import all_rules, rules_of
+from rtconform.rules.profiles import all_rules, file_set_rules, rules_of
 from rtconform.rules.registry import RULES, Issue, Rule, RuleContext
 
 DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
@@ -170,8 +169,8 @@ def _check(path: Path, settings: FileSettings, result: FileResult) -> None:
     if inst.dicomdir:
         # a DICOMDIR indexes files, it is not an object of the set: its own checks
         if settings.use_tro_rules:
-            for rule_id in FILESET_RULES:  # PS3.10 / PS3.11
-                findings += run_rule(registered(rule_id), str(path), ds, inst=inst)
+            for rule in file_set_rules():  # PS3.10 / PS3.11
+                findings += run_rule(rule, str(path), ds, inst=inst)
         return
     if settings.redact:
         result.identity = sorted(identity_values(ds))

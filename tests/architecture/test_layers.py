@@ -61,22 +61,14 @@ LAYERS: list[tuple[str, ...]] = [
 # LAYERS (a package covers its modules). Remove an entry when its fix lands:
 # the test fails while an entry matches no import.
 UPWARD_EXCEPTIONS: list[tuple[str, str, str]] = [
-    # the core names rules of a plugin profile (the File-set rule ids, the tppc plan
-    # report): not yet owned; the rule ids belong in rules/ or the profile's registration
-    ("rtconform.filecheck", "rtconform.profiles.dicom_rt.fileset", "File-set rule ids"),
-    ("rtconform.report", "rtconform.profiles.dicom_rt.fileset", "File-set rule ids"),
-    ("rtconform.report", "rtconform.profiles.tppc.report", "the tppc plan/beam section"),
+    # none today: the File-set rules are found by their tag and the tppc report section
+    # through its profile's registration (rules.profiles.file_set_rules, report_sections)
 ]
 
 # Known import loops between modules (each as the exact set of its modules).
 CYCLE_EXCEPTIONS: list[tuple[frozenset[str], str]] = [
-    # (the rules/ circle catalogue ↔ registry ↔ profiles was untied in issue 24)
-    # issue 24, the run context split: run/drivers/__init__.py holds the SutDriver interface
-    # that each kind imports, and driver_for, which imports every kind (lazily). Fix: move
-    # driver_for to its own module (run/drivers/choice.py, imported by run/session.py).
-    (frozenset({"rtconform.run.drivers", "rtconform.run.drivers.embedded",
-                "rtconform.run.drivers.export", "rtconform.run.drivers.operator",
-                "rtconform.run.drivers.trigger"}), "SUT driver interface ↔ its kinds"),
+    # none today: the rules/ circle (catalogue ↔ registry ↔ profiles) and the SUT driver
+    # interface ↔ its kinds (run/drivers/base.py now) were untied in issue 24
 ]
 
 

@@ -137,15 +137,14 @@ def media(summary: dict) -> dict | None:
 
 def file_set_checks(files: list[Path]) -> list[dict]:
     """The PS3.10/PS3.11 File-set checks of every DICOMDIR in the export."""
-    from rtconform.profiles.dicom_rt.fileset import RULE_IDS
-    from rtconform.rules.registry import RULES
+    from rtconform.rules.profiles import file_set_rules
 
     out = []
     for path in files:
         if path.name.upper() != "DICOMDIR":
             continue
-        for rule_id in RULE_IDS:
-            rule = RULES[rule_id]
+        for rule in file_set_rules():
+            rule_id = rule.id
             issues = list(rule.check(str(path), None))
             out.append({"dicomdir": str(path), "rule_id": rule_id, "title": rule.title,
                         "source": rule.source, "verdict": "passed" if not issues else

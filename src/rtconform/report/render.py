@@ -13,12 +13,12 @@ import markupsafe
 import pydicom
 from pydicom.dataset import Dataset
 
-from rtconform.profiles.tppc.report import plan_reports
 from rtconform.redact import Redactor
 from rtconform.report import markdown as md
 from rtconform.report import model as report_model
 from rtconform.report.dvh import dvh_curves, dvh_png, dvh_statistics, dvh_voxels, voxel_statistics
 from rtconform.report.pictures import DoseGrid, plane_pictures, prescription_gy
+from rtconform.rules.profiles import report_sections
 from rtconform.run_folder import RunFolder
 
 FORMATS = ("html", "md", "json", "pdf")  # pdf: on request (headless Chromium prints the HTML)
@@ -240,7 +240,8 @@ def render(run_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, redact: bo
     data, received, redactor = report_model.build(run_dir, redact, site, operator)
     sets = pictures(run_dir, received, redactor, data["unreadable"]) if with_pictures else []
     # each plan's beams as detected, with their beam's-eye views (the tppc profile's)
-    plans = plan_reports(received, redactor, pictures=with_pictures)
+    plans = [plan for section in report_sections()
+             for plan in section.plan_reports(received, redactor, pictures=with_pictures)]
     data["plans"] = [{k: v for k, v in plan.items() if k != "views"} for plan in plans]
     written = {}
     env = _env()

@@ -73,6 +73,9 @@ class Profile:
     # its own Gherkin steps (a pytest plugin, loaded beside the common steps)
     features: str | None = None
     steps_module: str | None = None
+    # a section the profile adds to every report: a submodule whose
+    # `plan_reports(received, redactor, pictures=…)` gives its rows (tppc: beams)
+    report_module: str | None = None
 
     def resource(self, name: str) -> Path:
         """A file shipped in the profile's package."""
@@ -142,6 +145,21 @@ def all_rules() -> list[Rule]:
 def step_modules() -> list[str]:
     """The Gherkin step modules the profiles ship (pytest plugins)."""
     return [f"{p.package}.{p.steps_module}" for p in profiles().values() if p.steps_module]
+
+
+def report_sections() -> list:
+    """The report modules the profiles ship (see `Profile.report_module`):
+    the report reads them from here, so no core module imports a profile."""
+    return [importlib.import_module(f"{p.package}.{p.report_module}")
+            for p in profiles().values() if p.report_module]
+
+
+def file_set_rules() -> list[Rule]:
+    """The rules that judge a DICOMDIR's File-set (tagged "file-set"), in
+    the order they were declared: a DICOMDIR indexes files, it is not an
+    object of the set, so only these run on it."""
+    all_rules()
+    return [r for r in RULES.values() if "file-set" in r.tags]
 
 
 def get(name: str) -> Profile:

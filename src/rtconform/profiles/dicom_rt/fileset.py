@@ -23,7 +23,6 @@ from rtconform.rules.registry import Issue, rule
 FILE_ID_COMPONENT = re.compile(r"^[A-Z0-9_]{1,8}$")  # PS3.10 8.2 (and 8.5: ISO 646 subset)
 MAX_DEPTH = 8
 LISTED = 10  # names shown in one finding
-RULE_IDS = ("FILESET-DICOMDIR", "FILESET-FILE-ID", "FILESET-UNREFERENCED")
 
 
 def _is_dicom(path: Path) -> bool:
@@ -100,7 +99,7 @@ def offset_problem(ds: Dataset) -> str:
 @rule("FILESET-DICOMDIR", Severity.ERROR,
       "A DICOMDIR can be read and every file it references exists and matches its record",
       "DICOM PS3.10 8.6 (DICOMDIR); PS3.3 F.3.2.2 (Referenced File ID, Referenced SOP "
-      "Class/Instance/Transfer Syntax UID in File)", scope="input")
+      "Class/Instance/Transfer Syntax UID in File)", scope="input", tags=("file-set",))
 def dicomdir_references(path: str, ds: Dataset) -> Iterator[Issue]:
     found, why = records(path)
     if why:
@@ -142,7 +141,7 @@ def dicomdir_references(path: str, ds: Dataset) -> Iterator[Issue]:
       "Files of a File-set are named as PS3.10 requires: up to 8 components of 1–8 "
       "characters A–Z, 0–9, _",
       "DICOM PS3.10 8.2 (File ID), 8.5 (character set); PS3.11 (media profiles)",
-      scope="input")
+      scope="input", tags=("file-set",))
 def file_ids(path: str, ds: Dataset) -> Iterator[Issue]:
     root = Path(path).parent
     bad = []
@@ -162,7 +161,7 @@ def file_ids(path: str, ds: Dataset) -> Iterator[Issue]:
 @rule("FILESET-UNREFERENCED", Severity.WARNING,
       "Every DICOM file under a DICOMDIR's folder is indexed by it",
       "DICOM PS3.10 8.6 (the DICOMDIR indexes the File-set); PS3.11 (media profiles)",
-      scope="input")
+      scope="input", tags=("file-set",))
 def unreferenced(path: str, ds: Dataset) -> Iterator[Issue]:
     found, _ = records(path)
     root = Path(path).parent.resolve()

@@ -28,6 +28,7 @@ PROFILE = Profile(
     faults_module="faults",
     features="features",
     steps_module="steps",
+    report_module="report",
     checklist=Checklist(
         "IHE-RO test tool TPPC checklist",
         tuple(f"TPPC-{table}-{i:02d}" for table, count in TABLES.items()

@@ -9,7 +9,7 @@ from rtconform.actors.node import Peer
 from rtconform.actors.registry import REGISTRY
 from rtconform.actors.result import IDLE, ActorResult
 from rtconform.phantom.faults import inject
-from rtconform.run.drivers import SutDriver, reference_archive
+from rtconform.run.drivers.base import SutDriver, reference_archive
 from rtconform.run.scenario import Scenario
 
 

@@ -10,7 +10,7 @@ import pydicom
 
 from rtconform.actors.node import Peer
 from rtconform.actors.result import ActorResult
-from rtconform.run.drivers import SutDriver
+from rtconform.run.drivers.base import SutDriver
 from rtconform.run.scenario import Scenario
 
 
