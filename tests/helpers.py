@@ -63,3 +63,13 @@ def tro_findings(*paths: Path, profile: str = "dicom-rt", given: tuple[Path, ...
 
 def rule_ids(findings, severities=("error", "warning")) -> set[str]:
     return {f.rule_id for f in findings if f.severity in severities}
+
+
+def default_sigint() -> None:
+    """preexec_fn for a child a test interrupts with SIGINT: Ctrl-C's default
+    action back. A suite started in the background by a non-interactive shell
+    (`.ci/run &`) runs with SIGINT ignored, and a child inherits the ignore
+    across exec, so it would never see the test's Ctrl-C."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
 from rtconform.actors.archive import Archive, ArchiveConfig
 from rtconform.actors.node import ServiceUser
 from rtconform.actors.recorder import AssociationRecorder
@@ -19,7 +20,7 @@ from rtconform.actors.result import ActorResult
 from rtconform.ihe.tro import TRANSACTIONS, transactions_in
 from rtconform.phantom.sets import build_sample
 
-FEATURES = Path(__file__).parents[1] / "features"
+FEATURES = ROOT / "features"
 
 
 def test_every_actor_of_the_transaction_table_is_registered_once():

@@ -218,6 +218,8 @@ def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
     import signal
     import time
 
+    from helpers import default_sigint
+
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(1500):
@@ -225,7 +227,8 @@ def test_ctrl_c_says_so_and_keeps_the_findings_so_far(tmp_path, sample_dir):
     out, state = tmp_path / "partial.json", tmp_path / "state" / "validate-state.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "rtconform", "validate", str(folder),
                              "--json", str(out), "--out", str(state.parent)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     # interrupted once some files are done (not after a fixed time: the suite runs
     # beside other work, in parallel workers)
     deadline = time.monotonic() + 120

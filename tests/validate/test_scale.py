@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import require_module, require_program
+from helpers import default_sigint, require_module, require_program
 from rtconform.phantom.faults import write_sample
 
 TIMEOUT = 300
@@ -114,7 +114,7 @@ def test_interrupted_then_resumed_checks_each_file_once(tree, one_job, tmp_path,
     proc = subprocess.Popen([sys.executable, "-m", "rtconform", "validate", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **env, "SLOW": "1"},  # ≥ 3 s: time to stop it
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_sigint)
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline and proc.poll() is None:
         if state.is_file() and len(state.read_text().splitlines()) > 20:
