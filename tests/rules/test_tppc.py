@@ -20,7 +20,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from helpers import rule_ids, tro_findings
+from helpers import require, rule_ids, tro_findings
 from rtconform.cli import main
 from rtconform.findings import Severity
 from rtconform.phantom.faults import write_sample
@@ -52,8 +52,7 @@ def plans(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tppc_reference(shared_dir) -> Path:
     path = shared_dir / "data" / "ihe-ro-tppc-reference"
-    if not path.is_dir():
-        pytest.skip(f"{path} is absent")
+    require(path.is_dir(), f"IHE-RO TPPC reference data {path} is absent")
     return path
 
 
@@ -412,7 +411,7 @@ def test_the_report_shows_each_plans_beams_in_chromium(tppc_run):
     a real headless Chromium like the other pictures."""
     import shutil as shutil_
 
-    from helpers import artifacts_dir, require, require_module
+    from helpers import artifacts_dir, require_module
     from rtconform.report.render import render
 
     out, _, _ = tppc_run
