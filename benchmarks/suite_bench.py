@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,27 +26,12 @@ from rtconform.actors.flow import reference_flow
 from rtconform.actors.node import Peer, ServiceUser
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.phantom.faults import write_sample
-
-
-def _dcmtk(name: str) -> str | None:
-    """dcmtk's tool, not pynetdicom's console script of the same name."""
-    for path in (f"/usr/bin/{name}", f"/usr/local/bin/{name}", shutil.which(name)):
-        if path and Path(path).is_file():
-            out = subprocess.run([path, "--version"], capture_output=True, text=True)
-            if "dcmtk" in (out.stdout + out.stderr).lower():
-                return path
-    return None
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from rtconform.suts.archives import find_dcmtk, free_port
 
 
 def _storescp(folder: Path):
-    port = _port()
-    proc = subprocess.Popen([_dcmtk("storescp"), "-aet", "STORESCP", "-od", str(folder),
+    port = free_port()
+    proc = subprocess.Popen([find_dcmtk("storescp"), "-aet", "STORESCP", "-od", str(folder),
                              str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -72,7 +56,7 @@ class _Nagle(ServiceUser):
 
 
 def main() -> int:
-    if _dcmtk("storescu") is None:
+    if find_dcmtk("storescu") is None:
         print("dcmtk not installed (apt-get install dcmtk): no baseline", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="rtconform-suite-bench-") as tmp:
@@ -83,7 +67,7 @@ def main() -> int:
         (tmp / "dcmtk-in").mkdir()
         proc, port = _storescp(tmp / "dcmtk-in")
         try:
-            dcmtk_secs = _timed([_dcmtk("storescu"), "-aec", "STORESCP", "+sd", "+r",
+            dcmtk_secs = _timed([find_dcmtk("storescu"), "-aec", "STORESCP", "+sd", "+r",
                                  "127.0.0.1", str(port), str(sample)])
             recorder = AssociationRecorder(tmp / "log.jsonl")
             timings = {}

@@ -15,29 +15,14 @@ import time
 from pathlib import Path
 
 from helpers import require, require_program
-
-DCMTK_DIRS = ("/usr/bin", "/usr/local/bin")
+from rtconform.suts.archives import find_dcmtk, free_port
 
 
 def dcmtk(name: str) -> str:
     """Path of the dcmtk tool `name` (not pynetdicom's namesake)."""
-    candidates = [str(Path(d) / name) for d in DCMTK_DIRS]
-    if found := shutil.which(name):
-        candidates.append(found)
-    for path in candidates:
-        if not Path(path).is_file():
-            continue
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
-        if "dcmtk" in (out.stdout + out.stderr).lower():
-            return path
-    require(False, f"dcmtk's {name} not installed (apt-get install dcmtk)")
-    raise AssertionError  # unreachable: require failed or skipped
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    path = find_dcmtk(name)
+    require(path is not None, f"dcmtk's {name} not installed (apt-get install dcmtk)")
+    return path
 
 
 def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:

@@ -73,15 +73,22 @@ def _process(cmd: list[str], port: int, log: Path, cwd: Path | None = None) -> I
                 proc.wait(timeout=10)
 
 
-def _dcmtk(name: str) -> str:
-    """dcmtk's tool, not pynetdicom's console script of the same name."""
+def find_dcmtk(name: str) -> str | None:
+    """dcmtk's tool, not pynetdicom's console script of the same name (which
+    may come first on PATH); None when dcmtk is not installed."""
     for path in (f"/usr/bin/{name}", f"/usr/local/bin/{name}", shutil.which(name)):
         if path and Path(path).is_file():
             out = subprocess.run([path, "--version"], capture_output=True, text=True,
                                  timeout=10, check=False)
             if "dcmtk" in (out.stdout + out.stderr).lower():
                 return path
-    raise ArchiveError(f"dcmtk's {name} is not installed (apt-get install dcmtk)")
+    return None
+
+
+def _dcmtk(name: str) -> str:
+    if (path := find_dcmtk(name)) is None:
+        raise ArchiveError(f"dcmtk's {name} is not installed (apt-get install dcmtk)")
+    return path
 
 
 def _version(cmd: list[str]) -> str:
