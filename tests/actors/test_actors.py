@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pydicom
@@ -25,8 +26,14 @@ ACTORS = {"Archive", "Contourer", "Geometric Planner", "Dosimetric Planner", "Do
 
 
 @pytest.mark.parametrize("method", ["get", "move"])
-def test_full_tro_flow_among_the_reference_actors(tmp_path, method):
-    result = reference_flow(tmp_path, method)
+def test_full_tro_flow_among_the_reference_actors(tmp_path, method, monkeypatch):
+    scratch = tmp_path / "tmp"  # where pynetdicom's chunked receive writes
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    result = reference_flow(tmp_path / "flow", method)
+    # every received data set was copied into a store and its temporary file removed
+    # (pynetdicom leaves those of a C-GET association behind)
+    assert list(scratch.iterdir()) == []
     assert result.archive_count == 64  # 60 CT + structure set + 2 plans + plan dose
     assert result.displayed.findings == []  # the displayed set is complete and conformant
     records = read_associations(result.log)

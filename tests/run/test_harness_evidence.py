@@ -220,6 +220,38 @@ def test_a_peer_that_closes_the_connection_is_an_abort(recorder):
         listener.close()
 
 
+def test_a_rejection_followed_at_once_by_a_close_is_a_rejection(recorder):
+    """Orthanc refusing an unknown AE sends A-ASSOCIATE-RJ and closes at once;
+    the close can reach pynetdicom before its requesting thread reads the
+    answer (it then aborts as if the connection had failed): still a refusal,
+    with its reason, every time."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    # A-ASSOCIATE-RJ: rejected-permanent, service-user, calling AE title not recognized
+    rj = bytes([0x03, 0, 0, 0, 0, 4, 0, 0x01, 0x01, 0x03])
+
+    def refuse(times: int) -> None:
+        for _ in range(times):
+            conn, _ = listener.accept()
+            conn.sendall(rj)  # before the request is read: the race at its widest
+            conn.shutdown(socket.SHUT_WR)
+            conn.recv(65536)
+            conn.close()
+
+    thread = threading.Thread(target=refuse, args=(10,), daemon=True)
+    thread.start()
+    try:
+        user = ServiceUser("HARNESS", recorder, "test")
+        for _ in range(10):
+            with pytest.raises(AssociationRejected,
+                               match=r"rejected the association from HARNESS \(A-ASSOCIATE-RJ: "
+                                     r"Rejected Permanent, Service User, Calling AE title"):
+                user.echo(Peer("X", "127.0.0.1", listener.getsockname()[1]))
+    finally:
+        listener.close()
+
+
 def test_an_earlier_copy_under_a_uid_is_said_to_be_one(tmp_path):
     """The evidence of a changed object names the scenario that sent the
     returned content before, when the Archive kept that first copy."""

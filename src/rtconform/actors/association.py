@@ -169,11 +169,13 @@ _hand_back_responses()
 def no_association(assoc, watch: _Watch, peer: Peer, calling: str, timeouts: Timeouts,
                    elapsed: float) -> PeerUnreachable:
     """Why an association request failed, said as the wire showed it."""
-    from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
+    from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT
 
     who = f"{peer} (calling AE {calling})"
-    if assoc.is_rejected:
-        rj = getattr(assoc.acceptor, "primitive", None)
+    unread = _unread(assoc)
+    rj = getattr(assoc.acceptor, "primitive", None) if assoc.is_rejected else next(
+        (p for p in unread if isinstance(p, A_ASSOCIATE) and p.result in (0x01, 0x02)), None)
+    if rj is not None:
         parts = [getattr(rj, name, "") for name in ("result_str", "source_str", "reason_str")]
         why = ", ".join(p for p in parts if p)
         return AssociationRejected(f"{peer} rejected the association from {calling} "
@@ -186,7 +188,7 @@ def no_association(assoc, watch: _Watch, peer: Peer, calling: str, timeouts: Tim
                                 f"every presentation context proposed: {listed}; with no "
                                 "context to use, the harness ended it with A-ABORT",
                                 rejected)
-    aborts = [p for p in watch.received if isinstance(p, A_ABORT | A_P_ABORT)]
+    aborts = [p for p in [*watch.received, *unread] if isinstance(p, A_ABORT | A_P_ABORT)]
     if watch.opened and aborts:
         abort = aborts[0]
         if isinstance(abort, A_ABORT):
@@ -200,8 +202,24 @@ def no_association(assoc, watch: _Watch, peer: Peer, calling: str, timeouts: Tim
             return NoAnswer(f"no TCP connection to {who}: connection refused (nothing "
                             f"listening on {peer.host}:{peer.port})")
         return NoAnswer(f"no TCP connection to {who} within {timeouts.connection:g} s")
+    if elapsed < timeouts.acse * 0.9:
+        return NoAnswer(f"{who}: the connection ended without an A-ASSOCIATE response "
+                        f"(after {elapsed:.1f} s)")
     return NoAnswer(f"{who}: no A-ASSOCIATE response within {timeouts.acse:g} s; the harness "
                     "aborted the request")
+
+
+def _unread(assoc) -> list:
+    """The peer's primitives pynetdicom received but its ACSE never read. A
+    peer that answers A-ASSOCIATE-RJ and closes at once (Orthanc refusing an
+    unknown AE) can close the socket before the requesting thread checks that
+    it is connected; pynetdicom 3 then aborts as if the connection had failed
+    and leaves the rejection in its queue."""
+    queue = getattr(getattr(assoc, "dul", None), "to_user_queue", None)
+    if queue is None:
+        return []
+    with queue.mutex:
+        return list(queue.queue)
 
 
 def ended_by_peer(assoc, settle: float = 2.0) -> str:
