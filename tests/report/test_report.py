@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from helpers import artifacts_dir, require, require_module, require_program
+from pdftext import body, pdf_pages, pdf_text, squeezed
 from rtconform.actors.recorder import read_associations
 from rtconform.dicom.uids import IMPLEMENTATION_VERSION_NAME
 from rtconform.phantom.patient import PATIENT_BIRTH_DATE, PATIENT_ID, PATIENT_NAME
@@ -240,34 +241,6 @@ def test_the_report_shows_dvh_statistics_against_the_prescription(run_dir):
     assert float(gtv.split("|")[3]) > 55  # Dmean of the GTV: the prescription
 
 
-def _pdf_text(pdf: Path, page: int | None = None, layout: bool = False) -> str:
-    pdftotext = require_program("pdftotext", "poppler-utils")
-    pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run([pdftotext, *pages, *(["-layout"] if layout else []), str(pdf), "-"],
-                          capture_output=True, text=True, timeout=60, check=True).stdout
-
-
-def _squeezed(text: str) -> str:
-    """Text with every white space removed: a table cell wraps its lines."""
-    return "".join(text.split())
-
-
-def _pdf_pages(pdf: Path) -> list[str]:
-    import pypdf
-
-    return [_pdf_text(pdf, n + 1) for n in range(len(pypdf.PdfReader(str(pdf)).pages))]
-
-
-MARGINS = re.compile(r"^(DICOM conformance report: .*|rtconform \S+ · run .*|page \d+ of \d+)$")
-
-
-def _body(pages: list[str]) -> str:
-    """The pages' text without their running header and footer, as one text
-    (what a page break cut, joined again)."""
-    return "\n".join(line for page in pages for line in page.splitlines()
-                     if not MARGINS.match(line.strip()))
-
-
 def _keep_pages(pdf: Path, pages: dict[str, int]) -> None:
     """PNGs of chosen pages for a reviewer of the CI run."""
     pdftoppm = require_program("pdftoppm", "poppler-utils")
@@ -302,10 +275,10 @@ def test_the_pdf_of_a_failed_run_shows_every_failure_in_full(failed_run):
     report = json.loads((failed_run / "report.json").read_text())
     failures = [s for s in report["results"] if s["status"] == "failed"]
     assert failures
-    pages = _pdf_pages(pdf)
-    text = _squeezed(_body(pages))
+    pages = pdf_pages(pdf)
+    text = squeezed(body(pages))
     for failure in failures:
-        assert _squeezed(failure["message"]) in text, failure["name"]
+        assert squeezed(failure["message"]) in text, failure["name"]
         for rule in failure["rule_ids"]:
             assert rule in text
     header = pages[0]
@@ -321,7 +294,7 @@ def test_the_pdf_of_a_failed_run_shows_every_failure_in_full(failed_run):
         assert f"page {n} of {len(pages)}" in page and summary["started"][:10] in page
     # the contents give each section's page, and the section is on that page
     contents = re.findall(r"^\s*(\d [A-Z].*?|Annex [AB].*?)\s{2,}(\d+)$",
-                          _pdf_text(pdf, 1, layout=True), re.M)
+                          pdf_text(pdf, 1, layout=True), re.M)
     assert len(contents) >= 8, contents
     for title, page in contents:
         assert title.split(":")[0] in pages[int(page) - 1], (title, page)
@@ -330,8 +303,8 @@ def test_the_pdf_of_a_failed_run_shows_every_failure_in_full(failed_run):
                 "Failures and their evidence", "Annex A: IOD contents"}
     for page in pages:
         lines = [line.strip() for line in page.splitlines() if line.strip()]
-        body = [line for line in lines if not line.startswith(("page ", "rtconform "))]
-        assert body and body[-1] not in headings, body[-3:]
+        page_body = [line for line in lines if not line.startswith(("page ", "rtconform "))]
+        assert page_body and page_body[-1] not in headings, page_body[-3:]
     failure_page = next(n for n, page in enumerate(pages, 1)
                         if "Failures and their evidence" in page)
     pictures_page = next(n for n, page in enumerate(pages, 1) if "axial z =" in page)
@@ -394,57 +367,8 @@ def test_report_paper_and_header_fields_on_the_command_line(run_dir):
                            "pdf", "--paper", "letter", "--site", "Clinic A", "--operator",
                            "J. Smith"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    first = _pdf_text(run_dir / "report.pdf", 1)
+    first = pdf_text(run_dir / "report.pdf", 1)
     assert "Clinic A" in first and "J. Smith" in first
     proc = subprocess.run([sys.executable, "-m", "rtconform", "report", str(run_dir), "--paper",
                            "a5"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "a5" in proc.stderr
-
-
-def test_the_orthanc_report_says_each_fact_once_in_at_most_12_pages(orthanc_archive_run):
-    """All 17 Archive scenarios against Orthanc print in at most 12 pages
-    (21 before), and every value of the JSON report is in the PDF."""
-    require(shutil.which("chromium") is not None, "chromium not installed")
-    assert len(orthanc_archive_run.results) == 17
-    written = render(orthanc_archive_run.out, ("json", "pdf"))
-    pages = _pdf_pages(written["pdf"])
-    assert len(pages) <= 12, len(pages)
-    text = _squeezed(_body(pages)).lower()
-    report = json.loads(written["json"].read_text())
-    missing = sorted({value for value in _strings(report) if not _printed(value, text)})
-    assert not missing, missing[:20]
-    net = report["networking"]
-    assert net["move_operations"] and all(op["offered"] > len(op["accepted"])
-                                          for op in net["move_operations"])
-    services = {s["name"] for s in net["services"]}
-    assert "RT Ion Plan Storage" not in services  # negotiated by C-GET, never exchanged
-    assert "RT Ion Plan Storage" in {n["name"] for n in net["negotiated_not_used"]}
-    # no empty column: every printed column header has a value under it
-    assert "Rejected contexts" not in text
-
-
-# Values of the JSON the PDF shows in another form (a UID by its name, a time formatted)
-NOT_PRINTED_AS_IS = {"accepted_uids", "abstract_syntaxes", "started", "run", "tool",
-                     "abstract_syntax", "redaction"}
-
-
-def _printed(value: str, text: str) -> bool:
-    """In the PDF's text as it is; or, for a table cell that wrapped beside
-    other wrapping cells (their lines interleave in the extracted text),
-    every word of it."""
-    value = value.lower()
-    return _squeezed(value) in text or all(
-        word in text for word in re.split(r"[\s,;]+", value) if len(word) > 3)
-
-
-def _strings(value, key: str = ""):
-    if key in NOT_PRINTED_AS_IS:
-        return
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _strings(v, k)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v, key)
-    elif isinstance(value, str) and len(value) > 2:
-        yield value

@@ -18,10 +18,14 @@ naming the scenario and why its verdict was expected.
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
-from helpers import ROOT
+from helpers import ROOT, require
+from pdftext import body, pdf_pages, printed, squeezed, strings
 from peers import dcmqrscp, qrscp, storescp
+from rtconform.report.render import render
 from rtconform.run.runner import ScenarioResult, run
 
 FIND_DUPLICATE = ("ARCHIVE-FIND-DUPLICATE",)
@@ -181,3 +185,25 @@ def test_an_archive_holding_other_content_under_a_uid_fails_with_both_values(tmp
     assert (first, second) == (0, 1)
     assert result.rule_ids == ("ARCHIVE-STORAGE-LEVEL-2",), result.message
     assert f"StructureSetLabel: sent {label!r}, returned 'CHANGED COPY'" in result.message
+
+
+def test_the_orthanc_report_says_each_fact_once_in_at_most_12_pages(orthanc_archive_run):
+    """All 17 Archive scenarios against Orthanc print in at most 12 pages
+    (21 before), and every value of the JSON report is in the PDF."""
+    require(shutil.which("chromium") is not None, "chromium not installed")
+    assert len(orthanc_archive_run.results) == 17
+    written = render(orthanc_archive_run.out, ("json", "pdf"))
+    pages = pdf_pages(written["pdf"])
+    assert len(pages) <= 12, len(pages)
+    text = squeezed(body(pages)).lower()
+    report = json.loads(written["json"].read_text())
+    missing = sorted({value for value in strings(report) if not printed(value, text)})
+    assert not missing, missing[:20]
+    net = report["networking"]
+    assert net["move_operations"] and all(op["offered"] > len(op["accepted"])
+                                          for op in net["move_operations"])
+    services = {s["name"] for s in net["services"]}
+    assert "RT Ion Plan Storage" not in services  # negotiated by C-GET, never exchanged
+    assert "RT Ion Plan Storage" in {n["name"] for n in net["negotiated_not_used"]}
+    # no empty column: every printed column header has a value under it
+    assert "Rejected contexts" not in text

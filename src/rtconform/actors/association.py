@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from pynetdicom import AE, evt
 
+from rtconform.actors import reactor
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.actors.tls import TLSConfig
 from rtconform.dicom.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, uid_name
@@ -164,6 +165,7 @@ def _hand_back_responses() -> None:
 
 
 _hand_back_responses()
+reactor.install()
 
 
 def no_association(assoc, watch: _Watch, peer: Peer, calling: str, timeouts: Timeouts,
