@@ -19,6 +19,7 @@ PEER_SIGNS = ("dciodvfy", "dcmtk", "orthanc", "chromium", "storescu", "storescp"
               "findscu", "movescu", "getscu", "require(")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist names each item's group from its markers
 def pytest_collection_modifyitems(items) -> None:
     """Mark the tests that need a peer program (`-m "not peer"` leaves them out)."""
     import inspect

@@ -114,8 +114,9 @@ class ServiceUser(NormalisedUser):
     def store(self, peer: Peer, items: Iterable[Path | Dataset]) -> OperationResult:
         """C-STORE files or datasets: one context per (SOP class, transfer
         syntax) actually needed, in one association."""
-        # Files are sent as they are on disk (pynetdicom streams a path without
-        # decoding it), as storescu does; only their header is read here.
+        # A file is sent in the transfer syntax it has on disk, one context per
+        # (SOP class, transfer syntax); pynetdicom reads it whole to send it
+        # (its chunked send is off), here only its header is read.
         items = list(items)
         headers = [pydicom.dcmread(i, stop_before_pixels=True) if isinstance(i, str | Path)
                    else i for i in items]
