@@ -6,6 +6,7 @@ by creator. tests/report/test_report.py shows the annex of a real run."""
 
 from __future__ import annotations
 
+import pydicom
 from pydicom.dataset import Dataset
 
 from rtconform.dicom.uids import CT_IMAGE_STORAGE, RT_PLAN_STORAGE, RT_STRUCTURE_SET_STORAGE
@@ -53,6 +54,23 @@ def test_attribute_rows_over_every_object_of_an_iod() -> None:
         '"1", "2"', 2)
     assert "PixelData" not in rows and not any(k.startswith("(0009") for k in rows)
     assert private_attributes([ct(1)]) == [{"tag": "(0009,1010)", "creator": "", "vr": "LO"}]
+
+
+def test_private_attributes_at_any_depth_with_the_creator_of_their_own_data_set(
+        tmp_path) -> None:
+    item = Dataset()
+    item.add_new(0x30060022, "IS", "1")
+    item.add_new(0x30990010, "LO", "ACME RT")  # the item's own private creator
+    item.add_new(0x30991001, "DS", "2.5")
+    ds = make(SOPClassUID=RT_STRUCTURE_SET_STORAGE)
+    ds.StructureSetROISequence = [item]
+    ds.add_new(0x00090010, "LO", "OTHER")
+    for implicit in (False, True):  # as read back from a file: raw elements, VR known or not
+        path = tmp_path / f"ss-{implicit}.dcm"
+        ds.save_as(path, implicit_vr=implicit, little_endian=True)
+        found = private_attributes([pydicom.dcmread(path, force=True)])
+        assert {(f["tag"], f["creator"]) for f in found} == {
+            ("(0009,0010)", ""), ("(3099,0010)", ""), ("(3099,1001)", "ACME RT")}, found
 
 
 def test_nested_attributes_of_a_structure_set_are_summarised() -> None:

@@ -5,6 +5,7 @@ conformance statement's Annex does (Brainlab RT Elements Tables 8-1 … 8-32).""
 
 from __future__ import annotations
 
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 
 from rtconform.dicom.uids import (
@@ -156,15 +157,37 @@ def nested_values(datasets: list[Dataset], outer: str, middle: str | None,
 
 
 def private_attributes(datasets: list[Dataset]) -> list[dict]:
+    """Private elements, at any depth, with their private creator (looked up
+    in the data set that holds them, PS3.5 7.8.1)."""
     found: dict[tuple, dict] = {}
     for ds in datasets:
-        for elem in ds.iterall():
-            if not elem.tag.is_private:
-                continue
+        for holder, elem in _private_elements(ds):
             creator = ""
             if elem.tag.element >= 0x1000:
                 block = (elem.tag.group << 16) | (elem.tag.element >> 8)
-                creator = str(ds.get(block, "") and ds[block].value)
+                creator = str(holder.get(block, "") and holder[block].value)
             key = (f"({elem.tag.group:04X},{elem.tag.element:04X})", creator)
             found.setdefault(key, {"tag": key[0], "creator": creator, "vr": elem.VR})
     return list(found.values())
+
+
+def _private_elements(ds: Dataset):
+    """(holding data set, element) of every private element, found by tag:
+    no other value is decoded (a structure set's Contour Data is most of a
+    report's reading time otherwise) but the sequences walked into."""
+    for tag in ds.keys():  # noqa: SIM118 (iter(ds) decodes every element)
+        if tag.is_private:
+            yield ds, ds[tag]
+        elif _is_sequence(ds, tag):
+            for item in ds[tag].value:
+                yield from _private_elements(item)
+
+
+def _is_sequence(ds: Dataset, tag) -> bool:
+    vr = ds.get_item(tag).VR
+    if vr is None:  # Implicit VR: the dictionary's (an unknown public tag is no sequence)
+        try:
+            vr = dictionary_VR(tag)
+        except KeyError:
+            return False
+    return vr == "SQ"
