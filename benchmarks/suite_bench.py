@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from rtconform.actors.flow import reference_flow
 from rtconform.actors.node import Peer, ServiceUser
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.phantom.faults import write_sample
+from rtconform.run.runner import embedded_parts
 from rtconform.suts.archives import find_dcmtk, free_port
 
 
@@ -83,7 +83,7 @@ def main() -> int:
         # -- the main job as a user runs it
         runs = {}
         for label, extra in (("--parallel 1", ["--parallel", "1"]),
-                             (f"default ({min(os.cpu_count() or 1, 4)} processes)", [])):
+                             (f"default ({embedded_parts()} processes)", [])):
             start = time.perf_counter()
             done = subprocess.run([sys.executable, "-m", "rtconform", "run", "-q", "--out",
                                    str(tmp / f"run-{len(runs)}"), *extra],

@@ -60,3 +60,19 @@ def test_the_parts_merge_into_one_run(tmp_path: Path) -> None:
     assert [f["uri"] for f in features] == ["ro02.feature", "ro03.feature"]
     assert [e["line"] for e in features[0]["elements"]] == [10, 30]  # one feature made whole
     assert not (folder.path / RunFolder.SHARDS).exists()
+
+
+def test_how_many_scenario_processes(monkeypatch) -> None:
+    """The embedded default: the cores and one more, at most 4; a real SUT:
+    its SUT file's `parallel`, refused when the harness's ports are fixed."""
+    from rtconform.run.runner import RunError, parallel_parts
+    from rtconform.run.sut import SutConfig
+
+    for cores, parts in ((1, 2), (2, 3), (3, 4), (16, 4), (None, 2)):
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert parallel_parts(SutConfig(), None) == parts, cores
+    assert parallel_parts(SutConfig(), 1) == 1
+    real = SutConfig(embedded=False, parallel=2)
+    assert parallel_parts(real, None) == 2
+    with pytest.raises(RunError, match="fixes the harness's ports"):
+        parallel_parts(SutConfig(embedded=False, parallel=2, receive_port=11112), None)

@@ -179,8 +179,9 @@ def register(sub) -> None:
     p.add_argument("--features", metavar="DIR", help="feature files (default: the profile's)")
     p.add_argument("--strict-engines", action="store_true", help=STRICT_ENGINES_HELP)
     p.add_argument("--parallel", type=int, metavar="N",
-                   help="scenario processes at once (default: the cores for the embedded "
-                        "default; 1 for a real SUT unless its SUT file says `parallel: N`)")
+                   help="scenario processes at once (default: one more than the cores, at most "
+                        "4, for the embedded default; 1 for a real SUT unless its SUT file says "
+                        "`parallel: N`)")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output")
     p.add_argument("-q", "--quiet", action="store_true", help="only the verdict line")
     for title, options in RUN_OPTION_GROUPS.items():
