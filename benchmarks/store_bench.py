@@ -31,24 +31,14 @@ from rtconform.actors.node import ServiceUser
 from rtconform.actors.recorder import AssociationRecorder
 from rtconform.dicom.uids import derived_uid
 from rtconform.phantom.sets import build_sample
+from rtconform.suts.archives import find_dcmtk, free_port
 
 ROOT = "1.2.826.0.1.3680043.8.498."
 
 
 def dcmtk(name: str) -> str:
-    for folder in ("/usr/bin", "/usr/local/bin"):
-        path = Path(folder) / name
-        if path.is_file():
-            out = subprocess.run([str(path), "--version"], capture_output=True, text=True)
-            if "dcmtk" in (out.stdout + out.stderr).lower():
-                return str(path)
-    sys.exit(f"dcmtk's {name} is not installed (apt-get install dcmtk): no baseline")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return find_dcmtk(name) or sys.exit(
+        f"dcmtk's {name} is not installed (apt-get install dcmtk): no baseline")
 
 
 def wait_port(port: int) -> None:
