@@ -32,6 +32,7 @@ from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 
 MAX_WAIT = 0.05  # s: how late a timer of pynetdicom's may be seen at worst
+REACTOR_SLEEP = 0.001  # s: the sleep of Association._run_reactor's loop (pynetdicom 3)
 
 
 class _Wake:
@@ -159,7 +160,7 @@ def _dul_idle(thread, secs: float) -> bool:
 
 
 def _reactor_idle(thread, secs: float) -> bool:
-    if not isinstance(thread, Association) or secs != 0.001:
+    if not isinstance(thread, Association) or secs != REACTOR_SLEEP:
         return False
     signals = _signals_of(thread)
     if signals is None:
@@ -169,9 +170,22 @@ def _reactor_idle(thread, secs: float) -> bool:
 
 
 def _expected_internals() -> bool:
-    names = {Association: ("_run_reactor", "kill"),
-             DULServiceProvider: ("run_reactor", "send_pdu", "kill_dul")}
-    return all(hasattr(cls, name) for cls, all_names in names.items() for name in all_names)
+    return hasattr(Association, "_run_reactor") and hasattr(DULServiceProvider, "run_reactor")
+
+
+def _waking_flag(name: str, signals_of) -> property:
+    """A stop flag pynetdicom's threads set on each other (`_kill_thread`, `_kill`):
+    setting it wakes the association's waits, wherever it is set from."""
+    def get(self) -> bool:
+        return self.__dict__.get(name, False)
+
+    def set_(self, value: bool) -> None:
+        self.__dict__[name] = value
+        signals = signals_of(self) if value else None
+        if signals is not None:
+            signals.notify()
+
+    return property(get, set_)
 
 
 def install() -> None:
@@ -213,35 +227,11 @@ def install() -> None:
                 wake.close()
                 signals.notify()  # the reactor sees the DUL is gone
 
-    def kill_dul(self) -> None:
-        self._kill_thread = True
-        signals = _signals_of(self.assoc)
-        if signals is not None:
-            signals.notify()
-
-    original_stop = DULServiceProvider.stop_dul
-
-    def stop_dul(self) -> bool:
-        signals = _signals_of(self.assoc)
-        if signals is not None and self.state_machine.current_state == "Sta1":
-            self._kill_thread = True
-            signals.notify()
-        return original_stop(self)
-
-    original_kill = Association.kill
-
-    def kill(self) -> None:
-        signals = _signals_of(self)
-        self._kill = True
-        if signals is not None:
-            signals.notify()
-        original_kill(self)
-
     Association.__init__ = init
     DULServiceProvider.run_reactor = run_reactor
-    DULServiceProvider.kill_dul = kill_dul
-    DULServiceProvider.stop_dul = stop_dul
-    Association.kill = kill
+    DULServiceProvider._kill_thread = _waking_flag(
+        "_kill_thread", lambda dul: _signals_of(dul.assoc))
+    Association._kill = _waking_flag("_kill", _signals_of)
     _dul.time = _Clock(_dul_idle)
     _association.time = _Clock(_reactor_idle)
     Association._rtconform_woken = True
