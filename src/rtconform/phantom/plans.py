@@ -31,6 +31,25 @@ from rtconform.phantom.design import (
 from rtconform.phantom.patient import Patient, ds_number
 
 
+def set_fixed_axes(cp: Dataset, couch: str = "0") -> None:
+    """The axes of a first control point that no beam here moves: collimator
+    and table top at rest, the couch at `couch` degrees, and the table top's
+    position empty (Type 2: unknown until the patient is set up)."""
+    cp.BeamLimitingDeviceAngle = "0"
+    cp.BeamLimitingDeviceRotationDirection = "NONE"
+    cp.PatientSupportAngle = couch
+    cp.PatientSupportRotationDirection = "NONE"
+    cp.TableTopEccentricAngle = "0"
+    cp.TableTopEccentricRotationDirection = "NONE"
+    cp.TableTopPitchAngle = 0.0
+    cp.TableTopPitchRotationDirection = "NONE"
+    cp.TableTopRollAngle = 0.0
+    cp.TableTopRollRotationDirection = "NONE"
+    cp.TableTopVerticalPosition = None
+    cp.TableTopLongitudinalPosition = None
+    cp.TableTopLateralPosition = None
+
+
 class Plans(Patient):
     """The geometric and the dosimetric plan."""
 
@@ -90,19 +109,7 @@ class Plans(Patient):
         cp0.BeamLimitingDevicePositionSequence = Sequence(positions)
         cp0.GantryAngle = ds_number(gantry)
         cp0.GantryRotationDirection = "NONE"
-        cp0.BeamLimitingDeviceAngle = "0"
-        cp0.BeamLimitingDeviceRotationDirection = "NONE"
-        cp0.PatientSupportAngle = "0"
-        cp0.PatientSupportRotationDirection = "NONE"
-        cp0.TableTopEccentricAngle = "0"
-        cp0.TableTopEccentricRotationDirection = "NONE"
-        cp0.TableTopPitchAngle = 0.0
-        cp0.TableTopPitchRotationDirection = "NONE"
-        cp0.TableTopRollAngle = 0.0
-        cp0.TableTopRollRotationDirection = "NONE"
-        cp0.TableTopVerticalPosition = None  # Type 2: empty
-        cp0.TableTopLongitudinalPosition = None
-        cp0.TableTopLateralPosition = None
+        set_fixed_axes(cp0)
         cp0.IsocenterPosition = ["0", "0", "0"]
         cp0.SourceToSurfaceDistance = ds_number(1000 - (BODY_B if gantry % 180 == 0 else BODY_A))
         cp1 = Dataset()

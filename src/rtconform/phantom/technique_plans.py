@@ -40,6 +40,7 @@ from rtconform.phantom.builder import PatientBuilder
 from rtconform.phantom.design import STUDY_DATE, STUDY_TIME
 from rtconform.phantom.exports import BOLUS_MM, add_bolus_roi
 from rtconform.phantom.patient import ds_number
+from rtconform.phantom.plans import set_fixed_axes
 from rtconform.phantom.sets import SampleSet
 from rtconform.phantom.techniques import BUILD, TECHNIQUES
 
@@ -213,19 +214,7 @@ class PlanWriter:
         if first or point.direction is not None:
             cp.GantryRotationDirection = point.direction or "NONE"
         if first:
-            cp.BeamLimitingDeviceAngle = "0"
-            cp.BeamLimitingDeviceRotationDirection = "NONE"
-            cp.PatientSupportAngle = ds_number(p.couch)
-            cp.PatientSupportRotationDirection = "NONE"
-            cp.TableTopEccentricAngle = "0"
-            cp.TableTopEccentricRotationDirection = "NONE"
-            cp.TableTopPitchAngle = 0.0
-            cp.TableTopPitchRotationDirection = "NONE"
-            cp.TableTopRollAngle = 0.0
-            cp.TableTopRollRotationDirection = "NONE"
-            cp.TableTopVerticalPosition = None  # Type 2: unknown until set up
-            cp.TableTopLongitudinalPosition = None
-            cp.TableTopLateralPosition = None
+            set_fixed_axes(cp, ds_number(p.couch))
             cp.IsocenterPosition = [ds_number(v) for v in p.iso]
             if p.radiation == "ELECTRON":  # fixed SSD on the bolus over the skin
                 cp.SourceToSurfaceDistance = ds_number(SAD - BOLUS_MM)
