@@ -3,6 +3,7 @@ two modules named conftest cannot both be imported by name)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -50,6 +51,23 @@ def require_program(name: str, package: str) -> str:
     path = shutil.which(name)
     require(path is not None, f"{name} not installed (apt-get install {package})")
     return path
+
+
+@contextlib.contextmanager
+def chromium_page(**page_options):
+    """A page of a real headless Chromium, driven by playwright (skip on a
+    laptop without them, fail under CI); the browser is closed afterwards."""
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
+    playwright = require_module("playwright.sync_api", "playwright")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        try:
+            yield browser.new_page(**page_options)
+        finally:
+            browser.close()
 
 
 def tro_findings(*paths: Path, profile: str = "dicom-rt", given: tuple[Path, ...] = (),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from helpers import ROOT, require, require_module
+from helpers import ROOT, chromium_page
 from rtconform.cli import main
 from rtconform.phantom.faults import write_sample
 
@@ -67,20 +67,13 @@ def test_no_output_carries_raw_markup(run_dir):
 
 
 def test_chromium_fires_no_dialog(run_dir):
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
-    playwright = require_module("playwright.sync_api", "playwright")
     dialogs = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-        page = browser.new_page()
+    with chromium_page() as page:
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto((run_dir / "report.html").as_uri())
         page.wait_for_timeout(500)
         frames = page.evaluate("document.querySelectorAll('iframe, script[src], img[src=x]')"
                                ".length")
-        browser.close()
     assert dialogs == [] and frames == 0
 
 

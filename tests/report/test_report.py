@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import artifacts_dir, require, require_module, require_program
+from helpers import artifacts_dir, chromium_page, require, require_program
 from pdftext import body, pdf_pages, pdf_text, squeezed
 from rtconform.actors.recorder import read_associations
 from rtconform.dicom.uids import IMPLEMENTATION_VERSION_NAME
@@ -120,16 +120,9 @@ def test_observed_roles_are_the_exchanged_ones(run_dir):
 
 
 def test_report_opens_in_chromium_with_its_pictures(run_dir):
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
-    playwright = require_module("playwright.sync_api", "playwright")
     html = render(run_dir, ("html",))["html"]
     errors = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+    with chromium_page(viewport={"width": 1200, "height": 900}) as page:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(html.as_uri())
@@ -148,7 +141,6 @@ def test_report_opens_in_chromium_with_its_pictures(run_dir):
         page.screenshot(path=str(shots / "report-full.png"), full_page=True)
         page.locator("#pictures").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "report-pictures.png"))
-        browser.close()
     assert errors == []
     # the executive summary: a header row and RO-2, RO-5, RO-10 in numeric order
     assert matrix == 4

@@ -409,9 +409,7 @@ def test_tppc_scenarios_pass_on_the_embedded_default(tppc_run):
 def test_the_report_shows_each_plans_beams_in_chromium(tppc_run):
     """A beam table per plan (type as detected …) and beam's-eye views, in
     a real headless Chromium like the other pictures."""
-    import shutil as shutil_
-
-    from helpers import artifacts_dir, require_module
+    from helpers import artifacts_dir, chromium_page
     from rtconform.report.render import render
 
     out, _, _ = tppc_run
@@ -428,15 +426,8 @@ def test_the_report_shows_each_plans_beams_in_chromium(tppc_run):
         "modifiers": "1 bolus, 1 block", "control_points": 2, "gantry": "0°", "couch": "0°",
         "mu": "212"}
     assert {b["type"] for p in plans for b in p["beams"]} >= set(TECHNIQUES)  # + reference
-    chromium = shutil_.which("chromium") or "/usr/bin/chromium"
-    require(Path(chromium).is_file(), "chromium not installed (apt-get install chromium)")
-    playwright = require_module("playwright.sync_api", "playwright")
     errors = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+    with chromium_page(viewport={"width": 1200, "height": 900}) as page:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(written["html"].as_uri())
         views = page.evaluate("Array.from(document.querySelectorAll('div.bev img'))"
@@ -445,7 +436,6 @@ def test_the_report_shows_each_plans_beams_in_chromium(tppc_run):
         page.locator("#plans").scroll_into_view_if_needed()
         shot = artifacts_dir("report") / "report-beams.png"
         page.screenshot(path=str(shot))
-        browser.close()
     assert errors == []
     assert tables == len(plans) and len(views) >= 14 and all(w and w > 100 for w in views)
     assert shot.stat().st_size > 10_000
